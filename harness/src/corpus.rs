@@ -1,0 +1,269 @@
+//! The regression corpus: readable, versioned case files, replayed by `cargo test` and by
+//! `mmfuzz replay`.
+//!
+//! A case is a JSON object with the decoded operations (never a fuzzer seed), one op per line:
+//!
+//! ```json
+//! {
+//!   "format": "mmfuzz-case/1",
+//!   "target": "maple_store",
+//!   "name": "stale-gap-after-erase",
+//!   "expect": "pass",
+//!   "note": "why this case is kept",
+//!   "ops": [
+//!     {"store":{"first":16,"last":31,"entry":1}},
+//!     {"erase":{"index":20}}
+//!   ]
+//! }
+//! ```
+//!
+//! Files are written atomically (a temporary file, then a hard link that fails rather than
+//! replace anything) and named `NAME-HASH.json`, the hash taken over the operations, so the same
+//! case is never stored twice and a different case is never overwritten.
+
+use std::fmt;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::maple::{self, Op};
+
+/// The case format this build reads and writes.
+pub const FORMAT: &str = "mmfuzz-case/1";
+
+/// What replaying a case must give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// No divergence and no violation.
+    Pass,
+    /// A divergence or violation.
+    Fail,
+}
+
+/// The target a case drives, with its input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "target", rename_all = "snake_case")]
+pub enum Payload {
+    /// The maple-style store against its reference.
+    MapleStore {
+        /// The operations, in order.
+        ops: Vec<Op>,
+    },
+}
+
+/// One corpus case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Short name: what the case found or guards.
+    pub name: String,
+    /// The verdict replay must give.
+    pub expect: Expect,
+    /// Root cause or provenance, in a sentence or two.
+    #[serde(default)]
+    pub note: String,
+    /// Target and input.
+    #[serde(flatten)]
+    pub payload: Payload,
+}
+
+/// A corpus file that cannot be used, naming the file and the problem.
+#[derive(Debug)]
+pub struct CorpusError {
+    /// The file (or folder).
+    pub path: PathBuf,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl fmt::Display for CorpusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+impl std::error::Error for CorpusError {}
+
+fn cerr(path: &Path, problem: impl Into<String>) -> CorpusError {
+    CorpusError {
+        path: path.to_path_buf(),
+        problem: problem.into(),
+    }
+}
+
+impl Case {
+    /// A maple-store case.
+    pub fn maple_store(name: &str, expect: Expect, note: &str, ops: Vec<Op>) -> Case {
+        Case {
+            format: FORMAT.into(),
+            name: name.into(),
+            expect,
+            note: note.into(),
+            payload: Payload::MapleStore { ops },
+        }
+    }
+
+    /// The target's name as written in the file.
+    pub fn target(&self) -> &'static str {
+        match self.payload {
+            Payload::MapleStore { .. } => "maple_store",
+        }
+    }
+
+    /// Parse a case from text; errors name `path` and the line and column.
+    pub fn parse(path: &Path, text: &str) -> Result<Case, CorpusError> {
+        let case: Case = serde_json::from_str(text).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Eof => "truncated file",
+                serde_json::error::Category::Syntax => "not valid JSON",
+                _ => "not a case",
+            };
+            cerr(path, format!("{what}: {e}"))
+        })?;
+        if case.format != FORMAT {
+            return Err(cerr(
+                path,
+                format!("unsupported format {:?} (this build reads {FORMAT:?})", case.format),
+            ));
+        }
+        Ok(case)
+    }
+
+    /// Read and parse one file.
+    pub fn load(path: &Path) -> Result<Case, CorpusError> {
+        let text = fs::read_to_string(path).map_err(|e| cerr(path, e.to_string()))?;
+        Case::parse(path, &text)
+    }
+
+    /// The file text: header fields, then one operation per line.
+    pub fn to_text(&self) -> String {
+        let s = |v: &str| serde_json::to_string(v).expect("string serializes");
+        let mut out = String::from("{\n");
+        out += &format!("  \"format\": {},\n", s(&self.format));
+        out += &format!("  \"target\": {},\n", s(self.target()));
+        out += &format!("  \"name\": {},\n", s(&self.name));
+        out += &format!(
+            "  \"expect\": {},\n",
+            serde_json::to_string(&self.expect).expect("enum serializes")
+        );
+        out += &format!("  \"note\": {},\n", s(&self.note));
+        match &self.payload {
+            Payload::MapleStore { ops } => {
+                out += "  \"ops\": [\n";
+                let lines: Vec<String> = ops
+                    .iter()
+                    .map(|op| format!("    {}", serde_json::to_string(op).expect("op serializes")))
+                    .collect();
+                out += &lines.join(",\n");
+                out += "\n  ]\n";
+            }
+        }
+        out += "}\n";
+        out
+    }
+
+    /// A stable 64-bit FNV-1a hash of the target and input (not of name or note).
+    pub fn input_hash(&self) -> u64 {
+        let body = match &self.payload {
+            Payload::MapleStore { ops } => serde_json::to_string(ops).expect("ops serialize"),
+        };
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.target().bytes().chain(body.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
+
+    /// Replay the case: `Ok(())` if it gives its expected verdict, else what it gave.
+    pub fn replay(&self) -> Result<(), String> {
+        let got = match &self.payload {
+            Payload::MapleStore { ops } => maple::execute(ops).map(|_| ()).map_err(|d| d.to_string()),
+        };
+        match (self.expect, got) {
+            (Expect::Pass, Ok(())) | (Expect::Fail, Err(_)) => Ok(()),
+            (Expect::Pass, Err(report)) => Err(report),
+            (Expect::Fail, Ok(())) => Err("expected a failure, but the case passes".into()),
+        }
+    }
+}
+
+/// Result of [`save`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// Written as a new file.
+    New(PathBuf),
+    /// The same input is already in the corpus under this file.
+    Duplicate(PathBuf),
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let s = s.trim_matches('-');
+    if s.is_empty() { "case".into() } else { s.chars().take(60).collect() }
+}
+
+/// Write `case` into `dir` atomically, unless a case with the same input is already there.
+pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
+    fs::create_dir_all(dir).map_err(|e| cerr(dir, e.to_string()))?;
+    let hash = format!("{:016x}", case.input_hash());
+    let rd = fs::read_dir(dir).map_err(|e| cerr(dir, e.to_string()))?;
+    for entry in rd.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(&format!("-{hash}.json")) {
+            return Ok(Saved::Duplicate(entry.path()));
+        }
+    }
+    let path = dir.join(format!("{}-{hash}.json", slug(&case.name)));
+    let tmp = dir.join(format!(".tmp-{}-{hash}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(case.to_text().as_bytes())?;
+        f.sync_all()?;
+        // A hard link never replaces an existing file, unlike rename.
+        fs::hard_link(&tmp, &path)
+    };
+    let res = write();
+    let _ = fs::remove_file(&tmp);
+    res.map_err(|e| cerr(&path, e.to_string()))?;
+    Ok(Saved::New(path))
+}
+
+/// Every `.json` case file under `paths` (files as given, folders recursively), sorted.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CorpusError> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CorpusError> {
+        if p.is_dir() {
+            let rd = fs::read_dir(p).map_err(|e| cerr(p, e.to_string()))?;
+            let mut kids: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            kids.sort();
+            for k in kids {
+                if k.is_dir() || k.extension().is_some_and(|x| x == "json") {
+                    walk(&k, out)?;
+                }
+            }
+            Ok(())
+        } else if p.exists() {
+            out.push(p.to_path_buf());
+            Ok(())
+        } else {
+            Err(cerr(p, "no such file or folder"))
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        walk(p, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The repository's `corpus/` folder.
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+}

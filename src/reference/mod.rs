@@ -1,0 +1,7 @@
+//! Executable references: obviously correct models that say what a result must be.
+//!
+//! [`RangeMap`] is the reference for the maple-style store in [`crate::maple`].
+
+mod range_map;
+
+pub use range_map::RangeMap;
