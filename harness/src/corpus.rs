@@ -127,7 +127,10 @@ impl Case {
         if case.format != FORMAT {
             return Err(cerr(
                 path,
-                format!("unsupported format {:?} (this build reads {FORMAT:?})", case.format),
+                format!(
+                    "unsupported format {:?} (this build reads {FORMAT:?})",
+                    case.format
+                ),
             ));
         }
         Ok(case)
@@ -179,12 +182,18 @@ impl Case {
         h
     }
 
+    /// Run the case: `Ok(())` if it passes, else the failure report.
+    pub fn outcome(&self) -> Result<(), String> {
+        match &self.payload {
+            Payload::MapleStore { ops } => {
+                maple::execute(ops).map(|_| ()).map_err(|d| d.to_string())
+            }
+        }
+    }
+
     /// Replay the case: `Ok(())` if it gives its expected verdict, else what it gave.
     pub fn replay(&self) -> Result<(), String> {
-        let got = match &self.payload {
-            Payload::MapleStore { ops } => maple::execute(ops).map(|_| ()).map_err(|d| d.to_string()),
-        };
-        match (self.expect, got) {
+        match (self.expect, self.outcome()) {
             (Expect::Pass, Ok(())) | (Expect::Fail, Err(_)) => Ok(()),
             (Expect::Pass, Err(report)) => Err(report),
             (Expect::Fail, Ok(())) => Err("expected a failure, but the case passes".into()),
@@ -204,10 +213,20 @@ pub enum Saved {
 fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let s = s.trim_matches('-');
-    if s.is_empty() { "case".into() } else { s.chars().take(60).collect() }
+    if s.is_empty() {
+        "case".into()
+    } else {
+        s.chars().take(60).collect()
+    }
 }
 
 /// Write `case` into `dir` atomically, unless a case with the same input is already there.

@@ -31,18 +31,32 @@ fn simpler_op(op: &Op) -> Vec<Op> {
     match *op {
         Op::Store { first, last, entry } => {
             for f in smaller(first) {
-                out.push(Op::Store { first: f, last: f + (last - first), entry });
+                out.push(Op::Store {
+                    first: f,
+                    last: f + (last - first),
+                    entry,
+                });
             }
             for l in smaller(last - first) {
-                out.push(Op::Store { first, last: first + l, entry });
+                out.push(Op::Store {
+                    first,
+                    last: first + l,
+                    entry,
+                });
             }
             if let Some(e) = entry {
                 if e > 1 {
-                    out.push(Op::Store { first, last, entry: Some(1) });
+                    out.push(Op::Store {
+                        first,
+                        last,
+                        entry: Some(1),
+                    });
                 }
             }
         }
-        Op::Erase { index } => out.extend(smaller(index).into_iter().map(|index| Op::Erase { index })),
+        Op::Erase { index } => {
+            out.extend(smaller(index).into_iter().map(|index| Op::Erase { index }))
+        }
         _ => out.push(Op::Count),
     }
     out.retain(|o| o != op);

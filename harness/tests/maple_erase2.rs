@@ -19,10 +19,19 @@ fn erase2_traces_replay() {
     for set in &sets {
         total += erase2::replay(set).unwrap_or_else(|e| panic!("{e}"));
     }
-    eprintln!("erase2: replayed {} sets, {total} operations from {}", sets.len(), dir.display());
+    eprintln!(
+        "erase2: replayed {} sets, {total} operations from {}",
+        sets.len(),
+        dir.display()
+    );
     // Lets .ci/run insist that every set was replayed.
     if let Some(want) = std::env::var_os("MMFUZZ_ERASE2_EXPECT_SETS") {
         let want: usize = want.to_string_lossy().parse().expect("a number");
-        assert_eq!(sets.len(), want, "expected {want} erase2 sets in {}", dir.display());
+        assert_eq!(
+            sets.len(),
+            want,
+            "expected {want} erase2 sets in {}",
+            dir.display()
+        );
     }
 }

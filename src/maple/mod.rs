@@ -17,8 +17,8 @@ mod validate;
 
 use std::fmt;
 
-pub use node::{ARANGE_MIN_SLOTS, ARANGE_SLOTS, LEAF_MIN_SLOTS, LEAF_SLOTS};
 use node::{even_split, internal_from_children, Leaf, Node};
+pub use node::{ARANGE_MIN_SLOTS, ARANGE_SLOTS, LEAF_MIN_SLOTS, LEAF_SLOTS};
 pub use validate::ValidateError;
 
 /// Errors of the store API, named after the errno the kernel returns.

@@ -57,9 +57,11 @@ pub fn parse(path: &Path) -> Result<Erase2Set, Erase2Error> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = |what: &str| Erase2Error(format!("{}:{}: {what}: {line:?}", path.display(), n + 1));
+        let bad =
+            |what: &str| Erase2Error(format!("{}:{}: {what}: {line:?}", path.display(), n + 1));
         let mut it = line.split_whitespace();
-        let (Some(op), Some(a), Some(b), None) = (it.next(), it.next(), it.next(), it.next()) else {
+        let (Some(op), Some(a), Some(b), None) = (it.next(), it.next(), it.next(), it.next())
+        else {
             return Err(bad("expected `OP start end`"));
         };
         let a: u64 = a.parse().map_err(|_| bad("bad start"))?;
@@ -111,18 +113,26 @@ pub fn replay(set: &Erase2Set) -> Result<usize, Erase2Error> {
             Erase2Op::Store(a, b) => {
                 tree.mtree_store_range(a, b, Some(a))
                     .map_err(|e| fail(i, op, e.to_string()))?;
-                reference.mtree_store_range(a, b, Some(a)).expect("valid range");
+                reference
+                    .mtree_store_range(a, b, Some(a))
+                    .expect("valid range");
             }
             Erase2Op::Snull(a, b) => {
                 tree.mtree_store_range(a, b, None)
                     .map_err(|e| fail(i, op, e.to_string()))?;
-                reference.mtree_store_range(a, b, None).expect("valid range");
+                reference
+                    .mtree_store_range(a, b, None)
+                    .expect("valid range");
             }
             Erase2Op::Erase(a, _) => {
                 let want = reference.mtree_erase(a);
                 let got = tree.mtree_erase(a);
                 if got != want || got != Some(a) {
-                    return Err(fail(i, op, format!("erase returned {got:?}, want {want:?}")));
+                    return Err(fail(
+                        i,
+                        op,
+                        format!("erase returned {got:?}, want {want:?}"),
+                    ));
                 }
             }
         }
@@ -150,7 +160,10 @@ fn follow_up(
 ) -> Result<(), Erase2Error> {
     let err = |what: String| Erase2Error(format!("{}: follow-up check: {what}", set.name));
     if set.name == "set13" {
-        let (t, r) = (tree.mtree_erase(140373516443648), reference.mtree_erase(140373516443648));
+        let (t, r) = (
+            tree.mtree_erase(140373516443648),
+            reference.mtree_erase(140373516443648),
+        );
         if t != r {
             return Err(err(format!("erase returned {t:?}, reference {r:?}")));
         }
@@ -180,7 +193,9 @@ fn follow_up(
     let expect_empty = |index: u64| -> Result<(), Erase2Error> {
         match (tree.mtree_load(index), reference.mtree_load(index)) {
             (None, None) => Ok(()),
-            (t, r) => Err(err(format!("load({index}) = {t:?} (reference {r:?}), want NULL"))),
+            (t, r) => Err(err(format!(
+                "load({index}) = {t:?} (reference {r:?}), want NULL"
+            ))),
         }
     };
     match set.name.as_str() {
@@ -194,7 +209,10 @@ fn follow_up(
         "set11" => expect_last(12288, 140014592737280, 0x2000, 140014592573439)?,
         "set12" => {
             if tree.count() > 13 {
-                return Err(err(format!("{} entries, at most 13 expected", tree.count())));
+                return Err(err(format!(
+                    "{} entries, at most 13 expected",
+                    tree.count()
+                )));
             }
         }
         "set13" => {
@@ -216,7 +234,10 @@ fn follow_up(
         }
         "set20" => expect_empty(94849009414144)?,
         "set22" => {
-            let (a, b) = (tree.mtree_load(140551363362816), tree.mtree_load(140551363420159));
+            let (a, b) = (
+                tree.mtree_load(140551363362816),
+                tree.mtree_load(140551363420159),
+            );
             if a == b {
                 return Err(err(format!("entries at the two indices are equal ({a:?})")));
             }

@@ -176,7 +176,11 @@ impl Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "maple_store: divergence at op #{}: {:?}", self.op_index, self.op)?;
+        writeln!(
+            f,
+            "maple_store: divergence at op #{}: {:?}",
+            self.op_index, self.op
+        )?;
         match &self.failure {
             Failure::Return { expected, actual } => {
                 writeln!(f, "  expected (reference): {expected:?}")?;
@@ -305,7 +309,9 @@ fn ranges_around<S: RangeStore>(s: &S, at: u64) -> Vec<Walk<u32>> {
 }
 
 fn fmt_walk(w: &Walk<u32>) -> String {
-    let e = w.entry.map_or_else(|| "NULL".to_string(), |e| e.to_string());
+    let e = w
+        .entry
+        .map_or_else(|| "NULL".to_string(), |e| e.to_string());
     format!("[{:#x}, {:#x}] {e}", w.first, w.last)
 }
 
@@ -325,10 +331,17 @@ fn strip<S: RangeStore>(s: &S, w0: u64, width: u64) -> String {
 pub fn picture(reference: &RangeMap<u32>, tree: &MapleTree<u32>, at: u64) -> String {
     let w0 = at.saturating_sub(16);
     let mut out = String::new();
-    let _ = writeln!(out, "  indices {w0:#x}.. (one char each; '.' = NULL, letter = entry mod 26):");
+    let _ = writeln!(
+        out,
+        "  indices {w0:#x}.. (one char each; '.' = NULL, letter = entry mod 26):"
+    );
     let _ = writeln!(out, "    reference  {}", strip(reference, w0, 64));
     let _ = writeln!(out, "    store      {}", strip(tree, w0, 64));
-    let _ = writeln!(out, "               {}^ {at:#x}", " ".repeat((at - w0) as usize));
+    let _ = writeln!(
+        out,
+        "               {}^ {at:#x}",
+        " ".repeat((at - w0) as usize)
+    );
     let (r, t) = (ranges_around(reference, at), ranges_around(tree, at));
     let _ = writeln!(out, "  ranges around {at:#x}:");
     let _ = writeln!(out, "    {:<44}  {}", "reference", "store");

@@ -1,0 +1,164 @@
+//! Corpus replay (every case in `corpus/` gives its expected verdict) and the corpus
+//! machinery itself: bad files get errors that name them, saving is atomic and deduplicated,
+//! a minimized case still fails the same way.
+
+use std::fs;
+use std::path::PathBuf;
+
+use mmfuzz_harness::corpus::{self, Case, Expect, Saved};
+use mmfuzz_harness::maple::{self, Op};
+use mmfuzz_harness::targets;
+
+#[test]
+fn corpus_replays() {
+    let dir = corpus::default_dir();
+    let files = corpus::collect(&[dir.clone()]).unwrap_or_else(|e| panic!("{e}"));
+    let mut failed = Vec::new();
+    for f in &files {
+        let case = Case::load(f).unwrap_or_else(|e| panic!("{e}"));
+        if let Err(report) = case.replay() {
+            failed.push(format!("{}: {}\n{report}", f.display(), case.name));
+        }
+    }
+    eprintln!(
+        "corpus: replayed {} cases from {}",
+        files.len(),
+        dir.display()
+    );
+    assert!(
+        failed.is_empty(),
+        "cases that no longer give their verdict:\n{}",
+        failed.join("\n")
+    );
+    assert!(!files.is_empty(), "the corpus is empty");
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mmfuzz-test-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn sample() -> Case {
+    Case::maple_store(
+        "sample",
+        Expect::Pass,
+        "a test case",
+        vec![
+            Op::Store {
+                first: 16,
+                last: 31,
+                entry: Some(1),
+            },
+            Op::Erase { index: 20 },
+        ],
+    )
+}
+
+#[test]
+fn bad_files_are_named() {
+    let d = tmpdir("bad");
+    let good = sample().to_text();
+    let cases = [
+        (
+            "truncated.json",
+            good[..good.len() / 2].to_string(),
+            "truncated",
+        ),
+        (
+            "garbage.json",
+            "not json at all".to_string(),
+            "not valid JSON",
+        ),
+        (
+            "wrong-op.json",
+            good.replace("\"erase\"", "\"erasee\""),
+            "not a case",
+        ),
+        (
+            "future.json",
+            good.replace("mmfuzz-case/1", "mmfuzz-case/9"),
+            "unsupported format",
+        ),
+        ("empty.json", String::new(), "truncated"),
+    ];
+    for (name, text, want) in cases {
+        let p = d.join(name);
+        fs::write(&p, &text).unwrap();
+        let err = Case::load(&p).expect_err(name).to_string();
+        assert!(err.starts_with(&p.display().to_string()), "{err}");
+        assert!(err.contains(want), "{name}: {err}");
+    }
+    // Line and column for syntax errors.
+    let err = Case::load(&d.join("wrong-op.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line"), "{err}");
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn save_is_atomic_and_deduplicated() {
+    let d = tmpdir("save");
+    let case = sample();
+    let Saved::New(p) = corpus::save(&d, &case).unwrap() else {
+        panic!("not new")
+    };
+    assert_eq!(Case::load(&p).unwrap(), case);
+    // Same input under another name: a duplicate, nothing written.
+    let mut again = case.clone();
+    again.name = "other".into();
+    assert_eq!(
+        corpus::save(&d, &again).unwrap(),
+        Saved::Duplicate(p.clone())
+    );
+    // A different case never overwrites.
+    let mut other = case.clone();
+    other.payload = corpus::Payload::MapleStore {
+        ops: vec![Op::Count],
+    };
+    let Saved::New(q) = corpus::save(&d, &other).unwrap() else {
+        panic!("not new")
+    };
+    assert_ne!(p, q);
+    let names: Vec<_> = fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary files left: {names:?}");
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn replay_of_a_failing_expectation_fails() {
+    let mut case = sample();
+    case.expect = Expect::Fail;
+    assert!(case.replay().is_err());
+}
+
+#[test]
+fn ddmin_finds_the_minimal_subsequence() {
+    let items: Vec<u32> = (0..100).collect();
+    let out = mmfuzz_harness::minimize::ddmin(items, |c| c.contains(&17) && c.contains(&80));
+    assert_eq!(out, vec![17, 80]);
+}
+
+/// A store whose `mt_validate` is fine but whose checker is handed a wrong expectation cannot
+/// be built from outside; instead check minimization keeps a real failure's kind: a case that
+/// fails because the reference and store disagree on an empty-area search is impossible, so we
+/// only check that a passing case is reported as not failing.
+#[test]
+fn minimize_needs_a_failure() {
+    let ops = vec![
+        Op::Store {
+            first: 1,
+            last: 2,
+            entry: Some(1),
+        },
+        Op::Count,
+    ];
+    assert!(maple::execute(&ops).is_ok());
+    assert!(targets::minimize_maple(ops).is_none());
+}
