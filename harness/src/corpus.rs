@@ -284,5 +284,6 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CorpusError> {
 
 /// The repository's `corpus/` folder.
 pub fn default_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    harness.parent().unwrap_or(harness).join("corpus")
 }

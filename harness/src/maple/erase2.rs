@@ -207,13 +207,11 @@ fn follow_up(
             }
         }
         "set11" => expect_last(12288, 140014592737280, 0x2000, 140014592573439)?,
-        "set12" => {
-            if tree.count() > 13 {
-                return Err(err(format!(
-                    "{} entries, at most 13 expected",
-                    tree.count()
-                )));
-            }
+        "set12" if tree.count() > 13 => {
+            return Err(err(format!(
+                "{} entries, at most 13 expected",
+                tree.count()
+            )));
         }
         "set13" => {
             rev(0, 140373518663680, 4096)?;

@@ -344,7 +344,7 @@ pub fn picture(reference: &RangeMap<u32>, tree: &MapleTree<u32>, at: u64) -> Str
     );
     let (r, t) = (ranges_around(reference, at), ranges_around(tree, at));
     let _ = writeln!(out, "  ranges around {at:#x}:");
-    let _ = writeln!(out, "    {:<44}  {}", "reference", "store");
+    let _ = writeln!(out, "    {:<44}  store", "reference");
     for k in 0..r.len().max(t.len()) {
         let a = r.get(k).map(fmt_walk).unwrap_or_default();
         let b = t.get(k).map(fmt_walk).unwrap_or_default();
