@@ -7,4 +7,5 @@
 #![deny(missing_docs)]
 
 pub mod maple;
+pub mod mm;
 pub mod reference;

@@ -1,0 +1,349 @@
+//! Resolving a config into a program: the path versions it uses, compiled to flat code.
+
+use std::collections::HashMap;
+
+use super::lang::{
+    Cond, CondKind, ConfigDef, LangError, Meta, PathDef, Pos, Prim, Stmt, Unit, Value, VmaStore,
+};
+use super::state::Role;
+
+/// A local condition (evaluated without a step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Local {
+    /// The cursor is not NULL.
+    Vma,
+    /// `ret != 0`.
+    Ret,
+    /// A `let` variable.
+    Var(u8),
+}
+
+/// One instruction. `Step` and `Test` are steps; everything else runs for free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Insn {
+    /// Execute a primitive.
+    Step(Prim),
+    /// Execute a conditional primitive; jump to the target unless `value != neg`.
+    Test(Prim, bool, u16),
+    /// Test a local; jump to the target unless `value != neg`.
+    Local(Local, bool, u16),
+    /// Jump.
+    Jump(u16),
+    /// Call a path (index into [`Program::paths`]).
+    Call(u16),
+    /// Return, optionally setting `ret`.
+    Ret(Option<Value>),
+    /// Set a `let` variable.
+    Let(u8, bool),
+    /// Set `ret`.
+    SetRet(Value),
+    /// Reset loop counter.
+    CtrInit(u8),
+    /// If counter >= n jump to target, else count.
+    CtrNext(u8, u8, u16),
+}
+
+/// A compiled path version.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Code {
+    /// Path name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Provenance.
+    pub meta: Meta,
+    /// Instructions.
+    pub insns: Vec<Insn>,
+    /// Source position of each instruction.
+    pub pos: Vec<Pos>,
+    /// File the path came from.
+    pub file: String,
+}
+
+/// A config resolved against the available path versions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Program {
+    /// The config.
+    pub config: ConfigDef,
+    /// Every path version the config reaches, compiled.
+    pub paths: Vec<Code>,
+    /// The roles scenarios may start, with their entry path.
+    pub roles: Vec<(Role, u16)>,
+}
+
+impl Program {
+    /// Entry path of a role, if the config offers it.
+    pub fn entry(&self, role: Role) -> Option<u16> {
+        self.roles.iter().find(|(r, _)| *r == role).map(|&(_, p)| p)
+    }
+    /// The VMA structure readers walk.
+    pub fn store(&self) -> VmaStore {
+        self.config.store
+    }
+}
+
+struct Compiler<'a> {
+    insns: Vec<Insn>,
+    pos: Vec<Pos>,
+    /// Per open loop: (continue target or None if not yet known, break patch list,
+    /// continue patch list).
+    loops: Vec<(Vec<usize>, Vec<usize>)>,
+    counters: u8,
+    index: &'a HashMap<String, u16>,
+    file: &'a str,
+}
+
+impl Compiler<'_> {
+    fn emit(&mut self, i: Insn, p: Pos) -> usize {
+        self.insns.push(i);
+        self.pos.push(p);
+        self.insns.len() - 1
+    }
+    fn here(&self) -> u16 {
+        self.insns.len() as u16
+    }
+    fn patch(&mut self, at: usize, target: u16) {
+        self.insns[at] = match self.insns[at] {
+            Insn::Test(p, n, _) => Insn::Test(p, n, target),
+            Insn::Local(l, n, _) => Insn::Local(l, n, target),
+            Insn::Jump(_) => Insn::Jump(target),
+            Insn::CtrNext(c, n, _) => Insn::CtrNext(c, n, target),
+            other => other,
+        };
+    }
+    fn cond(&mut self, c: &Cond, p: Pos) -> usize {
+        match c.kind {
+            CondKind::Prim(prim) => self.emit(Insn::Test(prim, c.neg, 0), p),
+            CondKind::Vma => self.emit(Insn::Local(Local::Vma, c.neg, 0), p),
+            CondKind::Ret => self.emit(Insn::Local(Local::Ret, c.neg, 0), p),
+            CondKind::Var(v) => self.emit(Insn::Local(Local::Var(v), c.neg, 0), p),
+        }
+    }
+    fn close_loop(&mut self, cont: u16, end: u16) {
+        let (brk, cnt) = self.loops.pop().expect("open loop");
+        for b in brk {
+            self.patch(b, end);
+        }
+        for c in cnt {
+            self.patch(c, cont);
+        }
+    }
+    fn block(&mut self, body: &[Stmt]) -> Result<(), LangError> {
+        for s in body {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+    fn stmt(&mut self, s: &Stmt) -> Result<(), LangError> {
+        match s {
+            Stmt::Prim(p, pos) => {
+                self.emit(Insn::Step(*p), *pos);
+            }
+            Stmt::If(c, then, els, pos) => {
+                let t = self.cond(c, *pos);
+                self.block(then)?;
+                if els.is_empty() {
+                    let end = self.here();
+                    self.patch(t, end);
+                } else {
+                    let j = self.emit(Insn::Jump(0), *pos);
+                    let e = self.here();
+                    self.patch(t, e);
+                    self.block(els)?;
+                    let end = self.here();
+                    self.patch(j, end);
+                }
+            }
+            Stmt::ForEachVma(body, pos) => {
+                self.emit(Insn::Step(Prim::vma_first), *pos);
+                let top = self.here();
+                let t = self.emit(Insn::Local(Local::Vma, false, 0), *pos);
+                self.loops.push((vec![t], Vec::new()));
+                self.block(body)?;
+                let next = self.here();
+                self.emit(Insn::Step(Prim::vma_next), *pos);
+                self.emit(Insn::Jump(top), *pos);
+                let end = self.here();
+                self.close_loop(next, end);
+            }
+            Stmt::While(c, body, pos) => {
+                let top = self.here();
+                let t = self.cond(c, *pos);
+                self.loops.push((vec![t], Vec::new()));
+                self.block(body)?;
+                self.emit(Insn::Jump(top), *pos);
+                let end = self.here();
+                self.close_loop(top, end);
+            }
+            Stmt::Retry(n, body, pos) => {
+                if self.counters >= 4 {
+                    return Err(LangError {
+                        file: self.file.into(),
+                        pos: *pos,
+                        msg: "at most 4 retry loops per path".into(),
+                    });
+                }
+                let c = self.counters;
+                self.counters += 1;
+                self.emit(Insn::CtrInit(c), *pos);
+                let top = self.here();
+                let t = self.emit(Insn::CtrNext(c, *n as u8, 0), *pos);
+                self.loops.push((vec![t], Vec::new()));
+                self.block(body)?;
+                self.emit(Insn::Jump(top), *pos);
+                let end = self.here();
+                self.close_loop(top, end);
+            }
+            Stmt::Break(pos) => {
+                let j = self.emit(Insn::Jump(0), *pos);
+                self.loops.last_mut().expect("parser checks").0.push(j);
+            }
+            Stmt::Continue(pos) => {
+                let j = self.emit(Insn::Jump(0), *pos);
+                self.loops.last_mut().expect("parser checks").1.push(j);
+            }
+            Stmt::Return(v, pos) => {
+                self.emit(Insn::Ret(*v), *pos);
+            }
+            Stmt::Call(name, pos) => {
+                let Some(&i) = self.index.get(name) else {
+                    return Err(LangError {
+                        file: self.file.into(),
+                        pos: *pos,
+                        msg: format!("call of unknown path {name:?}"),
+                    });
+                };
+                self.emit(Insn::Call(i), *pos);
+            }
+            Stmt::Let(v, b, pos) => {
+                self.emit(Insn::Let(*v, *b), *pos);
+            }
+            Stmt::SetRet(v, pos) => {
+                self.emit(Insn::SetRet(*v), *pos);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn calls(body: &[Stmt], out: &mut Vec<(String, Pos)>) {
+    for s in body {
+        match s {
+            Stmt::Call(n, p) => out.push((n.clone(), *p)),
+            Stmt::If(_, a, b, _) => {
+                calls(a, out);
+                calls(b, out);
+            }
+            Stmt::ForEachVma(b, _) | Stmt::While(_, b, _) | Stmt::Retry(_, b, _) => calls(b, out),
+            _ => {}
+        }
+    }
+}
+
+/// Resolve `config` against `available` path versions (a user's file first, then the built-in
+/// ones): each path the roles reach takes the version the config `use`s, or the only version
+/// there is.
+pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangError> {
+    let (cfile, cpos) = config.origin.clone();
+    let err = |pos: Pos, msg: String| LangError {
+        file: cfile.clone(),
+        pos,
+        msg,
+    };
+    let find = |name: &str, version: Option<&str>| -> Vec<&PathDef> {
+        let mut found: Vec<&PathDef> = Vec::new();
+        for u in available {
+            for p in &u.paths {
+                if p.name == name
+                    && version.is_none_or(|v| p.version == v)
+                    && !found.iter().any(|f| f.version == p.version)
+                {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    };
+    for (n, v, p) in &config.uses {
+        if find(n, Some(v)).is_empty() {
+            let have: Vec<String> = find(n, None).iter().map(|d| d.version.clone()).collect();
+            return Err(err(
+                *p,
+                format!("no path {n}@{v} (versions of {n}: {})", have.join(", ")),
+            ));
+        }
+    }
+    let choose = |name: &str, at: Pos| -> Result<&PathDef, LangError> {
+        if let Some((_, v, _)) = config.uses.iter().find(|(n, _, _)| n == name) {
+            return Ok(find(name, Some(v))[0]);
+        }
+        let all = find(name, None);
+        match all.len() {
+            1 => Ok(all[0]),
+            0 => Err(err(at, format!("config {} reaches path {name:?}, which no file defines", config.name))),
+            _ => {
+                let vs: Vec<&str> = all.iter().map(|d| d.version.as_str()).collect();
+                Err(err(
+                    at,
+                    format!(
+                        "config {} must choose a version of {name} (`use {name}@…`; there are {})",
+                        config.name,
+                        vs.join(", ")
+                    ),
+                ))
+            }
+        }
+    };
+    let mut roles = Vec::new();
+    let mut defs: Vec<&PathDef> = Vec::new();
+    let mut index: HashMap<String, u16> = HashMap::new();
+    let mut queue: Vec<(String, Pos)> = Vec::new();
+    for r in &config.roles {
+        let role = Role::parse(r).ok_or_else(|| {
+            err(cpos, format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc)"))
+        })?;
+        queue.push((role.entry().to_string(), cpos));
+        roles.push((role, role.entry().to_string()));
+    }
+    while let Some((name, at)) = queue.pop() {
+        if index.contains_key(&name) {
+            continue;
+        }
+        let def = choose(&name, at)?;
+        index.insert(name.clone(), defs.len() as u16);
+        defs.push(def);
+        let mut c = Vec::new();
+        calls(&def.body, &mut c);
+        queue.extend(c);
+    }
+    let mut paths = Vec::new();
+    for def in &defs {
+        let mut c = Compiler {
+            insns: Vec::new(),
+            pos: Vec::new(),
+            loops: Vec::new(),
+            counters: 0,
+            index: &index,
+            file: &def.origin.0,
+        };
+        c.block(&def.body)?;
+        c.emit(Insn::Ret(None), def.origin.1);
+        paths.push(Code {
+            name: def.name.clone(),
+            version: def.version.clone(),
+            meta: def.meta.clone(),
+            insns: c.insns,
+            pos: c.pos,
+            file: def.origin.0.clone(),
+        });
+    }
+    let roles = roles
+        .into_iter()
+        .map(|(r, e)| (r, index[&e]))
+        .collect();
+    Ok(Program {
+        config: config.clone(),
+        paths,
+        roles,
+    })
+}

@@ -1,0 +1,418 @@
+//! The modelled state: one mm and its VMAs, the victim task, the locks, and the threads.
+//! Plain data: cheap to clone, hashable, no clocks, no randomness.
+
+use crate::maple::MapleTree;
+
+use super::lang::{vm, MmFlag};
+
+/// Thread index.
+pub type Tid = u8;
+/// VMA index in [`World::vmas`] (a VMA is never reused, so the index is its generation).
+pub type VmaId = u8;
+
+/// Most threads in one scenario.
+pub const MAX_THREADS: usize = 6;
+/// Most VMAs in one scenario.
+pub const MAX_VMAS: usize = 8;
+/// Pages are 4 KiB.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// A `vm_area_struct`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Vma {
+    /// `vm_start`.
+    pub start: u64,
+    /// Number of pages (`vma_pages`).
+    pub pages: u64,
+    /// `vm_flags` ([`vm`] bits).
+    pub flags: u8,
+    /// `vma_is_anonymous`.
+    pub anon: bool,
+    /// Resident (mapped) pages.
+    pub resident: u64,
+    /// Page-table pages are allocated.
+    pub pt: bool,
+    /// Page-table pages were freed by `free_pgtables`.
+    pub pt_freed: bool,
+    /// Not yet freed by `remove_vma`.
+    pub live: bool,
+    /// `vm_unacct_memory` already counted it.
+    pub unaccounted: bool,
+    /// `vm_next` in `mm->mmap`.
+    pub next: Option<VmaId>,
+}
+
+impl Vma {
+    /// `vm_end`.
+    pub fn end(&self) -> u64 {
+        self.start + self.pages * PAGE_SIZE
+    }
+}
+
+/// The `mmap_lock` rwsem (`kernel/locking/rwsem.c`): readers, a writer, and a FIFO of waiters.
+/// A reader queues behind any waiter (so a waiting writer blocks new readers), `trylock`
+/// fails if anyone waits, and unlock hands the lock to the head of the queue (a writer, or
+/// every reader up to the next writer).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Rwsem {
+    /// Bitmask of reader threads.
+    pub readers: u8,
+    /// The writer.
+    pub writer: Option<Tid>,
+    /// Waiters in arrival order: thread and whether it wants write.
+    pub waiters: Vec<(Tid, bool)>,
+}
+
+/// A mutex or spinlock with FIFO hand-off.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Mutex {
+    /// The holder.
+    pub owner: Option<Tid>,
+    /// Waiters in arrival order.
+    pub waiters: Vec<Tid>,
+}
+
+/// The `mm_struct`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Mm {
+    /// `mm_users`.
+    pub users: i32,
+    /// `mm_count`.
+    pub count: i32,
+    /// `mm->flags` ([`MmFlag::bit`]).
+    pub flags: u8,
+    /// `mm->mmap`, the list head.
+    pub mmap: Option<VmaId>,
+    /// `mm->mm_mt`.
+    pub tree: MapleTree<VmaId>,
+    /// `mm->map_count`.
+    pub map_count: u32,
+    /// `mm->locked_vm` (pages).
+    pub locked_vm: u64,
+    /// Arch-only page tables (e.g. the LDT's) are allocated.
+    pub arch_pt: bool,
+    /// The `mm_struct` itself was freed (`mm_count` reached 0).
+    pub freed: bool,
+    /// `mm->mmap_lock`.
+    pub lock: Rwsem,
+}
+
+impl Mm {
+    /// Is the flag set?
+    pub fn test(&self, f: MmFlag) -> bool {
+        self.flags & f.bit() != 0
+    }
+}
+
+/// The victim task (the process whose mm is torn down).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Task {
+    /// `task->mm` is still set (cleared by `exit_mm`).
+    pub has_mm: bool,
+    /// `TIF_MEMDIE`.
+    pub memdie: bool,
+    /// `signal->oom_mm` is set (`tsk_is_oom_victim`).
+    pub oom_mm: bool,
+    /// A fatal signal is pending / the group is exiting (`task_will_free_mem`).
+    pub exiting: bool,
+    /// `task_struct` usage count held by others (queue, pidfd).
+    pub usage: i32,
+    /// `task_lock(p)`.
+    pub alloc_lock: Mutex,
+}
+
+/// What a thread is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// The victim itself, exiting: `do_exit` → `exit_mm` → `mmput`.
+    Exit,
+    /// The `oom_reaper` kthread: `oom_reap_task(victim)`.
+    OomReaper,
+    /// A task calling `process_mrelease(pidfd of victim, 0)`.
+    Mrelease,
+    /// A third holder of the mm, e.g. a `/proc/PID/` reader: `get_task_mm` … `mmput`.
+    Proc,
+}
+
+impl Role {
+    /// All roles.
+    pub const ALL: [Role; 4] = [Role::Exit, Role::OomReaper, Role::Mrelease, Role::Proc];
+    /// The role's name in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Exit => "exit",
+            Role::OomReaper => "oom_reaper",
+            Role::Mrelease => "mrelease",
+            Role::Proc => "proc",
+        }
+    }
+    /// The task it runs as, for traces.
+    pub fn task(self) -> &'static str {
+        match self {
+            Role::Exit => "victim",
+            Role::OomReaper => "oom_reaper",
+            Role::Mrelease => "mrelease",
+            Role::Proc => "proc",
+        }
+    }
+    /// The path it starts in.
+    pub fn entry(self) -> &'static str {
+        match self {
+            Role::Exit => "exit_mm",
+            Role::OomReaper => "oom_reap_task",
+            Role::Mrelease => "process_mrelease",
+            Role::Proc => "proc_reader",
+        }
+    }
+    /// Parse a config role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// A thread's run state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// May be chosen.
+    Runnable,
+    /// Waiting for a lock.
+    Blocked,
+    /// Returned from its entry path.
+    Done,
+}
+
+/// One activation of a path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// Index of the compiled path.
+    pub path: u16,
+    /// Next instruction.
+    pub pc: u16,
+    /// `let` variables (bit i = variable i).
+    pub vars: u8,
+    /// Loop counters of `retry` loops.
+    pub counters: [u8; 4],
+}
+
+/// A thread of the scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Thread {
+    /// What it is.
+    pub role: Role,
+    /// Call stack; empty when done.
+    pub frames: Vec<Frame>,
+    /// The VMA cursor (`vma`).
+    pub vma: Option<VmaId>,
+    /// Next index for `mas_find` in the maple era.
+    pub mas_index: Option<u64>,
+    /// The last returned value (`ret`).
+    pub ret: i32,
+    /// `count` of the maple-era remove loop.
+    pub count: u32,
+    /// `nr_accounted`.
+    pub nr_accounted: u64,
+    /// Run state.
+    pub status: Status,
+    /// `mm_users` references this thread holds.
+    pub pins: i8,
+    /// `mm_count` references this thread holds.
+    pub grabs: i8,
+    /// `task_struct` references this thread holds.
+    pub task_refs: i8,
+    /// Steps taken.
+    pub steps: u32,
+}
+
+/// The whole modelled world.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct World {
+    /// The mm being torn down.
+    pub mm: Mm,
+    /// Every VMA ever created (freed ones stay, marked not live).
+    pub vmas: Vec<Vma>,
+    /// The victim task.
+    pub victim: Task,
+    /// `oom_lock`.
+    pub oom_lock: Mutex,
+    /// `oom_reaper_lock`.
+    pub oom_reaper_lock: Mutex,
+    /// `vm_committed_as`, in pages.
+    pub committed: i64,
+    /// The threads.
+    pub threads: Vec<Thread>,
+}
+
+/// A set-up operation refused (e.g. a VMA index that does not exist).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupError(pub String);
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// A process with an empty mm (`mm_users` 1, `mm_count` 1) and arch page tables.
+    pub fn new() -> Self {
+        World {
+            mm: Mm {
+                users: 1,
+                count: 1,
+                flags: 0,
+                mmap: None,
+                tree: MapleTree::new(),
+                map_count: 0,
+                locked_vm: 0,
+                arch_pt: true,
+                freed: false,
+                lock: Rwsem::default(),
+            },
+            vmas: Vec::new(),
+            victim: Task {
+                has_mm: true,
+                ..Task::default()
+            },
+            oom_lock: Mutex::default(),
+            oom_reaper_lock: Mutex::default(),
+            committed: 0,
+            threads: Vec::new(),
+        }
+    }
+
+    /// Live VMAs reachable from `mm->mmap`, in order.
+    pub fn list(&self) -> Vec<VmaId> {
+        let mut v = Vec::new();
+        let mut at = self.mm.mmap;
+        while let Some(i) = at {
+            if v.len() > MAX_VMAS {
+                break;
+            }
+            v.push(i);
+            at = self.vmas[i as usize].next;
+        }
+        v
+    }
+
+    fn relink(&mut self, order: &[VmaId]) {
+        self.mm.mmap = order.first().copied();
+        for (k, &i) in order.iter().enumerate() {
+            self.vmas[i as usize].next = order.get(k + 1).copied();
+        }
+    }
+
+    /// `mmap(2)` of `pages` pages with `flags` (set-up, atomic): the new VMA is placed above
+    /// the others with a one-page hole, linked into `mm->mmap` and stored in `mm->mm_mt`.
+    pub fn setup_mmap(&mut self, pages: u64, flags: u8, anon: bool) -> Result<VmaId, SetupError> {
+        if self.vmas.len() >= MAX_VMAS {
+            return Err(SetupError(format!("at most {MAX_VMAS} VMAs")));
+        }
+        let pages = pages.clamp(1, 512);
+        let start = self.vmas.iter().map(|v| v.end()).max().unwrap_or(0x10_0000) + PAGE_SIZE;
+        let id = self.vmas.len() as VmaId;
+        self.vmas.push(Vma {
+            start,
+            pages,
+            flags: flags & !vm::VM_LOCKED,
+            anon,
+            resident: 0,
+            pt: false,
+            pt_freed: false,
+            live: true,
+            unaccounted: false,
+            next: None,
+        });
+        let mut order = self.list();
+        order.push(id);
+        self.relink(&order);
+        self.mm
+            .tree
+            .mtree_store_range(start, start + pages * PAGE_SIZE - 1, Some(id))
+            .expect("valid range");
+        self.mm.map_count += 1;
+        if flags & vm::VM_ACCOUNT != 0 {
+            self.committed += pages as i64;
+        }
+        if flags & vm::VM_LOCKED != 0 {
+            self.setup_mlock(id)?;
+        }
+        Ok(id)
+    }
+
+    fn live_vma(&self, id: VmaId) -> Result<usize, SetupError> {
+        match self.vmas.get(id as usize) {
+            Some(v) if v.live => Ok(id as usize),
+            _ => Err(SetupError(format!("no live VMA {id}"))),
+        }
+    }
+
+    /// A page fault on every page of the VMA (set-up): pages resident, page tables allocated.
+    pub fn setup_fault(&mut self, id: VmaId) -> Result<(), SetupError> {
+        let i = self.live_vma(id)?;
+        let v = &mut self.vmas[i];
+        if v.flags & (vm::VM_PFNMAP) == 0 || v.resident == 0 {
+            v.resident = v.pages;
+        }
+        v.pt = true;
+        Ok(())
+    }
+
+    /// `mlock(2)` over the VMA (set-up): `VM_LOCKED`, `locked_vm`, populated.
+    pub fn setup_mlock(&mut self, id: VmaId) -> Result<(), SetupError> {
+        let i = self.live_vma(id)?;
+        if self.vmas[i].flags & vm::VM_LOCKED == 0 {
+            self.vmas[i].flags |= vm::VM_LOCKED;
+            self.mm.locked_vm += self.vmas[i].pages;
+        }
+        self.setup_fault(id)
+    }
+
+    /// `munmap(2)` of the whole VMA (set-up, under the write lock with nobody else).
+    pub fn setup_munmap(&mut self, id: VmaId) -> Result<(), SetupError> {
+        let i = self.live_vma(id)?;
+        let order: Vec<VmaId> = self.list().into_iter().filter(|&x| x != id).collect();
+        self.relink(&order);
+        let v = self.vmas[i].clone();
+        self.mm.tree.mtree_store_range(v.start, v.end() - 1, None).expect("valid range");
+        self.mm.map_count -= 1;
+        if v.flags & vm::VM_LOCKED != 0 {
+            self.mm.locked_vm -= v.pages;
+        }
+        if v.flags & vm::VM_ACCOUNT != 0 {
+            self.committed -= v.pages as i64;
+        }
+        let v = &mut self.vmas[i];
+        v.resident = 0;
+        v.pt_freed = v.pt;
+        v.live = false;
+        v.unaccounted = true;
+        v.next = None;
+        Ok(())
+    }
+
+    /// The OOM killer picks the victim (set-up): `mark_oom_victim` (`TIF_MEMDIE`,
+    /// `signal->oom_mm` with `mmgrab`, `MMF_OOM_VICTIM`), SIGKILL, and the victim queued for the
+    /// reaper (`get_task_struct`, `MMF_OOM_REAP_QUEUED`).
+    pub fn setup_oom_kill(&mut self) -> Result<(), SetupError> {
+        if self.victim.oom_mm {
+            return Err(SetupError("the victim is already marked".into()));
+        }
+        self.victim.memdie = true;
+        self.victim.oom_mm = true;
+        self.victim.exiting = true;
+        self.victim.usage += 1;
+        self.mm.count += 1;
+        self.mm.flags |= MmFlag::MMF_OOM_VICTIM.bit() | MmFlag::MMF_OOM_REAP_QUEUED.bit();
+        Ok(())
+    }
+
+    /// A fatal signal to the victim without an OOM kill (set-up): `task_will_free_mem` holds.
+    pub fn setup_kill(&mut self) {
+        self.victim.exiting = true;
+    }
+
+    /// Is some thread other than `tid` holding `mmap_lock` for read?
+    pub fn other_readers(&self, tid: Tid) -> u8 {
+        self.mm.lock.readers & !(1 << tid)
+    }
+}
