@@ -109,3 +109,110 @@ pub fn maple_store(s: &Settings) -> Report {
     }
     rep
 }
+
+/// A found violation: execution number (per job, 1-based), job, scenario, violation.
+pub type Found = (u64, u64, crate::mm::Scenario, crate::mm::Violation);
+
+/// What a campaign found on one config.
+#[derive(Clone, Debug)]
+pub struct ConfigReport {
+    /// Config name.
+    pub config: String,
+    /// Scenarios executed.
+    pub execs: u64,
+    /// Model steps executed.
+    pub steps: u64,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// The earliest violation of any invariant.
+    pub first: Option<Found>,
+    /// The earliest violation of an expected invariant (for `bug` configs).
+    pub expected: Option<Found>,
+}
+
+impl ConfigReport {
+    /// The violation to report: one of the expected invariants if found, else the first.
+    pub fn shown(&self) -> Option<&Found> {
+        self.expected.as_ref().or(self.first.as_ref())
+    }
+}
+
+fn earlier(a: &Option<Found>, b: &Found) -> bool {
+    a.as_ref().is_none_or(|x| (b.0, b.1) < (x.0, x.1))
+}
+
+/// Random scenarios against one config until the budget runs out, a violation of an
+/// expected invariant is found (`want`, for `bug` configs), or any violation (otherwise).
+/// Job `j` draws from `SplitMix64(seed + j)`.
+pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> ConfigReport {
+    use crate::mm::{exec, scenario};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let start = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.jobs.max(1))
+        .build()
+        .expect("thread pool");
+    let done = AtomicBool::new(false);
+    type JobOut = (u64, u64, Option<Found>, Option<Found>);
+    let jobs: Vec<JobOut> = pool.install(|| {
+        (0..s.jobs.max(1) as u64)
+            .into_par_iter()
+            .map(|j| {
+                let mut rng = SplitMix64(s.seed.wrapping_add(j));
+                let (mut execs, mut steps) = (0u64, 0u64);
+                let mut first: Option<Found> = None;
+                while start.elapsed() < s.time
+                    && s.max_execs_per_job.is_none_or(|m| execs < m)
+                    && !done.load(Ordering::Relaxed)
+                {
+                    let sc = scenario::random(prog, &mut rng);
+                    execs += 1;
+                    let Ok(out) = exec::run(prog, &sc, exec::Opts::default()) else {
+                        continue;
+                    };
+                    steps += out.steps as u64;
+                    if let Some(v) = out.violation {
+                        let matched = want.iter().any(|w| *w == v.inv);
+                        let f = (execs, j, sc, v);
+                        if matched || want.is_empty() {
+                            done.store(true, Ordering::Relaxed);
+                            let fst = first.or_else(|| Some(f.clone()));
+                            return (execs, steps, fst, Some(f));
+                        }
+                        if first.is_none() {
+                            first = Some(f);
+                        }
+                    }
+                }
+                (execs, steps, first, None)
+            })
+            .collect()
+    });
+    let mut rep = ConfigReport {
+        config: prog.config.name.clone(),
+        execs: 0,
+        steps: 0,
+        elapsed: start.elapsed(),
+        first: None,
+        expected: None,
+    };
+    for (e, st, f, m) in jobs {
+        rep.execs += e;
+        rep.steps += st;
+        if let Some(f) = f {
+            if earlier(&rep.first, &f) {
+                rep.first = Some(f);
+            }
+        }
+        if let Some(m) = m {
+            if want.is_empty() {
+                if earlier(&rep.first, &m) {
+                    rep.first = Some(m);
+                }
+            } else if earlier(&rep.expected, &m) {
+                rep.expected = Some(m);
+            }
+        }
+    }
+    rep
+}

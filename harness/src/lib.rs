@@ -10,4 +10,5 @@ pub mod campaign;
 pub mod corpus;
 pub mod maple;
 pub mod minimize;
+pub mod mm;
 pub mod targets;

@@ -10,7 +10,10 @@ pub const FILES: [(&str, &str); 5] = [
     ("generic.mmp", include_str!("kernel/generic.mmp")),
     ("exit_mmap.mmp", include_str!("kernel/exit_mmap.mmp")),
     ("oom_reaper.mmp", include_str!("kernel/oom_reaper.mmp")),
-    ("process_mrelease.mmp", include_str!("kernel/process_mrelease.mmp")),
+    (
+        "process_mrelease.mmp",
+        include_str!("kernel/process_mrelease.mmp"),
+    ),
     ("configs.mmp", include_str!("kernel/configs.mmp")),
 ];
 
@@ -47,7 +50,10 @@ pub fn program(name: &str) -> Result<Program, LangError> {
     Err(LangError {
         file: "<builtin>".into(),
         pos: Default::default(),
-        msg: format!("no built-in config {name:?} (have: {})", config_names().join(", ")),
+        msg: format!(
+            "no built-in config {name:?} (have: {})",
+            config_names().join(", ")
+        ),
     })
 }
 

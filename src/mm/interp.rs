@@ -163,6 +163,7 @@ impl World {
                     pc: 0,
                     vars: 0,
                     counters: [0; 4],
+                    ret: 0,
                 }],
                 vma: None,
                 mas_index: None,
@@ -246,33 +247,32 @@ impl World {
     }
 
     /// Execute one step of `tid` (which must be runnable), appending what happened to `ev`.
-    pub fn step(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
+    /// Returns the primitive's value, or `None` if the thread blocked or spun on a lock.
+    pub fn step(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) -> Option<bool> {
         let t = tid as usize;
-        let Some((p, pc)) = self.next_insn(tid) else {
-            return;
-        };
+        let (p, pc) = self.next_insn(tid)?;
         let insn = prog.paths[p as usize].insns[pc as usize];
         self.threads[t].steps += 1;
-        match insn {
-            Insn::Step(prim) => match self.exec(prog, tid, prim, ev) {
-                Exec::Val(_) => self.set_pc(tid, pc + 1),
-                Exec::Block => {
-                    self.threads[t].status = Status::Blocked;
-                    return;
-                }
-                Exec::Spin => return,
-            },
-            Insn::Test(prim, neg, target) => match self.exec(prog, tid, prim, ev) {
-                Exec::Val(v) => self.set_pc(tid, if v != neg { pc + 1 } else { target }),
-                Exec::Block => {
-                    self.threads[t].status = Status::Blocked;
-                    return;
-                }
-                Exec::Spin => return,
-            },
+        let (prim, next) = match insn {
+            Insn::Step(prim) => (prim, None),
+            Insn::Test(prim, neg, target) => (prim, Some((neg, target))),
             _ => unreachable!("advance stops at steps"),
-        }
+        };
+        let v = match self.exec(prog, tid, prim, ev) {
+            Exec::Val(v) => v,
+            Exec::Block => {
+                self.threads[t].status = Status::Blocked;
+                return None;
+            }
+            Exec::Spin => return None,
+        };
+        let to = match next {
+            Some((neg, target)) if v == neg => target,
+            _ => pc + 1,
+        };
+        self.set_pc(tid, to);
         self.advance(prog, tid, ev);
+        Some(v)
     }
 
     fn set_pc(&mut self, tid: Tid, pc: u16) {
@@ -316,7 +316,7 @@ impl World {
                 Insn::Local(l, neg, target) => {
                     let v = match l {
                         Local::Vma => th.vma.is_some(),
-                        Local::Ret => th.ret != 0,
+                        Local::Ret => f.ret != 0,
                         Local::Var(i) => f.vars & (1 << i) != 0,
                     };
                     f.pc = if v != neg { f.pc + 1 } else { target };
@@ -329,13 +329,18 @@ impl World {
                         pc: 0,
                         vars: 0,
                         counters: [0; 4],
+                        ret: 0,
                     });
                 }
                 Insn::Ret(v) => {
-                    if let Some(v) = v {
-                        th.ret = value(v, th.ret);
-                    }
+                    let v = v.map(|v| value(v, f.ret));
                     th.frames.pop();
+                    if let Some(v) = v {
+                        match th.frames.last_mut() {
+                            Some(caller) => caller.ret = v,
+                            None => th.ret = v,
+                        }
+                    }
                 }
                 Insn::Let(i, b) => {
                     if b {
@@ -346,7 +351,7 @@ impl World {
                     f.pc += 1;
                 }
                 Insn::SetRet(v) => {
-                    th.ret = value(v, th.ret);
+                    f.ret = value(v, f.ret);
                     f.pc += 1;
                 }
                 Insn::CtrInit(c) => {
@@ -373,7 +378,10 @@ impl World {
     }
 
     fn holds_spin(&self, tid: Tid) -> Option<Lock> {
-        self.held_by(tid).into_iter().map(|(l, _)| l).find(|l| l.is_spin())
+        self.held_by(tid)
+            .into_iter()
+            .map(|(l, _)| l)
+            .find(|l| l.is_spin())
     }
 
     fn might_sleep(&self, tid: Tid, what: &str, ev: &mut Vec<Event>) {
@@ -678,7 +686,12 @@ impl World {
             },
             clear_task_mm => {
                 if self.victim.alloc_lock.owner != Some(tid) {
-                    Self::fault(tid, "I10", "current->mm = NULL without task_lock".into(), ev);
+                    Self::fault(
+                        tid,
+                        "I10",
+                        "current->mm = NULL without task_lock".into(),
+                        ev,
+                    );
                 }
                 self.victim.has_mm = false;
                 Exec::Val(true)

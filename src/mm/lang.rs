@@ -49,7 +49,11 @@ pub struct LangError {
 
 impl fmt::Display for LangError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.col, self.msg)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.pos.line, self.pos.col, self.msg
+        )
     }
 }
 
@@ -567,10 +571,10 @@ fn lex(file: &str, text: &str) -> Result<Vec<(Tok, Pos)>, LangError> {
                     toks.push((Tok::Str(chars[start..start + end].iter().collect()), pos));
                     i = start + end + 1;
                 }
-                c if c.is_ascii_alphanumeric() || "_@.-|+".contains(c) => {
+                c if c.is_ascii_alphanumeric() || "_@.-|+/".contains(c) => {
                     let start = i;
                     while i < chars.len()
-                        && (chars[i].is_ascii_alphanumeric() || "_@.-|+".contains(chars[i]))
+                        && (chars[i].is_ascii_alphanumeric() || "_@.-|+/".contains(chars[i]))
                     {
                         i += 1;
                     }
@@ -1013,7 +1017,9 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                                 "safe" => Expect::Safe,
                                 "unknown" => Expect::Unknown,
                                 "bug" => Expect::Bug(lx.word("the invariant, e.g. I1")?.0),
-                                _ => return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown")),
+                                _ => {
+                                    return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown"))
+                                }
                             };
                         }
                         "store" => {

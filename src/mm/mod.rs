@@ -11,7 +11,7 @@ pub mod lang;
 pub mod program;
 pub mod state;
 
-pub use interp::{Event, Lock, Loc};
+pub use interp::{Event, Loc, Lock};
 pub use lang::{Expect, LangError, MmFlag, Prim, VmaStore};
 pub use program::Program;
 pub use state::{Role, Status, Tid, VmaId, World};

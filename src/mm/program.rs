@@ -280,7 +280,13 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
         let all = find(name, None);
         match all.len() {
             1 => Ok(all[0]),
-            0 => Err(err(at, format!("config {} reaches path {name:?}, which no file defines", config.name))),
+            0 => Err(err(
+                at,
+                format!(
+                    "config {} reaches path {name:?}, which no file defines",
+                    config.name
+                ),
+            )),
             _ => {
                 let vs: Vec<&str> = all.iter().map(|d| d.version.as_str()).collect();
                 Err(err(
@@ -300,7 +306,10 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
     let mut queue: Vec<(String, Pos)> = Vec::new();
     for r in &config.roles {
         let role = Role::parse(r).ok_or_else(|| {
-            err(cpos, format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc)"))
+            err(
+                cpos,
+                format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc)"),
+            )
         })?;
         queue.push((role.entry().to_string(), cpos));
         roles.push((role, role.entry().to_string()));
@@ -337,10 +346,7 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
             file: def.origin.0.clone(),
         });
     }
-    let roles = roles
-        .into_iter()
-        .map(|(r, e)| (r, index[&e]))
-        .collect();
+    let roles = roles.into_iter().map(|(r, e)| (r, index[&e])).collect();
     Ok(Program {
         config: config.clone(),
         paths,

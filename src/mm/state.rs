@@ -192,6 +192,8 @@ pub struct Frame {
     pub vars: u8,
     /// Loop counters of `retry` loops.
     pub counters: [u8; 4],
+    /// This activation's `ret` (set by `ret = …` and by the return value of a `call`).
+    pub ret: i32,
 }
 
 /// A thread of the scenario.
@@ -205,7 +207,7 @@ pub struct Thread {
     pub vma: Option<VmaId>,
     /// Next index for `mas_find` in the maple era.
     pub mas_index: Option<u64>,
-    /// The last returned value (`ret`).
+    /// The entry path's return value, once it has returned.
     pub ret: i32,
     /// `count` of the maple-era remove loop.
     pub count: u32,
@@ -373,7 +375,10 @@ impl World {
         let order: Vec<VmaId> = self.list().into_iter().filter(|&x| x != id).collect();
         self.relink(&order);
         let v = self.vmas[i].clone();
-        self.mm.tree.mtree_store_range(v.start, v.end() - 1, None).expect("valid range");
+        self.mm
+            .tree
+            .mtree_store_range(v.start, v.end() - 1, None)
+            .expect("valid range");
         self.mm.map_count -= 1;
         if v.flags & vm::VM_LOCKED != 0 {
             self.mm.locked_vm -= v.pages;

@@ -1,0 +1,238 @@
+//! Running a scenario against a config: set-up, the scheduler, the oracles after every step,
+//! the end-of-run checks and the reference comparison.
+
+use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::{Event, Lock, Program, Role, Status, Tid};
+use mmfuzz::reference::mm as reference;
+
+use super::oracle::{self, Oracle, Violation};
+use super::scenario::{flag_bits, Scenario, Schedule, Setup};
+use crate::campaign::SplitMix64;
+
+/// Most steps one execution may take (the reaper's ten attempts fit well within it).
+pub const MAX_STEPS: usize = 2_000;
+
+/// One executed step, for traces.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TraceStep {
+    /// Thread.
+    pub tid: Tid,
+    /// Path index and pc of the primitive.
+    pub at: (u16, u16),
+    /// Its value (`None`: blocked or spinning).
+    pub value: Option<bool>,
+    /// Locks every thread holds after the step.
+    pub held: Vec<Vec<(Lock, bool)>>,
+}
+
+/// How an execution ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The first violation, if any.
+    pub violation: Option<Violation>,
+    /// Steps taken.
+    pub steps: usize,
+    /// The steps (if recording was asked for).
+    pub trace: Vec<TraceStep>,
+    /// Every thread returned.
+    pub completed: bool,
+}
+
+/// A scenario that cannot run against the config (set-up refused).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadScenario(pub String);
+
+/// Apply the set-up operations; the world's state is then what the threads start from.
+pub fn setup(world: &mut World, ops: &[Setup]) -> Result<(), BadScenario> {
+    for op in ops {
+        let r = match op {
+            Setup::Mmap { pages, flags, anon } => {
+                let bits = flag_bits(flags).map_err(BadScenario)?;
+                world.setup_mmap(u64::from(*pages), bits, *anon).map(|_| ())
+            }
+            Setup::Fault { vma } => world.setup_fault(*vma),
+            Setup::Mlock { vma } => world.setup_mlock(*vma),
+            Setup::Munmap { vma } => world.setup_munmap(*vma),
+            Setup::OomKill => world.setup_oom_kill(),
+            Setup::Kill => {
+                world.setup_kill();
+                Ok(())
+            }
+        };
+        r.map_err(|e| BadScenario(format!("{op:?}: {}", e.0)))?;
+    }
+    Ok(())
+}
+
+/// The scheduler: picks the next thread among the runnable ones.
+struct Sched {
+    kind: Schedule,
+    at: usize,
+    last: Option<Tid>,
+    prio: Vec<u32>,
+    change: Vec<usize>,
+}
+
+impl Sched {
+    fn new(kind: &Schedule, n: usize) -> Self {
+        let mut s = Sched {
+            kind: kind.clone(),
+            at: 0,
+            last: None,
+            prio: Vec::new(),
+            change: Vec::new(),
+        };
+        if let Schedule::Pct { seed, depth, span } = *kind {
+            let mut rng = SplitMix64(seed);
+            // Distinct priorities above the change-point ones: a random permutation.
+            let mut p: Vec<u32> = (0..n as u32).map(|i| i + u32::from(depth) + 1).collect();
+            for i in (1..n).rev() {
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                p.swap(i, j);
+            }
+            s.prio = p;
+            s.change = (1..depth)
+                .map(|_| (rng.next_u64() % u64::from(span.max(1))) as usize)
+                .collect();
+        }
+        s
+    }
+
+    fn pick(&mut self, runnable: &[Tid]) -> Tid {
+        let i = self.at;
+        self.at += 1;
+        let t = match &self.kind {
+            Schedule::Choices(c) => match c.get(i) {
+                Some(&b) => runnable[b as usize % runnable.len()],
+                None => match self.last {
+                    Some(l) if runnable.contains(&l) => l,
+                    _ => runnable[0],
+                },
+            },
+            Schedule::Pct { .. } => {
+                let t = *runnable
+                    .iter()
+                    .max_by_key(|&&t| self.prio[t as usize])
+                    .expect("some runnable");
+                if let Some(k) = self.change.iter().position(|&c| c == i) {
+                    // Change point k: the running thread drops below every other.
+                    self.prio[t as usize] = k as u32 + 1;
+                }
+                t
+            }
+        };
+        self.last = Some(t);
+        t
+    }
+}
+
+/// Options of one execution.
+#[derive(Clone, Copy, Debug)]
+pub struct Opts {
+    /// Record the trace.
+    pub record: bool,
+    /// Run the happens-before race detector.
+    pub races: bool,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts {
+            record: false,
+            races: true,
+        }
+    }
+}
+
+fn held_all(world: &World) -> Vec<Vec<(Lock, bool)>> {
+    (0..world.threads.len() as Tid)
+        .map(|t| world.held_by(t))
+        .collect()
+}
+
+/// Run `sc` against `prog`.
+pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScenario> {
+    let mut world = World::new();
+    setup(&mut world, &sc.setup)?;
+    let roles: Vec<Role> = sc
+        .threads
+        .iter()
+        .map(|t| t.role())
+        .filter(|r| prog.entry(*r).is_some())
+        .take(MAX_THREADS)
+        .collect();
+    if roles.iter().any(|&r| r == Role::OomReaper) && !world.victim.oom_mm {
+        return Err(BadScenario(
+            "an oom_reaper thread needs an oom_kill set-up".into(),
+        ));
+    }
+    let initial = world.clone();
+    world.start(prog, &roles);
+    let mut oracle = Oracle::new(roles.len());
+    oracle.races = opts.races;
+    let mut sched = Sched::new(&sc.schedule, roles.len());
+    let mut ev: Vec<Event> = Vec::with_capacity(16);
+    let mut trace = Vec::new();
+    let mut runnable: Vec<Tid> = Vec::with_capacity(MAX_THREADS);
+    let mut steps = 0;
+    let out = |violation, steps, trace, completed| Outcome {
+        violation,
+        steps,
+        trace,
+        completed,
+    };
+    while steps < MAX_STEPS {
+        runnable.clear();
+        runnable.extend(world.runnable());
+        if runnable.is_empty() {
+            if world.all_done() {
+                break;
+            }
+            let waits: Vec<String> = world
+                .threads
+                .iter()
+                .filter(|t| t.status == Status::Blocked)
+                .map(|t| t.role.task().to_string())
+                .collect();
+            let v = Violation {
+                inv: "deadlock".into(),
+                tid: 0,
+                msg: format!("every live thread is blocked: {}", waits.join(", ")),
+            };
+            return Ok(out(Some(v), steps, trace, false));
+        }
+        let tid = sched.pick(&runnable);
+        let at = world.next_insn(tid).expect("runnable thread has code");
+        let held_before = world.held_by(tid);
+        let prim = world.next_prim(prog, tid);
+        ev.clear();
+        let value = world.step(prog, tid, &mut ev);
+        steps += 1;
+        if opts.record {
+            trace.push(TraceStep {
+                tid,
+                at,
+                value,
+                held: held_all(&world),
+            });
+        }
+        if let Some(v) = oracle.check(prog, &world, tid, (prim, value), &held_before, &ev) {
+            return Ok(out(Some(v), steps, trace, false));
+        }
+    }
+    let completed = world.all_done();
+    if completed {
+        if let Some(v) = oracle::at_exit(&world) {
+            return Ok(out(Some(v), steps, trace, true));
+        }
+        if let Err(msg) = reference::check(&initial, &world) {
+            let v = Violation {
+                inv: "reference".into(),
+                tid: 0,
+                msg,
+            };
+            return Ok(out(Some(v), steps, trace, true));
+        }
+    }
+    Ok(out(None, steps, trace, completed))
+}

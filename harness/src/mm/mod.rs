@@ -1,0 +1,10 @@
+//! The mm teardown target: scenarios, the scheduler and executor, the oracles, the reports.
+
+pub mod exec;
+pub mod oracle;
+pub mod report;
+pub mod scenario;
+
+pub use exec::{run, Opts, Outcome};
+pub use oracle::Violation;
+pub use scenario::{Scenario, Schedule, Setup, Thread};

@@ -1,0 +1,399 @@
+//! Oracles checked after every step: general detectors first (use after free of every modelled
+//! object, happens-before races on every modelled shared field, lock misuse, lockdep-style
+//! lock-order cycles, deadlock), then the invariants of `kernel-paths.md` §4 that are not a
+//! special case of those (I1 PT-free exclusion, I2 reader discipline, I4 no stale head).
+
+use std::collections::HashMap;
+
+use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::{Event, Loc, Lock, MmFlag, Prim, Program, Role, Tid, VmaStore};
+
+/// A vector clock over the scenario's threads.
+type Vc = [u32; MAX_THREADS];
+
+fn join(a: &mut Vc, b: &Vc) {
+    for i in 0..MAX_THREADS {
+        a[i] = a[i].max(b[i]);
+    }
+}
+
+/// A broken invariant: which, where, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Invariant name (`I1` … `I13`, `UAF`, `race`, `deadlock`, `lock-order`, …).
+    pub inv: String,
+    /// Thread that made the violating step.
+    pub tid: Tid,
+    /// What happened, in kernel terms.
+    pub msg: String,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Shadow {
+    /// Last write: thread and its clock then.
+    write: Option<(Tid, u32)>,
+    /// Last read clock per thread (0 = none).
+    reads: Vc,
+    /// Whether the last write was a free (for naming).
+    freed_by: Option<Tid>,
+}
+
+/// Lock classes for lockdep (all page-table locks are one class).
+fn class(l: Lock) -> usize {
+    match l {
+        Lock::MmapLock => 0,
+        Lock::OomLock => 1,
+        Lock::OomReaperLock => 2,
+        Lock::TaskLock => 3,
+        Lock::Ptl(_) => 4,
+    }
+}
+
+const CLASS_NAMES: [&str; 5] = [
+    "mmap_lock",
+    "oom_lock",
+    "oom_reaper_lock",
+    "task_lock",
+    "ptl",
+];
+
+/// Per-execution oracle state.
+#[derive(Clone, Debug)]
+pub struct Oracle {
+    clocks: Vec<Vc>,
+    lock_clocks: HashMap<Lock, Vc>,
+    atomic: Vc,
+    shadow: HashMap<Loc, Shadow>,
+    /// lockdep: `order[a][b]` = some thread took class b while holding class a.
+    order: [[bool; 5]; 5],
+    /// Whether to run the race detector.
+    pub races: bool,
+    /// Threads that saw `MMF_OOM_SKIP` clear in their current `mmap_lock` read section: they
+    /// are walking the VMAs.
+    walking: u8,
+}
+
+impl Oracle {
+    /// A fresh oracle for `n` threads.
+    pub fn new(n: usize) -> Self {
+        let mut clocks = vec![[0; MAX_THREADS]; n];
+        for (i, c) in clocks.iter_mut().enumerate() {
+            c[i] = 1;
+        }
+        Oracle {
+            clocks,
+            lock_clocks: HashMap::new(),
+            atomic: [0; MAX_THREADS],
+            shadow: HashMap::new(),
+            order: [[false; 5]; 5],
+            races: true,
+            walking: 0,
+        }
+    }
+
+    fn tick(&mut self, t: Tid) {
+        self.clocks[t as usize][t as usize] += 1;
+    }
+
+    /// Check one step's events against the world after the step. `held_before` are the locks
+    /// `tid` held before the step (for lockdep).
+    pub fn check(
+        &mut self,
+        prog: &Program,
+        world: &World,
+        stepper: Tid,
+        step: (Option<Prim>, Option<bool>),
+        held_before: &[(Lock, bool)],
+        ev: &[Event],
+    ) -> Option<Violation> {
+        if let (Some(Prim::test_bit(MmFlag::MMF_OOM_SKIP)), Some(false)) = step {
+            if world.mm.lock.readers & (1 << stepper) != 0 {
+                self.walking |= 1 << stepper;
+            }
+        }
+        for e in ev {
+            if let Some(v) = self.event(prog, world, stepper, held_before, e) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn event(
+        &mut self,
+        prog: &Program,
+        world: &World,
+        stepper: Tid,
+        held_before: &[(Lock, bool)],
+        e: &Event,
+    ) -> Option<Violation> {
+        let role = |t: Tid| world.threads[t as usize].role;
+        match *e {
+            Event::Fault { tid, inv, ref msg } => {
+                return Some(Violation {
+                    inv: inv.into(),
+                    tid,
+                    msg: msg.clone(),
+                })
+            }
+            Event::Acquire { tid, lock, .. } => {
+                if let Some(lc) = self.lock_clocks.get(&lock) {
+                    let lc = *lc;
+                    join(&mut self.clocks[tid as usize], &lc);
+                }
+                if tid == stepper {
+                    return self.lockdep(tid, lock, held_before);
+                }
+            }
+            Event::Block { tid, lock } => return self.lockdep(tid, lock, held_before),
+            Event::Release { tid, lock, .. } => {
+                if lock == Lock::MmapLock {
+                    self.walking &= !(1 << tid);
+                }
+                let c = self.clocks[tid as usize];
+                join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
+                self.tick(tid);
+                if lock == Lock::MmapLock {
+                    if let Some(v) = stale_head(prog, world, tid) {
+                        return Some(v);
+                    }
+                }
+            }
+            Event::Atomic { tid, .. } => {
+                let a = self.atomic;
+                join(&mut self.clocks[tid as usize], &a);
+                let c = self.clocks[tid as usize];
+                join(&mut self.atomic, &c);
+                self.tick(tid);
+            }
+            Event::Free { tid, loc } => {
+                if let Loc::VmaPtes(v) = loc {
+                    // A reader is a hazard if it is walking, or if MMF_OOM_SKIP is still clear
+                    // so that it may yet walk (kernel-paths.md §4, I1).
+                    let hazard = if world.mm.test(MmFlag::MMF_OOM_SKIP) {
+                        self.walking
+                    } else {
+                        u8::MAX
+                    };
+                    let others = world.other_readers(tid) & hazard;
+                    if others != 0 {
+                        let who = (0..world.threads.len() as Tid)
+                            .find(|t| others & (1 << t) != 0)
+                            .unwrap_or(0);
+                        return Some(Violation {
+                            inv: "I1".into(),
+                            tid,
+                            msg: format!(
+                                "free_pgtables frees vma{v}'s page tables while {} holds mmap_lock for read",
+                                role(who).task()
+                            ),
+                        });
+                    }
+                }
+                if let Some(s) = self.shadow.get_mut(&loc) {
+                    s.freed_by = Some(tid);
+                }
+            }
+            Event::Access {
+                tid,
+                loc,
+                write,
+                freed,
+            } => {
+                if freed {
+                    let (inv, what) = match loc {
+                        Loc::VmaPtes(_) => ("I1", "freed page tables"),
+                        Loc::VmaObj(_) | Loc::VmaFlags(_) => ("I5", "a freed vm_area_struct"),
+                        _ => ("I8", "a freed mm_struct"),
+                    };
+                    return Some(Violation {
+                        inv: inv.into(),
+                        tid,
+                        msg: format!(
+                            "use after free: {} {} {what} ({})",
+                            role(tid).task(),
+                            if write { "writes" } else { "reads" },
+                            loc.name()
+                        ),
+                    });
+                }
+                let walker = matches!(role(tid), Role::OomReaper | Role::Mrelease);
+                let vma_state = matches!(
+                    loc,
+                    Loc::VmaObj(_) | Loc::VmaFlags(_) | Loc::VmaPtes(_) | Loc::MmMmap | Loc::MmTree
+                );
+                let in_exit_mmap = world.threads[tid as usize]
+                    .frames
+                    .iter()
+                    .any(|f| prog.paths[f.path as usize].name == "exit_mmap");
+                if walker
+                    && vma_state
+                    && !in_exit_mmap
+                    && world.held_by(tid).iter().all(|(l, _)| *l != Lock::MmapLock)
+                {
+                    return Some(Violation {
+                        inv: "I2".into(),
+                        tid,
+                        msg: format!(
+                            "{} touches {} outside an mmap_lock read section",
+                            role(tid).task(),
+                            loc.name()
+                        ),
+                    });
+                }
+                if self.races && loc != Loc::MmStruct {
+                    if let Some(v) = self.race(world, tid, loc, write) {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// lockdep: record "`lock` taken while holding `held`" and report a cycle.
+    fn lockdep(&mut self, tid: Tid, lock: Lock, held: &[(Lock, bool)]) -> Option<Violation> {
+        let b = class(lock);
+        for &(h, _) in held {
+            let a = class(h);
+            if a != b && !self.order[a][b] {
+                self.order[a][b] = true;
+                if self.reaches(b, a) {
+                    return Some(Violation {
+                        inv: "lock-order".into(),
+                        tid,
+                        msg: format!(
+                            "{} taken under {}, but {} is also taken (directly or not) under {}: possible ABBA deadlock",
+                            CLASS_NAMES[b], CLASS_NAMES[a], CLASS_NAMES[a], CLASS_NAMES[b]
+                        ),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    fn reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = [false; 5];
+        let mut stack = vec![from];
+        while let Some(x) = stack.pop() {
+            if x == to {
+                return true;
+            }
+            if std::mem::replace(&mut seen[x], true) {
+                continue;
+            }
+            for y in 0..5 {
+                if self.order[x][y] {
+                    stack.push(y);
+                }
+            }
+        }
+        false
+    }
+
+    /// FastTrack-style check of one access against the location's history.
+    fn race(&mut self, world: &World, tid: Tid, loc: Loc, write: bool) -> Option<Violation> {
+        let me = self.clocks[tid as usize];
+        let s = self.shadow.entry(loc).or_default();
+        let conflict = |other: Tid, other_write: bool| {
+            let task = |t: Tid| world.threads[t as usize].role.task();
+            let inv = match loc {
+                Loc::VmaPtes(_) if s.freed_by.is_some() || other_write && write => "I1",
+                Loc::VmaObj(_) | Loc::MmMmap | Loc::MmTree => "I5",
+                _ => "I2",
+            };
+            Violation {
+                inv: inv.into(),
+                tid,
+                msg: format!(
+                    "data race on {}: {} {} it while {} {} it, with no lock or ordering between them",
+                    loc.name(),
+                    task(tid),
+                    if write { "writes" } else { "reads" },
+                    task(other),
+                    if other_write { "wrote" } else { "read" },
+                ),
+            }
+        };
+        if let Some((wt, wc)) = s.write {
+            if wt != tid && wc > me[wt as usize] {
+                return Some(conflict(wt, true));
+            }
+        }
+        if write {
+            for (t, &rc) in s.reads.iter().enumerate() {
+                if t != tid as usize && rc > 0 && rc > me[t] {
+                    return Some(conflict(t as Tid, false));
+                }
+            }
+            s.write = Some((tid, me[tid as usize]));
+            s.reads = [0; MAX_THREADS];
+        } else {
+            s.reads[tid as usize] = me[tid as usize];
+        }
+        None
+    }
+}
+
+/// I4: when `mmap_lock` is released, the structure readers walk must not lead to a freed VMA
+/// unless `MMF_OOM_SKIP` is set (so a later reader does nothing).
+fn stale_head(prog: &Program, world: &World, tid: Tid) -> Option<Violation> {
+    if world.mm.test(MmFlag::MMF_OOM_SKIP) {
+        return None;
+    }
+    let stale = match prog.store() {
+        VmaStore::List => world.mm.mmap.filter(|&v| !world.vmas[v as usize].live),
+        VmaStore::Maple => world
+            .mm
+            .tree
+            .entries()
+            .into_iter()
+            .map(|(_, _, v)| v)
+            .find(|&v| !world.vmas[v as usize].live),
+    };
+    stale.map(|v| Violation {
+        inv: "I4".into(),
+        tid,
+        msg: format!(
+            "mmap_lock released with {} still leading to freed vma{v} and MMF_OOM_SKIP clear",
+            match prog.store() {
+                VmaStore::List => "mm->mmap",
+                VmaStore::Maple => "mm->mm_mt",
+            }
+        ),
+    })
+}
+
+/// Checks when every thread has returned: lock balance and reference balance (I10, I8).
+pub fn at_exit(world: &World) -> Option<Violation> {
+    for (i, t) in world.threads.iter().enumerate() {
+        let tid = i as Tid;
+        let held = world.held_by(tid);
+        if !held.is_empty() {
+            let names: Vec<String> = held.iter().map(|(l, _)| l.name()).collect();
+            return Some(Violation {
+                inv: "I10".into(),
+                tid,
+                msg: format!("{} returned holding {}", t.role.task(), names.join(", ")),
+            });
+        }
+        for (what, n) in [
+            ("mm_users", t.pins),
+            ("mm_count", t.grabs),
+            ("task_struct", t.task_refs),
+        ] {
+            if n != 0 {
+                return Some(Violation {
+                    inv: "I8".into(),
+                    tid,
+                    msg: format!(
+                        "{} returned with {n} unbalanced {what} reference(s)",
+                        t.role.task()
+                    ),
+                });
+            }
+        }
+    }
+    None
+}

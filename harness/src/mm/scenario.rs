@@ -1,0 +1,290 @@
+//! Scenarios: set-up operations, the threads to start, and the schedule.
+//!
+//! Generators only offer what is legal in the state built so far (wasmtime's table-ops style):
+//! `fault`/`mlock`/`munmap` name an existing VMA, the reaper thread only exists if the OOM
+//! killer marked the victim, each role runs at most once, and the victim always exits (it
+//! is what drives `exit_mmap`).
+
+use arbitrary::{Arbitrary, Unstructured};
+use mmfuzz::mm::lang::vm;
+use mmfuzz::mm::{Program, Role};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::campaign::SplitMix64;
+
+/// Most schedule choices in a scenario.
+pub const MAX_CHOICES: usize = 256;
+/// Most VMAs a generated scenario maps.
+pub const GEN_VMAS: u8 = 3;
+
+/// A set-up operation, applied atomically before the threads start.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setup {
+    /// `mmap` a new VMA.
+    Mmap {
+        /// Pages.
+        pages: u8,
+        /// `VM_*` flags, e.g. `["VM_ACCOUNT", "VM_SHARED"]`.
+        #[serde(default)]
+        flags: Vec<String>,
+        /// Anonymous (else file-backed).
+        anon: bool,
+    },
+    /// Fault every page of VMA `vma` in.
+    Fault {
+        /// VMA index (in creation order).
+        vma: u8,
+    },
+    /// `mlock` VMA `vma`.
+    Mlock {
+        /// VMA index.
+        vma: u8,
+    },
+    /// `munmap` VMA `vma`.
+    Munmap {
+        /// VMA index.
+        vma: u8,
+    },
+    /// The OOM killer picks the victim (`mark_oom_victim`, SIGKILL, queued for the reaper).
+    OomKill,
+    /// SIGKILL to the victim without an OOM kill.
+    Kill,
+}
+
+/// A thread to start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Thread {
+    /// The victim exiting.
+    Exit,
+    /// The `oom_reaper` kthread.
+    OomReaper,
+    /// A `process_mrelease` caller.
+    Mrelease,
+    /// A `/proc` reader holding the mm.
+    Proc,
+}
+
+impl Thread {
+    /// The model's role.
+    pub fn role(self) -> Role {
+        match self {
+            Thread::Exit => Role::Exit,
+            Thread::OomReaper => Role::OomReaper,
+            Thread::Mrelease => Role::Mrelease,
+            Thread::Proc => Role::Proc,
+        }
+    }
+    /// From the model's role.
+    pub fn from_role(r: Role) -> Thread {
+        match r {
+            Role::Exit => Thread::Exit,
+            Role::OomReaper => Thread::OomReaper,
+            Role::Mrelease => Thread::Mrelease,
+            Role::Proc => Thread::Proc,
+        }
+    }
+}
+
+/// Which runnable thread steps next.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// At step `i`, the `choices[i] % runnable`-th runnable thread; past the end, the thread
+    /// that ran last if it still can, else the first runnable one.
+    Choices(Vec<u8>),
+    /// PCT (Burckhardt et al.): random distinct thread priorities from `seed`, and `depth - 1`
+    /// priority change points among the first `span` steps.
+    Pct {
+        /// Seed of the priorities and change points.
+        seed: u64,
+        /// Bug depth.
+        depth: u8,
+        /// Steps over which change points are spread.
+        span: u16,
+    },
+}
+
+/// One execution's input.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Set-up operations, in order.
+    pub setup: Vec<Setup>,
+    /// Threads, in thread-id order.
+    pub threads: Vec<Thread>,
+    /// The interleaving.
+    pub schedule: Schedule,
+}
+
+/// `VM_*` names to bits.
+pub fn flag_bits(names: &[String]) -> Result<u8, String> {
+    let mut b = 0;
+    for n in names {
+        match vm::NAMES.iter().find(|(x, _)| x == n) {
+            Some((_, bit)) => b |= bit,
+            None => return Err(format!("unknown VM flag {n:?}")),
+        }
+    }
+    Ok(b)
+}
+
+fn flag_names(bits: u8) -> Vec<String> {
+    vm::NAMES
+        .iter()
+        .filter(|(_, b)| bits & b != 0)
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
+/// Build a scenario from a generator's draws (shared by the `Arbitrary` decoding and the
+/// proptest strategy so that both only offer legal operations).
+pub trait Draw {
+    /// A number in `0..n`.
+    fn below(&mut self, n: u32) -> u32;
+    /// True with probability `num/den`.
+    fn chance(&mut self, num: u32, den: u32) -> bool {
+        self.below(den) < num
+    }
+    /// A raw byte.
+    fn byte(&mut self) -> u8 {
+        self.below(256) as u8
+    }
+    /// Whether draws are exhausted.
+    fn done(&self) -> bool;
+}
+
+/// Draw a scenario for `prog` (only its roles are offered).
+pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
+    let mut setup = Vec::new();
+    let nvmas = 1 + d.below(u32::from(GEN_VMAS)) as u8;
+    for _ in 0..nvmas {
+        let mut bits = 0u8;
+        if d.chance(3, 4) {
+            bits |= vm::VM_ACCOUNT;
+        }
+        if d.chance(1, 4) {
+            bits |= vm::VM_SHARED;
+        }
+        if d.chance(1, 10) {
+            bits |= vm::VM_HUGETLB;
+        }
+        if d.chance(1, 12) {
+            bits |= vm::VM_PFNMAP;
+        }
+        let anon = bits & vm::VM_SHARED == 0 && d.chance(3, 4);
+        setup.push(Setup::Mmap {
+            pages: 1 + d.below(8) as u8,
+            flags: flag_names(bits),
+            anon,
+        });
+    }
+    for v in 0..nvmas {
+        match d.below(6) {
+            0 => {}
+            1 => setup.push(Setup::Mlock { vma: v }),
+            _ => setup.push(Setup::Fault { vma: v }),
+        }
+    }
+    if nvmas > 1 && d.chance(1, 8) {
+        setup.push(Setup::Munmap {
+            vma: d.below(u32::from(nvmas)) as u8,
+        });
+    }
+    let oom = offered.contains(&Role::OomReaper) && d.chance(2, 3);
+    if oom {
+        setup.push(Setup::OomKill);
+    } else if d.chance(3, 4) {
+        setup.push(Setup::Kill);
+    }
+    let mut threads = vec![Thread::Exit];
+    for r in [Role::OomReaper, Role::Mrelease, Role::Proc] {
+        let legal = offered.contains(&r) && (r != Role::OomReaper || oom);
+        if legal && d.chance(2, 3) {
+            threads.push(Thread::from_role(r));
+        }
+    }
+    // Shuffle the thread order (thread 0 is not always the victim).
+    for i in (1..threads.len()).rev() {
+        let j = d.below(i as u32 + 1) as usize;
+        threads.swap(i, j);
+    }
+    let schedule = if d.chance(1, 4) {
+        Schedule::Pct {
+            seed: (u64::from(d.byte()) << 8) | u64::from(d.byte()),
+            depth: 1 + d.below(4) as u8,
+            span: 40 + d.below(160) as u16,
+        }
+    } else {
+        let mut c = Vec::new();
+        while c.len() < MAX_CHOICES && !d.done() {
+            c.push(d.byte());
+            if d.chance(1, 120) {
+                break;
+            }
+        }
+        Schedule::Choices(c)
+    };
+    Scenario {
+        setup,
+        threads,
+        schedule,
+    }
+}
+
+struct ArbDraw<'a, 'b>(&'b mut Unstructured<'a>);
+
+impl Draw for ArbDraw<'_, '_> {
+    fn below(&mut self, n: u32) -> u32 {
+        if n <= 1 {
+            return 0;
+        }
+        self.0.int_in_range(0..=n - 1).unwrap_or(0)
+    }
+    fn done(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The roles a config offers.
+pub fn offered(prog: &Program) -> Vec<Role> {
+    prog.roles.iter().map(|&(r, _)| r).collect()
+}
+
+/// Decode a scenario for `prog` from fuzzer bytes.
+pub fn decode(prog: &Program, data: &[u8]) -> Scenario {
+    let mut u = Unstructured::new(data);
+    draw(&offered(prog), &mut ArbDraw(&mut u))
+}
+
+/// A scenario whose draws come from a seeded generator (campaigns, tests).
+pub fn random(prog: &Program, rng: &mut SplitMix64) -> Scenario {
+    struct R<'a>(&'a mut SplitMix64);
+    impl Draw for R<'_> {
+        fn below(&mut self, n: u32) -> u32 {
+            if n <= 1 {
+                0
+            } else {
+                (self.0.next_u64() % u64::from(n)) as u32
+            }
+        }
+        fn done(&self) -> bool {
+            false
+        }
+    }
+    draw(&offered(prog), &mut R(rng))
+}
+
+/// Proptest: scenarios for `prog`, built from a drawn byte string so that proptest's shrinking
+/// of the bytes shrinks the scenario (fewer VMAs, fewer threads, shorter schedules).
+pub fn strategy(prog: Program) -> impl Strategy<Value = Scenario> {
+    prop::collection::vec(any::<u8>(), 0..512).prop_map(move |bytes| decode(&prog, &bytes))
+}
+
+impl<'a> Arbitrary<'a> for Scenario {
+    /// Every role is offered; the executor skips threads a config does not offer.
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(draw(&Role::ALL, &mut ArbDraw(u)))
+    }
+}

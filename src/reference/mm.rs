@@ -1,0 +1,131 @@
+//! The reference MM state machine: the scenario's operations applied atomically.
+//!
+//! Every thread's operation (the victim's `exit_mm`, a `/proc` holder's `get_task_mm` …
+//! `mmput`, `oom_reap_task`, `process_mrelease`) is one atomic transition here. Whatever order
+//! they complete in, the last `mmput` tears the address space down, so when every thread has
+//! returned the observable state is the same for every order; only `process_mrelease`'s return
+//! value depends on the order, and it must be one the kernel documents for some order.
+
+use crate::mm::lang::vm;
+use crate::mm::state::{Role, World};
+
+/// Errnos `process_mrelease` may return (`mm/oom_kill.c`, `man 2 process_mrelease`).
+const ESRCH: i32 = -3;
+const EINTR: i32 = -4;
+const EAGAIN: i32 = -11;
+const EINVAL: i32 = -22;
+
+/// What the reference says the final state is, given the state the threads started from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Final {
+    /// `mm_users`.
+    pub users: i32,
+    /// `mm_count`.
+    pub count: i32,
+    /// The `mm_struct` is freed.
+    pub mm_freed: bool,
+    /// `vm_committed_as` (pages).
+    pub committed: i64,
+    /// Per VMA that was live at the start: (index, live, resident, page tables freed).
+    pub vmas: Vec<(usize, bool, u64, bool)>,
+    /// `task->mm` cleared.
+    pub task_has_mm: bool,
+    /// The victim's task_struct usage.
+    pub task_usage: i32,
+}
+
+/// The final state after every thread (`roles`) has run its operation atomically on `start`.
+pub fn expected(start: &World, roles: &[Role]) -> Final {
+    let mut committed = start.committed;
+    let mut vmas = Vec::new();
+    for (i, v) in start.vmas.iter().enumerate() {
+        if v.live {
+            if v.flags & vm::VM_ACCOUNT != 0 {
+                committed -= v.pages as i64;
+            }
+            vmas.push((i, false, 0, v.pt));
+        }
+    }
+    let count = start.mm.count - 1;
+    Final {
+        users: 0,
+        count,
+        mm_freed: count == 0,
+        committed,
+        vmas,
+        task_has_mm: false,
+        // oom_reap_task drops the reference its queueing took.
+        task_usage: start.victim.usage - i32::from(roles.contains(&Role::OomReaper)),
+    }
+}
+
+/// The final state of an implementation run, in the same terms.
+pub fn observed(start: &World, end: &World) -> Final {
+    let vmas = start
+        .vmas
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.live)
+        .map(|(i, _)| {
+            let v = &end.vmas[i];
+            (i, v.live, v.resident, v.pt_freed)
+        })
+        .collect();
+    Final {
+        users: end.mm.users,
+        count: end.mm.count,
+        mm_freed: end.mm.freed,
+        committed: end.committed,
+        vmas,
+        task_has_mm: end.victim.has_mm,
+        task_usage: end.victim.usage,
+    }
+}
+
+/// Return values `process_mrelease` may give for some order of the operations.
+pub fn mrelease_allowed(start: &World) -> Vec<i32> {
+    let mut v = vec![0, ESRCH, EAGAIN, EINTR];
+    if !start.victim.exiting {
+        v.push(EINVAL);
+    }
+    v
+}
+
+/// Compare a finished run with the reference: `Err` names the first difference.
+pub fn check(start: &World, end: &World) -> Result<(), String> {
+    let roles: Vec<Role> = end.threads.iter().map(|t| t.role).collect();
+    let (want, got) = (expected(start, &roles), observed(start, end));
+    macro_rules! same {
+        ($f:ident, $what:expr) => {
+            if want.$f != got.$f {
+                return Err(format!(
+                    "{}: reference {:?}, model {:?}",
+                    $what, want.$f, got.$f
+                ));
+            }
+        };
+    }
+    same!(users, "mm_users");
+    same!(count, "mm_count");
+    same!(mm_freed, "mm_struct freed");
+    same!(committed, "vm_committed_as");
+    same!(task_has_mm, "task->mm set");
+    same!(task_usage, "task_struct usage");
+    for (w, g) in want.vmas.iter().zip(&got.vmas) {
+        if w != g {
+            return Err(format!(
+                "vma{}: reference (live {}, resident {}, page tables freed {}), model (live {}, resident {}, page tables freed {})",
+                w.0, w.1, w.2, w.3, g.1, g.2, g.3
+            ));
+        }
+    }
+    for t in &end.threads {
+        if t.role == Role::Mrelease && !mrelease_allowed(start).contains(&t.ret) {
+            return Err(format!(
+                "process_mrelease returned {}, which no order of the operations allows",
+                t.ret
+            ));
+        }
+    }
+    Ok(())
+}
