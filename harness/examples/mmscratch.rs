@@ -1,12 +1,17 @@
 use mmfuzz::mm::builtin;
 use mmfuzz_harness::campaign::{self, Settings};
+use mmfuzz_harness::mm::{report, shrink};
 use std::time::Duration;
 fn main() {
     let secs: f64 = std::env::args()
         .nth(1)
         .map(|s| s.parse().unwrap())
         .unwrap_or(2.0);
+    let only = std::env::args().nth(2);
     for prog in builtin::programs() {
+        if only.as_ref().is_some_and(|o| *o != prog.config.name) {
+            continue;
+        }
         let s = Settings {
             time: Duration::from_secs_f64(secs),
             jobs: 2,
@@ -36,5 +41,15 @@ fn main() {
             r.steps,
             f
         );
+        if let Some((_, _, sc, v)) = r.shown() {
+            let t0 = std::time::Instant::now();
+            let m = shrink::shrink(&prog, sc, &v.inv);
+            println!(
+                "shrunk in {:?} to {} segments",
+                t0.elapsed(),
+                shrink::length(&m)
+            );
+            println!("{}", report::explain(&prog, &m));
+        }
     }
 }

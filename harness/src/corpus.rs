@@ -52,6 +52,19 @@ pub enum Payload {
         /// The operations, in order.
         ops: Vec<Op>,
     },
+    /// The mm teardown model: a config and a scenario.
+    Mm {
+        /// Config name (built-in, or defined in `config_text`).
+        config: String,
+        /// The config's file text when it is not a built-in one (a user's ordering).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config_text: Option<String>,
+        /// The invariant a failing case must break.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invariant: Option<String>,
+        /// Set-up, threads, schedule.
+        scenario: crate::mm::Scenario,
+    },
 }
 
 /// One corpus case.
@@ -111,7 +124,61 @@ impl Case {
     pub fn target(&self) -> &'static str {
         match self.payload {
             Payload::MapleStore { .. } => "maple_store",
+            Payload::Mm { .. } => "mm",
         }
+    }
+
+    /// An mm case.
+    pub fn mm(
+        name: &str,
+        expect: Expect,
+        note: &str,
+        prog: &mmfuzz::mm::Program,
+        invariant: Option<String>,
+        scenario: crate::mm::Scenario,
+    ) -> Case {
+        let builtin = mmfuzz::mm::builtin::program(&prog.config.name).is_ok_and(|b| b == *prog);
+        Case {
+            format: FORMAT.into(),
+            name: name.into(),
+            expect,
+            note: note.into(),
+            payload: Payload::Mm {
+                config: prog.config.name.clone(),
+                config_text: (!builtin).then(|| prog_text(prog)),
+                invariant,
+                scenario,
+            },
+        }
+    }
+
+    /// The program an mm case runs on.
+    pub fn program(&self, path: &Path) -> Result<Option<mmfuzz::mm::Program>, CorpusError> {
+        let Payload::Mm {
+            config,
+            config_text,
+            ..
+        } = &self.payload
+        else {
+            return Ok(None);
+        };
+        let progs = match config_text {
+            Some(t) => {
+                mmfuzz::mm::builtin::load_file(&format!("{} (config_text)", path.display()), t)
+                    .map_err(|e| cerr(path, e.to_string()))?
+            }
+            None => vec![mmfuzz::mm::builtin::program(config).map_err(|e| cerr(path, e.msg))?],
+        };
+        progs
+            .into_iter()
+            .find(|p| p.config.name == *config)
+            .map(Some)
+            .ok_or_else(|| {
+                cerr(
+                    path,
+                    format!("config {config:?} not in the case's config_text"),
+                )
+            })
     }
 
     /// Parse a case from text; errors name `path` and the line and column.
@@ -155,6 +222,21 @@ impl Case {
         );
         out += &format!("  \"note\": {},\n", s(&self.note));
         match &self.payload {
+            Payload::Mm {
+                config,
+                config_text,
+                invariant,
+                scenario,
+            } => {
+                out += &format!("  \"config\": {},\n", s(config));
+                if let Some(i) = invariant {
+                    out += &format!("  \"invariant\": {},\n", s(i));
+                }
+                if let Some(t) = config_text {
+                    out += &format!("  \"config_text\": {},\n", s(t));
+                }
+                out += &format!("  \"scenario\": {}\n", scenario_text(scenario));
+            }
             Payload::MapleStore { ops } => {
                 out += "  \"ops\": [\n";
                 let lines: Vec<String> = ops
@@ -173,6 +255,16 @@ impl Case {
     pub fn input_hash(&self) -> u64 {
         let body = match &self.payload {
             Payload::MapleStore { ops } => serde_json::to_string(ops).expect("ops serialize"),
+            Payload::Mm {
+                config,
+                config_text,
+                scenario,
+                ..
+            } => format!(
+                "{config}\n{}\n{}",
+                config_text.as_deref().unwrap_or(""),
+                serde_json::to_string(scenario).expect("scenario serializes")
+            ),
         };
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in self.target().bytes().chain(body.bytes()) {
@@ -182,21 +274,79 @@ impl Case {
         h
     }
 
-    /// Run the case: `Ok(())` if it passes, else the failure report.
-    pub fn outcome(&self) -> Result<(), String> {
+    /// Run the case: `Ok(())` if it passes, else the invariant broken (if any) and the report.
+    pub fn outcome(&self) -> Result<(), (Option<String>, String)> {
         match &self.payload {
-            Payload::MapleStore { ops } => {
-                maple::execute(ops).map(|_| ()).map_err(|d| d.to_string())
+            Payload::MapleStore { ops } => maple::execute(ops)
+                .map(|_| ())
+                .map_err(|d| (Some(d.kind().to_string()), d.to_string())),
+            Payload::Mm { scenario, .. } => {
+                let prog = match self.program(Path::new(&self.name)) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => unreachable!("an mm case"),
+                    Err(e) => return Err((None, e.to_string())),
+                };
+                let out = crate::mm::exec::run(&prog, scenario, crate::mm::Opts::default())
+                    .map_err(|e| (None, format!("the scenario cannot run: {}", e.0)))?;
+                match out.violation {
+                    None => Ok(()),
+                    Some(v) => Err((
+                        Some(v.inv.clone()),
+                        crate::mm::report::explain(&prog, scenario),
+                    )),
+                }
             }
         }
     }
 
-    /// Replay the case: `Ok(())` if it gives its expected verdict, else what it gave.
+    /// Replay the case: `Ok(())` if it gives its expected verdict (and, for a failing mm case,
+    /// breaks its invariant), else what it gave.
     pub fn replay(&self) -> Result<(), String> {
+        let want = match &self.payload {
+            Payload::Mm { invariant, .. } => invariant.clone(),
+            Payload::MapleStore { .. } => None,
+        };
         match (self.expect, self.outcome()) {
-            (Expect::Pass, Ok(())) | (Expect::Fail, Err(_)) => Ok(()),
-            (Expect::Pass, Err(report)) => Err(report),
+            (Expect::Pass, Ok(())) => Ok(()),
+            (Expect::Fail, Err((got, report))) => match (want, got) {
+                (Some(w), Some(g)) if w != g => Err(format!(
+                    "expected a violation of {w}, but the case breaks {g}:\n{report}"
+                )),
+                (_, None) => Err(report),
+                _ => Ok(()),
+            },
+            (Expect::Pass, Err((_, report))) => Err(report),
             (Expect::Fail, Ok(())) => Err("expected a failure, but the case passes".into()),
+        }
+    }
+}
+
+/// The text of a program's config (and every path version it uses), in the path language.
+pub fn prog_text(prog: &mmfuzz::mm::Program) -> String {
+    mmfuzz::mm::lang::print_program(prog)
+}
+
+fn scenario_text(sc: &crate::mm::Scenario) -> String {
+    let j = |v: &dyn erased::Ser| v.json();
+    let mut out = String::from("{\n");
+    out += "    \"setup\": [\n";
+    let lines: Vec<String> = sc.setup.iter().map(|o| format!("      {}", j(o))).collect();
+    out += &lines.join(",\n");
+    out += "\n    ],\n";
+    out += &format!("    \"threads\": {},\n", j(&sc.threads));
+    out += &format!("    \"schedule\": {}\n", j(&sc.schedule));
+    out += "  }";
+    out
+}
+
+mod erased {
+    /// Serialize anything serde can, compactly.
+    pub trait Ser {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).expect("serializes")
         }
     }
 }

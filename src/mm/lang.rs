@@ -457,6 +457,8 @@ pub struct PathDef {
     pub vars: Vec<String>,
     /// File and position, for errors.
     pub origin: (String, Pos),
+    /// The source text of the whole `path` item.
+    pub text: String,
 }
 
 /// Expected verdict of a config.
@@ -496,6 +498,8 @@ pub struct ConfigDef {
     pub roles: Vec<String>,
     /// File and position.
     pub origin: (String, Pos),
+    /// The source text of the whole `config` item.
+    pub text: String,
 }
 
 /// Everything in one file.
@@ -600,7 +604,33 @@ fn lex(file: &str, text: &str) -> Result<Vec<(Tok, Pos)>, LangError> {
     Ok(toks)
 }
 
+fn item_text(text: &str, from: Pos, to_line: u32) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let a = (from.line as usize).saturating_sub(1);
+    let b = (to_line as usize).min(lines.len());
+    lines[a..b].join("\n")
+}
+
+/// The source of a resolved program: its config, then every path version it uses.
+pub fn print_program(prog: &super::program::Program) -> String {
+    let mut out = prog.config.text.clone();
+    out.push('\n');
+    for p in &prog.paths {
+        out.push('\n');
+        out.push_str(&p.text);
+        out.push('\n');
+    }
+    out
+}
+
 impl Lexer<'_> {
+    /// Line of the token just consumed.
+    fn last_line(&self) -> u32 {
+        self.toks
+            .get(self.at.saturating_sub(1))
+            .map_or(0, |t| t.1.line)
+    }
+
     fn err(&self, pos: Pos, msg: impl Into<String>) -> LangError {
         LangError {
             file: self.file.into(),
@@ -978,6 +1008,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                     body,
                     vars: ctx.vars,
                     origin: (file.into(), pos),
+                    text: item_text(text, pos, lx.last_line()),
                 });
             }
             "config" => {
@@ -998,6 +1029,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                     uses: Vec::new(),
                     roles: Vec::new(),
                     origin: (file.into(), pos),
+                    text: String::new(),
                 };
                 loop {
                     lx.skip_nl();
@@ -1048,6 +1080,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                     }
                     lx.end_of_stmt()?;
                 }
+                cfg.text = item_text(text, pos, lx.last_line());
                 unit.configs.push(cfg);
             }
             _ => return Err(lx.err(pos, format!("expected `path` or `config`, found {w:?}"))),

@@ -58,6 +58,8 @@ pub struct Code {
     pub pos: Vec<Pos>,
     /// File the path came from.
     pub file: String,
+    /// Its source text.
+    pub text: String,
 }
 
 /// A config resolved against the available path versions.
@@ -344,6 +346,7 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
             insns: c.insns,
             pos: c.pos,
             file: def.origin.0.clone(),
+            text: def.text.clone(),
         });
     }
     let roles = roles.into_iter().map(|(r, e)| (r, index[&e])).collect();

@@ -1,4 +1,4 @@
-//! `mmfuzz`: run campaigns, replay and keep cases, replay the kernel's erase2 traces.
+//! `mmfuzz`: campaigns over the mm teardown configs, corpus replay and upkeep, reports.
 //!
 //! Exit status: 0 when everything gave its expected verdict, 1 when something did not,
 //! 2 for bad input (flags, files).
@@ -9,9 +9,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use mmfuzz::mm::{builtin, Expect as Verdict, Program};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{self, Case, Expect, Payload, Saved};
 use mmfuzz_harness::maple::{self, erase2};
+use mmfuzz_harness::mm::{report, scenario, shrink};
 use mmfuzz_harness::targets;
 use serde_json::json;
 
@@ -20,13 +22,16 @@ use serde_json::json;
     name = "mmfuzz",
     version,
     about = "Property-based fuzzing of the Linux kernel's mm teardown paths",
-    long_about = "Property-based fuzzing of the Linux kernel's mm teardown paths.\n\n\
-        With no command, runs the default campaign (`mmfuzz run`).",
+    long_about = "Property-based fuzzing of the Linux kernel's mm teardown paths \
+        (exit_mmap, the OOM reaper, process_mrelease).\n\n\
+        With no command, runs the default campaign (`mmfuzz run`) over every built-in config.",
     after_help = "Examples:\n  \
-        mmfuzz run --seconds 10\n  \
+        mmfuzz run                          # every built-in config, 2 s each\n  \
+        mmfuzz run --config v5.17-rc3 --json\n  \
+        mmfuzz configs --show v6.1 > mine.mmp   # edit, then:\n  \
+        mmfuzz run --config mine.mmp\n  \
         mmfuzz replay corpus/\n  \
-        mmfuzz corpus add --target maple_store fuzz/artifacts/maple_store/crash-*\n  \
-        mmfuzz erase2 ../shared/data/maple-erase2"
+        mmfuzz explain corpus/mm/v5.17-rc3-I4-….json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,28 +42,45 @@ struct Cli {
 enum Target {
     /// The maple-style VMA store against its reference.
     MapleStore,
+    /// The mm teardown model (needs --config).
+    Mm,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a time-boxed random campaign on all cores and print what it found.
-    #[command(after_help = "Examples:\n  mmfuzz run\n  mmfuzz run --seconds 60 --jobs 2 --json")]
+    /// Random scenarios against configs, time-boxed, on all cores; a table (or JSON lines) of
+    /// verdicts; counterexamples shrunk and saved.
+    #[command(
+        after_help = "Examples:\n  mmfuzz run\n  mmfuzz run --config v6.1 --config my-exit_mmap.mmp --seconds 30\n  mmfuzz run --json --seed 7 --jobs 2"
+    )]
     Run {
-        /// Wall-clock budget per target, in seconds.
-        #[arg(long, default_value_t = 10.0)]
+        /// Built-in config name or a file in the path language (repeatable; default: all built-ins).
+        #[arg(long = "config")]
+        configs: Vec<String>,
+        /// Budget per config, in seconds.
+        #[arg(long, default_value_t = 2.0)]
         seconds: f64,
         /// Worker threads (default: every core).
         #[arg(long)]
         jobs: Option<usize>,
-        /// Base seed; the same seed and jobs give the same cases.
+        /// Base seed; job j draws from seed + j.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// One JSON object per line and target instead of a table.
+        /// One JSON object per line and config.
         #[arg(long)]
         json: bool,
-        /// Where minimized counterexamples are written.
+        /// Where shrunk counterexamples are written (a corpus folder).
         #[arg(long, default_value = "mmfuzz-findings")]
-        findings: PathBuf,
+        out: PathBuf,
+    },
+    /// List the built-in configs (or path versions), or print one in the path language.
+    Configs {
+        /// Print this config and every path version it uses, as a starting point for your own.
+        #[arg(long)]
+        show: Option<String>,
+        /// List path versions instead of configs.
+        #[arg(long)]
+        versions: bool,
     },
     /// Replay corpus cases (files or folders) and check each gives its expected verdict.
     #[command(after_help = "Example:\n  mmfuzz replay corpus/ --json")]
@@ -70,17 +92,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Shrink a failing case file to its fewest, smallest operations; prints the new case.
+    /// Print a case as numbered steps per CPU, with the locks held and the broken invariant.
+    Explain {
+        /// The case file.
+        file: PathBuf,
+    },
+    /// Shrink a failing case to its shortest form; prints the new case.
     Minimize {
         /// The case file.
         file: PathBuf,
-        /// Write the minimized case into this corpus folder too.
+        /// Write the shrunk case into this corpus folder too.
         #[arg(long)]
         save: Option<PathBuf>,
     },
     /// Corpus maintenance.
     #[command(subcommand)]
     Corpus(CorpusCmd),
+    /// The maple-store campaign: random op streams against the reference.
+    Maple {
+        /// Budget in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Worker threads.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Base seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Replay the kernel maple tree test suite's erase2 traces through store and reference.
     Erase2 {
         /// Folder of `.ops` files (default: $MMFUZZ_ERASE2_DIR or ../shared/data/maple-erase2).
@@ -90,9 +129,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CorpusCmd {
-    /// Turn libFuzzer artifacts (or case files) into minimized, named corpus cases.
+    /// Turn libFuzzer artifacts (or case files) into shrunk, named corpus cases.
     #[command(
-        after_help = "Example:\n  mmfuzz corpus add --target maple_store fuzz/artifacts/maple_store/*"
+        after_help = "Examples:\n  mmfuzz corpus add --target maple-store fuzz/artifacts/maple_store/*\n  mmfuzz corpus add --target mm --config v5.17-rc3 fuzz/artifacts/exit_vs_reaper/*\n  mmfuzz corpus add mmfuzz-findings/mm/*.json"
     )]
     Add {
         /// Artifacts (raw fuzzer input) or case files (`.json`).
@@ -101,7 +140,10 @@ enum CorpusCmd {
         /// The target the artifacts came from.
         #[arg(long, value_enum, default_value = "maple-store")]
         target: Target,
-        /// Case name (default: the kind of failure, or `regression`).
+        /// The config an mm artifact was fuzzed against (name or file).
+        #[arg(long)]
+        config: Option<String>,
+        /// Case name (default: derived from the failure).
         #[arg(long)]
         name: Option<String>,
         /// Why the case is kept.
@@ -119,29 +161,46 @@ struct BadInput(String);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run {
-        seconds: 10.0,
+        configs: Vec::new(),
+        seconds: 2.0,
         jobs: None,
         seed: 0,
         json: false,
-        findings: PathBuf::from("mmfuzz-findings"),
+        out: PathBuf::from("mmfuzz-findings"),
     });
     let res = match command {
         Command::Run {
+            configs,
             seconds,
             jobs,
             seed,
             json,
-            findings,
-        } => run(seconds, jobs, seed, json, &findings),
+            out,
+        } => run(&configs, seconds, jobs, seed, json, &out),
+        Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
         Command::Replay { paths, json } => replay(&paths, json),
+        Command::Explain { file } => explain(&file),
         Command::Minimize { file, save } => minimize(&file, save.as_deref()),
         Command::Corpus(CorpusCmd::Add {
             inputs,
             target,
+            config,
             name,
             note,
             dir,
-        }) => corpus_add(&inputs, target, name.as_deref(), &note, &dir),
+        }) => corpus_add(
+            &inputs,
+            target,
+            config.as_deref(),
+            name.as_deref(),
+            &note,
+            &dir,
+        ),
+        Command::Maple {
+            seconds,
+            jobs,
+            seed,
+        } => maple_campaign(seconds, jobs, seed),
         Command::Erase2 { dir } => run_erase2(dir),
     };
     match res {
@@ -154,94 +213,235 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(
-    seconds: f64,
-    jobs: Option<usize>,
-    seed: u64,
-    json: bool,
-    findings: &Path,
-) -> Result<bool, BadInput> {
+fn jobs_or_all(jobs: Option<usize>) -> Result<usize, BadInput> {
+    let j = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if j == 0 {
+        return Err(BadInput("--jobs 0: need at least one job".into()));
+    }
+    Ok(j)
+}
+
+fn check_seconds(seconds: f64) -> Result<Duration, BadInput> {
     if !(seconds.is_finite() && seconds > 0.0) {
         return Err(BadInput(format!(
             "--seconds {seconds}: must be a positive number"
         )));
     }
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(BadInput("--jobs 0: need at least one job".into()));
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Resolve `--config` arguments: built-in names or files.
+fn programs(configs: &[String]) -> Result<Vec<Program>, BadInput> {
+    if configs.is_empty() {
+        return Ok(builtin::programs());
     }
-    let s = Settings {
-        time: Duration::from_secs_f64(seconds),
-        jobs,
-        seed,
-        case_bytes: 2048,
-        max_execs_per_job: None,
-    };
+    let mut out = Vec::new();
+    for c in configs {
+        if builtin::config_names().contains(&c.as_str()) {
+            out.push(builtin::program(c).map_err(|e| BadInput(e.to_string()))?);
+            continue;
+        }
+        let p = Path::new(c);
+        if !p.exists() {
+            return Err(BadInput(format!(
+                "--config {c}: neither a built-in config ({}) nor a file",
+                builtin::config_names().join(", ")
+            )));
+        }
+        let text = std::fs::read_to_string(p).map_err(|e| BadInput(format!("{c}: {e}")))?;
+        out.extend(builtin::load_file(c, &text).map_err(|e| BadInput(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+fn expect_word(e: &Verdict) -> &'static str {
+    match e {
+        Verdict::Bug(_) => "bug",
+        Verdict::Safe => "safe",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+fn expected_invariants(e: &Verdict) -> Vec<String> {
+    match e {
+        Verdict::Bug(i) => i.split('/').map(String::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn run(
+    configs: &[String],
+    seconds: f64,
+    jobs: Option<usize>,
+    seed: u64,
+    json: bool,
+    out: &Path,
+) -> Result<bool, BadInput> {
+    let time = check_seconds(seconds)?;
+    let jobs = jobs_or_all(jobs)?;
+    let progs = programs(configs)?;
     if !json {
-        eprintln!("mmfuzz run: maple_store for {seconds} s on {jobs} job(s), seed {seed}");
+        eprintln!(
+            "mmfuzz run: {} config(s), {seconds} s each on {jobs} job(s), seed {seed}",
+            progs.len()
+        );
+        println!(
+            "{:<18} {:>8} {:>6} {:>10} {:>9} {:>9} {:>9} {:>6}  counterexample",
+            "config", "expected", "found", "invariant", "execs", "execs/s", "to first", "steps"
+        );
     }
-    let rep = campaign::maple_store(&s);
-    let mut saved = None;
-    let first = rep.failures.first();
-    if let Some((_, ops, d)) = first {
-        let min = targets::minimize_maple(ops.clone()).unwrap_or_else(|| ops.clone());
-        let case = Case::maple_store(d.kind(), Expect::Pass, "found by mmfuzz run", min);
-        match corpus::save(&findings.join("maple_store"), &case) {
-            Ok(Saved::New(p) | Saved::Duplicate(p)) => saved = Some(p),
-            Err(e) => eprintln!("mmfuzz: could not save the counterexample: {e}"),
+    let mut all_ok = true;
+    for prog in &progs {
+        let s = Settings {
+            time,
+            jobs,
+            seed,
+            case_bytes: 0,
+            max_execs_per_job: None,
+        };
+        let want = expected_invariants(&prog.config.expect);
+        let rep = campaign::mm_config(prog, &want, &s);
+        let shown = rep.shown().cloned();
+        let mut saved = None;
+        let mut shortest = None;
+        if let Some((_, _, sc, v)) = &shown {
+            let small = shrink::shrink(prog, sc, &v.inv);
+            shortest = Some(shrink::length(&small));
+            let name = format!("{}-{}", prog.config.name, v.inv);
+            let case = Case::mm(
+                &name,
+                Expect::Fail,
+                &format!("found by mmfuzz run (seed {seed}): {}", v.msg),
+                prog,
+                Some(v.inv.clone()),
+                small,
+            );
+            match corpus::save(&out.join("mm"), &case) {
+                Ok(Saved::New(p) | Saved::Duplicate(p)) => saved = Some(p),
+                Err(e) => eprintln!("mmfuzz: could not save the counterexample: {e}"),
+            }
         }
-        if !json {
-            eprintln!("{d}");
+        let expected = expect_word(&prog.config.expect);
+        let found = if shown.is_some() { "bug" } else { "safe" };
+        let inv = shown.as_ref().map(|(_, _, _, v)| v.inv.clone());
+        let ok = match &prog.config.expect {
+            Verdict::Unknown => false,
+            Verdict::Safe => found == "safe",
+            Verdict::Bug(_) => found == "bug",
+        };
+        all_ok &= ok;
+        let secs = rep.elapsed.as_secs_f64().max(1e-9);
+        let to_first = rep.first.as_ref().map(|(n, _, _, _)| *n);
+        if json {
+            println!(
+                "{}",
+                json!({
+                    "config": prog.config.name,
+                    "expected": expected,
+                    "found": found,
+                    "invariant": inv,
+                    "execs": rep.execs,
+                    "steps": rep.steps,
+                    "seconds": secs,
+                    "execs_per_sec": rep.execs as f64 / secs,
+                    "execs_to_first": to_first,
+                    "shortest_steps": shortest,
+                    "counterexample": saved.as_ref().map(|p| p.display().to_string()),
+                    "kernel": prog.config.meta.kernel,
+                })
+            );
+        } else {
+            let mark = if ok { ' ' } else { '!' };
+            println!(
+                "{mark}{:<17} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
+                prog.config.name,
+                expected,
+                found,
+                inv.as_deref().unwrap_or("-"),
+                rep.execs,
+                rep.execs as f64 / secs,
+                to_first.map_or("-".into(), |n| n.to_string()),
+                shortest.map_or("-".into(), |n| n.to_string()),
+                saved
+                    .as_ref()
+                    .map_or("-".into(), |p| p.display().to_string()),
+            );
         }
     }
-    let secs = rep.elapsed.as_secs_f64();
-    let found = if first.is_some() { "fail" } else { "pass" };
-    if json {
+    if !json {
         println!(
             "{}",
-            json!({
-                "target": "maple_store",
-                "expected": "pass",
-                "found": found,
-                "invariant": first.map(|(_, _, d)| d.kind()),
-                "execs": rep.execs,
-                "ops": rep.ops,
-                "seconds": secs,
-                "execs_per_sec": rep.execs as f64 / secs,
-                "execs_to_first": first.map(|(n, _, _)| n),
-                "shortest_steps": first.map(|(_, ops, _)| ops.len()),
-                "counterexample": saved.as_ref().map(|p| p.display().to_string()),
-            })
+            if all_ok {
+                "every config gave its expected verdict"
+            } else {
+                "'!' marks a config whose verdict differs from the expected one (or is unknown)"
+            }
         );
-    } else {
-        println!(
-            "{:<13} {:>8} {:>6} {:>10} {:>11} {:>10}",
-            "target", "expected", "found", "execs", "execs/s", "ops/s"
-        );
-        println!(
-            "{:<13} {:>8} {:>6} {:>10} {:>11.0} {:>10.0}",
-            "maple_store",
-            "pass",
-            found,
-            rep.execs,
-            rep.execs as f64 / secs,
-            rep.ops as f64 / secs
-        );
-        if let Some(p) = &saved {
-            println!("counterexample: {}", p.display());
-        }
     }
-    Ok(first.is_none())
+    Ok(all_ok)
+}
+
+fn list_configs(show: Option<&str>, versions: bool) -> Result<bool, BadInput> {
+    if let Some(name) = show {
+        let progs = programs(&[name.to_string()])?;
+        for p in progs {
+            print!("{}", corpus::prog_text(&p));
+        }
+        return Ok(true);
+    }
+    if versions {
+        println!(
+            "{:<22} {:<18} {:<14} {:<18} source",
+            "path", "version", "commit", "kernel"
+        );
+        for u in builtin::units() {
+            for p in &u.paths {
+                println!(
+                    "{:<22} {:<18} {:<14} {:<18} {} {}",
+                    p.name, p.version, p.meta.commit, p.meta.kernel, p.meta.file, p.meta.function
+                );
+            }
+        }
+        return Ok(true);
+    }
+    println!("{:<18} {:<10} {:<24} note", "config", "expected", "kernel");
+    for p in builtin::programs() {
+        let e = match &p.config.expect {
+            Verdict::Bug(i) => format!("bug {i}"),
+            Verdict::Safe => "safe".into(),
+            Verdict::Unknown => "unknown".into(),
+        };
+        println!(
+            "{:<18} {:<10} {:<24} {}",
+            p.config.name, e, p.config.meta.kernel, p.config.meta.note
+        );
+    }
+    Ok(true)
+}
+
+fn load_cases(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Case)>, BadInput> {
+    let files = corpus::collect(paths).map_err(|e| BadInput(e.to_string()))?;
+    // Parse (and resolve) everything first: one bad file is an input error.
+    let mut cases = Vec::new();
+    for f in files {
+        let c = Case::load(&f).map_err(|e| BadInput(e.to_string()))?;
+        c.program(&f).map_err(|e| BadInput(e.to_string()))?;
+        cases.push((f, c));
+    }
+    Ok(cases)
+}
+
+fn verdict_word(case: &Case, e: Expect) -> &'static str {
+    match (&case.payload, e) {
+        (Payload::Mm { .. }, Expect::Fail) => "bug",
+        (Payload::Mm { .. }, Expect::Pass) => "safe",
+        (_, Expect::Fail) => "fail",
+        (_, Expect::Pass) => "pass",
+    }
 }
 
 fn replay(paths: &[PathBuf], json: bool) -> Result<bool, BadInput> {
-    let files = corpus::collect(paths).map_err(|e| BadInput(e.to_string()))?;
-    // Parse everything first: one bad file is an input error, whatever the others give.
-    let cases: Vec<(PathBuf, Case)> = files
-        .into_iter()
-        .map(|f| Case::load(&f).map(|c| (f, c)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| BadInput(e.to_string()))?;
+    let cases = load_cases(paths)?;
     let mut all_ok = true;
     for (f, case) in &cases {
         let outcome = case.outcome();
@@ -250,26 +450,33 @@ fn replay(paths: &[PathBuf], json: bool) -> Result<bool, BadInput> {
         } else {
             Expect::Fail
         };
+        let inv = outcome.as_ref().err().and_then(|(i, _)| i.clone());
         let res = case.replay();
         all_ok &= res.is_ok();
+        let config = match &case.payload {
+            Payload::Mm { config, .. } => config.clone(),
+            Payload::MapleStore { .. } => "maple_store".into(),
+        };
         if json {
             println!(
                 "{}",
                 json!({
                     "case": f.display().to_string(),
-                    "config": case.target(),
-                    "expected": case.expect,
-                    "found": found,
-                    "invariant": null,
+                    "config": config,
+                    "expected": verdict_word(case, case.expect),
+                    "found": verdict_word(case, found),
+                    "invariant": inv,
+                    "ok": res.is_ok(),
                 })
             );
         } else {
             let mark = if res.is_ok() { "ok  " } else { "FAIL" };
             println!(
-                "{mark} {} ({}, expect {:?})",
+                "{mark} {} ({config}: expect {}, found {}{})",
                 f.display(),
-                case.name,
-                case.expect
+                verdict_word(case, case.expect),
+                verdict_word(case, found),
+                inv.map(|i| format!(" {i}")).unwrap_or_default()
             );
             if let Err(r) = res {
                 println!("{r}");
@@ -290,21 +497,84 @@ fn replay(paths: &[PathBuf], json: bool) -> Result<bool, BadInput> {
     Ok(all_ok)
 }
 
+fn explain(file: &Path) -> Result<bool, BadInput> {
+    let case = Case::load(file).map_err(|e| BadInput(e.to_string()))?;
+    match &case.payload {
+        Payload::Mm { scenario, .. } => {
+            let prog = case
+                .program(file)
+                .map_err(|e| BadInput(e.to_string()))?
+                .expect("an mm case");
+            println!("{}: {}", file.display(), case.name);
+            if !case.note.is_empty() {
+                println!("{}", case.note);
+            }
+            println!();
+            print!("{}", report::explain(&prog, scenario));
+        }
+        Payload::MapleStore { ops } => match maple::execute(ops) {
+            Ok(st) => println!(
+                "{}: passes ({} ops, height {})",
+                file.display(),
+                st.ops,
+                st.max_height
+            ),
+            Err(d) => println!("{d}"),
+        },
+    }
+    Ok(true)
+}
+
 fn minimize(file: &Path, save: Option<&Path>) -> Result<bool, BadInput> {
     let case = Case::load(file).map_err(|e| BadInput(e.to_string()))?;
-    let Payload::MapleStore { ops } = &case.payload;
-    let Some(min) = targets::minimize_maple(ops.clone()) else {
-        eprintln!(
-            "{}: the case does not fail; nothing to minimize",
-            file.display()
-        );
-        return Ok(false);
+    let out = match &case.payload {
+        Payload::MapleStore { ops } => {
+            let Some(min) = targets::minimize_maple(ops.clone()) else {
+                eprintln!(
+                    "{}: the case does not fail; nothing to minimize",
+                    file.display()
+                );
+                return Ok(false);
+            };
+            eprintln!("{}: {} ops -> {}", file.display(), ops.len(), min.len());
+            Case::maple_store(&case.name, case.expect, &case.note, min)
+        }
+        Payload::Mm {
+            invariant,
+            scenario,
+            ..
+        } => {
+            let prog = case
+                .program(file)
+                .map_err(|e| BadInput(e.to_string()))?
+                .expect("an mm case");
+            let Err((Some(inv), _)) = case.outcome() else {
+                eprintln!(
+                    "{}: the case does not fail; nothing to minimize",
+                    file.display()
+                );
+                return Ok(false);
+            };
+            let small = shrink::shrink(&prog, scenario, &inv);
+            eprintln!(
+                "{}: {} -> {} numbered steps",
+                file.display(),
+                shrink::length(scenario),
+                shrink::length(&small)
+            );
+            Case::mm(
+                &case.name,
+                case.expect,
+                &case.note,
+                &prog,
+                invariant.clone().or(Some(inv)),
+                small,
+            )
+        }
     };
-    eprintln!("{}: {} ops -> {}", file.display(), ops.len(), min.len());
-    let out = Case::maple_store(&case.name, case.expect, &case.note, min);
     print!("{}", out.to_text());
     if let Some(dir) = save {
-        save_case(&dir.join(case.target()), &out)?;
+        save_case(&dir.join(out.target()), &out)?;
     }
     Ok(true)
 }
@@ -320,33 +590,104 @@ fn save_case(dir: &Path, case: &Case) -> Result<(), BadInput> {
 fn corpus_add(
     inputs: &[PathBuf],
     target: Target,
+    config: Option<&str>,
     name: Option<&str>,
     note: &str,
     dir: &Path,
 ) -> Result<bool, BadInput> {
-    let Target::MapleStore = target;
     for input in inputs {
-        let bytes =
-            std::fs::read(input).map_err(|e| BadInput(format!("{}: {e}", input.display())))?;
-        let ops = if input.extension().is_some_and(|x| x == "json") {
-            let case = Case::load(input).map_err(|e| BadInput(e.to_string()))?;
-            let Payload::MapleStore { ops } = case.payload;
-            ops
-        } else {
-            maple::decode(&bytes)
-        };
-        let (ops, kind) = match maple::execute(&ops) {
-            Err(d) => {
-                eprintln!("{}: fails now:\n{d}", input.display());
-                let kind = d.kind();
-                (targets::minimize_maple(ops).expect("it fails"), kind)
+        let is_case = input.extension().is_some_and(|x| x == "json");
+        let case = if is_case {
+            let mut c = Case::load(input).map_err(|e| BadInput(e.to_string()))?;
+            c.program(input).map_err(|e| BadInput(e.to_string()))?;
+            if let Some(n) = name {
+                c.name = n.into();
             }
-            Ok(_) => (ops, "regression"),
+            if !note.is_empty() {
+                c.note = note.into();
+            }
+            c
+        } else {
+            let bytes =
+                std::fs::read(input).map_err(|e| BadInput(format!("{}: {e}", input.display())))?;
+            match target {
+                Target::MapleStore => {
+                    let ops = maple::decode(&bytes);
+                    let (ops, kind) = match maple::execute(&ops) {
+                        Err(d) => {
+                            eprintln!("{}: fails now:\n{d}", input.display());
+                            let kind = d.kind();
+                            (targets::minimize_maple(ops).expect("it fails"), kind)
+                        }
+                        Ok(_) => (ops, "regression"),
+                    };
+                    Case::maple_store(name.unwrap_or(kind), Expect::Pass, note, ops)
+                }
+                Target::Mm => {
+                    let Some(c) = config else {
+                        return Err(BadInput(
+                            "--target mm needs --config (the config the artifact was fuzzed against)"
+                                .into(),
+                        ));
+                    };
+                    let prog = programs(&[c.to_string()])?.remove(0);
+                    let sc = scenario::decode(&prog, &bytes);
+                    let out = mmfuzz_harness::mm::run(&prog, &sc, Default::default())
+                        .map_err(|e| BadInput(format!("{}: {}", input.display(), e.0)))?;
+                    match out.violation {
+                        Some(v) => {
+                            let small = shrink::shrink(&prog, &sc, &v.inv);
+                            let n = format!("{}-{}", prog.config.name, v.inv);
+                            Case::mm(
+                                name.unwrap_or(&n),
+                                Expect::Fail,
+                                if note.is_empty() { &v.msg } else { note },
+                                &prog,
+                                Some(v.inv.clone()),
+                                small,
+                            )
+                        }
+                        None => Case::mm(
+                            name.unwrap_or("regression"),
+                            Expect::Pass,
+                            note,
+                            &prog,
+                            None,
+                            sc,
+                        ),
+                    }
+                }
+            }
         };
-        let case = Case::maple_store(name.unwrap_or(kind), Expect::Pass, note, ops);
         save_case(&dir.join(case.target()), &case)?;
     }
     Ok(true)
+}
+
+fn maple_campaign(seconds: f64, jobs: Option<usize>, seed: u64) -> Result<bool, BadInput> {
+    let s = Settings {
+        time: check_seconds(seconds)?,
+        jobs: jobs_or_all(jobs)?,
+        seed,
+        case_bytes: 2048,
+        max_execs_per_job: None,
+    };
+    let rep = campaign::maple_store(&s);
+    let secs = rep.elapsed.as_secs_f64();
+    println!(
+        "maple_store: {} cases, {} ops in {secs:.1} s ({:.0} cases/s), {} failure(s)",
+        rep.execs,
+        rep.ops,
+        rep.execs as f64 / secs,
+        rep.failures.len()
+    );
+    if let Some((_, ops, d)) = rep.failures.first() {
+        println!("{d}");
+        let min = targets::minimize_maple(ops.clone()).unwrap_or_else(|| ops.clone());
+        let case = Case::maple_store(d.kind(), Expect::Pass, "found by mmfuzz maple", min);
+        save_case(Path::new("mmfuzz-findings/maple_store"), &case)?;
+    }
+    Ok(rep.failures.is_empty())
 }
 
 fn run_erase2(dir: Option<PathBuf>) -> Result<bool, BadInput> {

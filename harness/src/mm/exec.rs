@@ -68,6 +68,8 @@ pub fn setup(world: &mut World, ops: &[Setup]) -> Result<(), BadScenario> {
 struct Sched {
     kind: Schedule,
     at: usize,
+    /// Segment index and steps taken in it.
+    seg: (usize, u16),
     last: Option<Tid>,
     prio: Vec<u32>,
     change: Vec<usize>,
@@ -78,6 +80,7 @@ impl Sched {
         let mut s = Sched {
             kind: kind.clone(),
             at: 0,
+            seg: (0, 0),
             last: None,
             prio: Vec::new(),
             change: Vec::new(),
@@ -101,13 +104,24 @@ impl Sched {
     fn pick(&mut self, runnable: &[Tid]) -> Tid {
         let i = self.at;
         self.at += 1;
+        let fallback = |last: Option<Tid>| match last {
+            Some(l) if runnable.contains(&l) => l,
+            _ => runnable[0],
+        };
         let t = match &self.kind {
+            Schedule::Segments(segs) => loop {
+                let Some(&(t, n)) = segs.get(self.seg.0) else {
+                    break fallback(self.last);
+                };
+                if self.seg.1 < n && runnable.contains(&t) {
+                    self.seg.1 += 1;
+                    break t;
+                }
+                self.seg = (self.seg.0 + 1, 0);
+            },
             Schedule::Choices(c) => match c.get(i) {
                 Some(&b) => runnable[b as usize % runnable.len()],
-                None => match self.last {
-                    Some(l) if runnable.contains(&l) => l,
-                    _ => runnable[0],
-                },
+                None => fallback(self.last),
             },
             Schedule::Pct { .. } => {
                 let t = *runnable

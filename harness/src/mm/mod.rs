@@ -4,6 +4,7 @@ pub mod exec;
 pub mod oracle;
 pub mod report;
 pub mod scenario;
+pub mod shrink;
 
 pub use exec::{run, Opts, Outcome};
 pub use oracle::Violation;

@@ -1,1 +1,216 @@
-//! placeholder
+//! Counterexamples written the way they are posted to a list: numbered steps, one column per
+//! thread (CPU), the kernel function of each step, the locks each thread holds after the step,
+//! the flags that matter, the broken invariant, and the config's kernel source.
+
+use std::fmt::Write as _;
+
+use mmfuzz::mm::interp::show_mm_flags;
+use mmfuzz::mm::lang::vm;
+use mmfuzz::mm::state::World;
+use mmfuzz::mm::{Lock, Program};
+
+use super::exec::{run, setup, Opts, Outcome, TraceStep};
+use super::scenario::{Scenario, Setup};
+
+/// Width of one thread's column.
+const COL: usize = 44;
+
+fn locks(held: &[(Lock, bool)]) -> String {
+    if held.is_empty() {
+        return "-".into();
+    }
+    held.iter()
+        .map(|(l, shared)| match l {
+            Lock::MmapLock => format!("mmap_lock({})", if *shared { "R" } else { "W" }),
+            other => other.name(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn step_text(prog: &Program, s: &TraceStep) -> String {
+    let code = &prog.paths[s.at.0 as usize];
+    let prim = match code.insns[s.at.1 as usize] {
+        mmfuzz::mm::program::Insn::Step(p) | mmfuzz::mm::program::Insn::Test(p, _, _) => p,
+        _ => unreachable!("steps are primitives"),
+    };
+    let mut t = format!("{}: {}", code.name, prim.name());
+    match s.value {
+        None => t.push_str(" (waits)"),
+        Some(v) if prim.is_cond() => t.push_str(if v { " → true" } else { " → false" }),
+        Some(_) => {}
+    }
+    t
+}
+
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for w in s.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Describe the set-up in one line per operation.
+fn setup_lines(sc: &Scenario) -> Vec<String> {
+    let mut w = World::new();
+    let mut out = Vec::new();
+    for op in &sc.setup {
+        let before = w.vmas.len();
+        let _ = setup(&mut w, std::slice::from_ref(op));
+        out.push(match op {
+            Setup::Mmap { .. } if w.vmas.len() > before => {
+                let v = &w.vmas[before];
+                format!(
+                    "mmap vma{before} [{:#x}, {:#x}) {} {}",
+                    v.start,
+                    v.end(),
+                    vm::show(v.flags),
+                    if v.anon { "anon" } else { "file" }
+                )
+            }
+            Setup::Fault { vma } => format!("fault in vma{vma}"),
+            Setup::Mlock { vma } => format!("mlock vma{vma}"),
+            Setup::Munmap { vma } => format!("munmap vma{vma}"),
+            Setup::OomKill => "OOM kill: mark_oom_victim(victim) (TIF_MEMDIE, signal->oom_mm, MMF_OOM_VICTIM), SIGKILL, queued for the oom_reaper".into(),
+            Setup::Kill => "SIGKILL to the victim".into(),
+            other => format!("{other:?}"),
+        });
+    }
+    out
+}
+
+/// The full text report of an executed, recorded scenario.
+pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
+    let cfg = &prog.config;
+    let mut r = String::new();
+    let n = out
+        .trace
+        .iter()
+        .map(|s| s.tid)
+        .max()
+        .map_or(0, |m| m as usize + 1);
+    let mut w = World::new();
+    let _ = setup(&mut w, &sc.setup);
+    let roles: Vec<_> = sc
+        .threads
+        .iter()
+        .map(|t| t.role())
+        .filter(|r| prog.entry(*r).is_some())
+        .collect();
+    let _ = writeln!(
+        r,
+        "config {}: {} [{}]",
+        cfg.name, cfg.meta.note, cfg.meta.kernel
+    );
+    for p in &prog.paths {
+        if !p.meta.commit.is_empty() || p.name == "exit_mmap" {
+            let _ = writeln!(
+                r,
+                "  {}@{}: {} {} {}",
+                p.name, p.version, p.meta.kernel, p.meta.commit, p.meta.file
+            );
+        }
+    }
+    let _ = writeln!(r, "set-up:");
+    for l in setup_lines(sc) {
+        let _ = writeln!(r, "  {l}");
+    }
+    let _ = writeln!(r, "threads:");
+    for (i, role) in roles.iter().enumerate() {
+        let _ = writeln!(r, "  CPU{i}: {} ({})", role.task(), role.entry());
+    }
+    let _ = writeln!(r);
+    let mut header = String::from("     ");
+    for (i, role) in roles.iter().enumerate().take(n.max(roles.len())) {
+        let h = format!("CPU{i} ({})", role.task());
+        let _ = write!(header, "{h:<COL$} | ");
+    }
+    let _ = writeln!(r, "{}", header.trim_end_matches([' ', '|']));
+    // Group consecutive steps of one thread into numbered steps.
+    let mut k = 0;
+    let mut i = 0;
+    while i < out.trace.len() {
+        let tid = out.trace[i].tid;
+        let mut lines: Vec<String> = Vec::new();
+        while i < out.trace.len() && out.trace[i].tid == tid {
+            lines.extend(wrap(&step_text(prog, &out.trace[i]), COL));
+            i += 1;
+        }
+        let last = &out.trace[i - 1];
+        lines.push(format!("[holds: {}]", locks(&last.held[tid as usize])));
+        k += 1;
+        for (j, l) in lines.iter().enumerate() {
+            let num = if j == 0 {
+                format!("{k:>3}  ")
+            } else {
+                "     ".into()
+            };
+            let mut row = num;
+            for c in 0..roles.len() {
+                let cell = if c == tid as usize { l.as_str() } else { "" };
+                let _ = write!(row, "{cell:<COL$} | ");
+            }
+            let _ = writeln!(r, "{}", row.trim_end_matches([' ', '|']));
+        }
+    }
+    match &out.violation {
+        Some(v) => {
+            let who = roles.get(v.tid as usize).map_or("?", |r| r.task());
+            let _ = writeln!(r);
+            let _ = writeln!(
+                r,
+                "{} broken at step {k} ({} model steps) by CPU{} ({who}):",
+                v.inv, out.steps, v.tid
+            );
+            let _ = writeln!(r, "  {}", v.msg);
+            if let Some(last) = out.trace.last() {
+                let held: Vec<String> = (0..roles.len())
+                    .map(|t| format!("CPU{t}: {}", locks(&last.held[t])))
+                    .collect();
+                let _ = writeln!(r, "  locks held: {}", held.join(", "));
+            }
+        }
+        None => {
+            let _ = writeln!(r, "\nno violation ({} steps)", out.steps);
+        }
+    }
+    // The flags that matter, at the end.
+    let mut end = World::new();
+    let _ = setup(&mut end, &sc.setup);
+    let _ = writeln!(
+        r,
+        "  set-up state: mm_users {}, mm_count {}, mm->flags {}, victim TIF_MEMDIE {}, tsk_is_oom_victim {}",
+        end.mm.users,
+        end.mm.count,
+        show_mm_flags(end.mm.flags),
+        end.victim.memdie,
+        end.victim.oom_mm
+    );
+    r
+}
+
+/// Run `sc` with recording and explain it.
+pub fn explain(prog: &Program, sc: &Scenario) -> String {
+    match run(
+        prog,
+        sc,
+        Opts {
+            record: true,
+            ..Opts::default()
+        },
+    ) {
+        Ok(out) => explain_outcome(prog, sc, &out),
+        Err(e) => format!("the scenario cannot run on {}: {}", prog.config.name, e.0),
+    }
+}

@@ -95,6 +95,10 @@ pub enum Schedule {
     /// At step `i`, the `choices[i] % runnable`-th runnable thread; past the end, the thread
     /// that ran last if it still can, else the first runnable one.
     Choices(Vec<u8>),
+    /// Run thread `t` for `n` steps, for each `[t, n]` in turn (a segment ends early if its
+    /// thread blocks or returns); past the end, as for `Choices`. This is the form shrinking
+    /// produces and counterexamples are written in: one segment per numbered step.
+    Segments(Vec<(u8, u16)>),
     /// PCT (Burckhardt et al.): random distinct thread priorities from `seed`, and `depth - 1`
     /// priority change points among the first `span` steps.
     Pct {
