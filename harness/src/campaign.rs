@@ -172,7 +172,7 @@ pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> C
                     };
                     steps += out.steps as u64;
                     if let Some(v) = out.violation {
-                        let matched = want.iter().any(|w| *w == v.inv);
+                        let matched = want.contains(&v.inv);
                         let f = (execs, j, sc, v);
                         if matched || want.is_empty() {
                             done.store(true, Ordering::Relaxed);

@@ -364,7 +364,7 @@ fn slug(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                 c
             } else {
                 '-'

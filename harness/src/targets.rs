@@ -76,3 +76,67 @@ pub fn minimize_maple(ops: Vec<Op>) -> Option<Vec<Op>> {
     let ops = minimize::simplify(ops, simpler_op, fails);
     Some(minimize::ddmin(ops, fails))
 }
+
+/// Environment variable choosing the config of the `exit_vs_reaper` fuzz target.
+pub const ENV_CONFIG: &str = "MMFUZZ_CONFIG";
+
+fn mm_programs() -> &'static [(mmfuzz::mm::Program, Vec<String>)] {
+    static PROGS: std::sync::OnceLock<Vec<(mmfuzz::mm::Program, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    PROGS.get_or_init(|| {
+        let progs = match std::env::var(ENV_CONFIG) {
+            Ok(name) => {
+                let text = std::fs::read_to_string(&name).ok();
+                match text {
+                    Some(t) => mmfuzz::mm::builtin::load_file(&name, &t)
+                        .unwrap_or_else(|e| panic!("{ENV_CONFIG}={name}: {e}")),
+                    None => vec![mmfuzz::mm::builtin::program(&name)
+                        .unwrap_or_else(|e| panic!("{ENV_CONFIG}={name}: {}", e.msg))],
+                }
+            }
+            Err(_) => mmfuzz::mm::builtin::programs(),
+        };
+        progs
+            .into_iter()
+            .map(|p| {
+                let want = match &p.config.expect {
+                    mmfuzz::mm::Expect::Bug(i) => i.split('/').map(String::from).collect(),
+                    _ => Vec::new(),
+                };
+                (p, want)
+            })
+            .collect()
+    })
+}
+
+/// `fuzz/fuzz_targets/exit_vs_reaper.rs`: one scenario against one config. With
+/// `MMFUZZ_CONFIG=NAME|FILE`, any violation of that config is a crash (to find its bugs);
+/// without it, the first byte picks a built-in config and only a violation of a config
+/// expected `safe` is a crash (a false alarm, or a bug nobody listed).
+pub fn mm(data: &[u8]) {
+    let progs = mm_programs();
+    let single = std::env::var_os(ENV_CONFIG).is_some();
+    let (pick, rest) = match data.split_first() {
+        Some((b, rest)) if !single => (*b as usize % progs.len(), rest),
+        _ => (0, data),
+    };
+    let (prog, want) = &progs[pick];
+    let sc = crate::mm::scenario::decode(prog, rest);
+    let Ok(out) = crate::mm::run(prog, &sc, crate::mm::Opts::default()) else {
+        return;
+    };
+    if let Some(v) = out.violation {
+        let _ = want;
+        let expected = !single && prog.config.expect != mmfuzz::mm::Expect::Safe;
+        if !expected {
+            let small = crate::mm::shrink::shrink(prog, &sc, &v.inv);
+            panic!(
+                "{}: {} violated\n{}\nkeep it with `mmfuzz corpus add --target mm --config {} ARTIFACT`",
+                prog.config.name,
+                v.inv,
+                crate::mm::report::explain(prog, &small),
+                prog.config.name
+            );
+        }
+    }
+}

@@ -286,7 +286,7 @@ fn run(
             progs.len()
         );
         println!(
-            "{:<18} {:>8} {:>6} {:>10} {:>9} {:>9} {:>9} {:>6}  counterexample",
+            "{:<24} {:>8} {:>6} {:>10} {:>9} {:>9} {:>9} {:>6}  counterexample",
             "config", "expected", "found", "invariant", "execs", "execs/s", "to first", "steps"
         );
     }
@@ -353,7 +353,7 @@ fn run(
         } else {
             let mark = if ok { ' ' } else { '!' };
             println!(
-                "{mark}{:<17} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
+                "{mark}{:<23} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
                 prog.config.name,
                 expected,
                 found,

@@ -175,7 +175,7 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         .filter(|r| prog.entry(*r).is_some())
         .take(MAX_THREADS)
         .collect();
-    if roles.iter().any(|&r| r == Role::OomReaper) && !world.victim.oom_mm {
+    if roles.contains(&Role::OomReaper) && !world.victim.oom_mm {
         return Err(BadScenario(
             "an oom_reaper thread needs an oom_kill set-up".into(),
         ));
