@@ -73,6 +73,8 @@ struct Sched {
     last: Option<Tid>,
     prio: Vec<u32>,
     change: Vec<usize>,
+    /// Threads whose last step since the last progress spun on a lock.
+    spinners: u8,
 }
 
 impl Sched {
@@ -84,6 +86,7 @@ impl Sched {
             last: None,
             prio: Vec::new(),
             change: Vec::new(),
+            spinners: 0,
         };
         if let Schedule::Pct { seed, depth, span } = *kind {
             let mut rng = SplitMix64(seed);
@@ -101,12 +104,30 @@ impl Sched {
         s
     }
 
-    fn pick(&mut self, runnable: &[Tid]) -> Tid {
+    /// Pick the next thread. `spun`: the previous step made no progress (a spinning or
+    /// blocking lock attempt), so the fallback moves on to the next runnable thread instead of
+    /// spinning forever.
+    fn pick(&mut self, runnable: &[Tid], spun: bool) -> Tid {
         let i = self.at;
         self.at += 1;
+        match (spun, self.last) {
+            (true, Some(l)) => self.spinners |= 1 << l,
+            _ => self.spinners = 0,
+        }
+        if runnable.iter().all(|&t| self.spinners & (1 << t) != 0) {
+            self.spinners = 0;
+        }
+        let spinners = self.spinners;
+        let live = |t: &&Tid| spinners & (1 << **t) == 0;
         let fallback = |last: Option<Tid>| match last {
-            Some(l) if runnable.contains(&l) => l,
-            _ => runnable[0],
+            Some(l) if runnable.contains(&l) && !spun => l,
+            Some(l) => *runnable
+                .iter()
+                .filter(live)
+                .find(|&&t| t > l)
+                .or_else(|| runnable.iter().find(live))
+                .unwrap_or(&runnable[0]),
+            None => runnable[0],
         };
         let t = match &self.kind {
             Schedule::Segments(segs) => loop {
@@ -124,8 +145,10 @@ impl Sched {
                 None => fallback(self.last),
             },
             Schedule::Pct { .. } => {
+                // Spinning threads yield to the highest-priority thread that can progress.
                 let t = *runnable
                     .iter()
+                    .filter(live)
                     .max_by_key(|&&t| self.prio[t as usize])
                     .expect("some runnable");
                 if let Some(k) = self.change.iter().position(|&c| c == i) {
@@ -189,6 +212,7 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
     let mut trace = Vec::new();
     let mut runnable: Vec<Tid> = Vec::with_capacity(MAX_THREADS);
     let mut steps = 0;
+    let mut spun = false;
     let out = |violation, steps, trace, completed| Outcome {
         violation,
         steps,
@@ -215,12 +239,13 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             };
             return Ok(out(Some(v), steps, trace, false));
         }
-        let tid = sched.pick(&runnable);
+        let tid = sched.pick(&runnable, spun);
         let at = world.next_insn(tid).expect("runnable thread has code");
         let held_before = world.held_by(tid);
         let prim = world.next_prim(prog, tid);
         ev.clear();
         let value = world.step(prog, tid, &mut ev);
+        spun = value.is_none();
         steps += 1;
         if opts.record {
             trace.push(TraceStep {
