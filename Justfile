@@ -8,18 +8,24 @@ test:
 run *ARGS:
     cargo run --release -- run {{ARGS}}
 
-# libFuzzer on one target, e.g. `just fuzz maple_store 60` (needs nightly and cargo-fuzz).
+# libFuzzer on one target, e.g. `just fuzz maple_store 60` or
+# `MMFUZZ_CONFIG=v5.17-rc3 just fuzz exit_vs_reaper 60` (needs nightly and cargo-fuzz).
 fuzz TARGET SECONDS="60":
     cd fuzz && cargo +nightly fuzz run -s none -O {{TARGET}} -- -max_total_time={{SECONDS}}
 
-# Turn every libFuzzer artifact of TARGET into a minimized, named corpus case.
+# Turn every libFuzzer artifact of TARGET into a shrunk, named corpus case
+# (for exit_vs_reaper, set MMFUZZ_CONFIG to the config that was fuzzed).
 triage TARGET="maple_store":
     #!/usr/bin/env bash
     set -euo pipefail
     shopt -s nullglob
     arts=(fuzz/artifacts/{{TARGET}}/*)
     if [ ${#arts[@]} -eq 0 ]; then echo "no artifacts in fuzz/artifacts/{{TARGET}}"; exit 0; fi
-    cargo run --release -q -- corpus add --target "$(echo {{TARGET}} | tr _ -)" "${arts[@]}"
+    case "{{TARGET}}" in
+      maple_store) cargo run --release -q -- corpus add --target maple-store "${arts[@]}" ;;
+      exit_vs_reaper) cargo run --release -q -- corpus add --target mm --config "${MMFUZZ_CONFIG:?set MMFUZZ_CONFIG to the fuzzed config}" "${arts[@]}" ;;
+      *) echo "unknown target {{TARGET}}"; exit 2 ;;
+    esac
 
 # Replay corpus cases (default: the whole corpus).
 replay *PATHS="corpus":
@@ -38,3 +44,7 @@ bench:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Explain a corpus case: numbered steps per CPU, locks held, the broken invariant.
+explain FILE:
+    cargo run --release -q -- explain {{FILE}}
