@@ -72,6 +72,9 @@ enum Command {
         /// Where shrunk counterexamples are written (a corpus folder).
         #[arg(long, default_value = "mmfuzz-findings")]
         out: PathBuf,
+        /// Print each counterexample as numbered steps per CPU (default with --config).
+        #[arg(long)]
+        explain: bool,
     },
     /// List the built-in configs (or path versions), or print one in the path language.
     Configs {
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
         seed: 0,
         json: false,
         out: PathBuf::from("mmfuzz-findings"),
+        explain: false,
     });
     let res = match command {
         Command::Run {
@@ -176,7 +180,11 @@ fn main() -> ExitCode {
             seed,
             json,
             out,
-        } => run(&configs, seconds, jobs, seed, json, &out),
+            explain,
+        } => {
+            let explain = !json && (explain || !configs.is_empty());
+            run(&configs, seconds, jobs, seed, json, &out, explain)
+        }
         Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
         Command::Replay { paths, json } => replay(&paths, json),
         Command::Explain { file } => explain(&file),
@@ -276,8 +284,10 @@ fn run(
     seed: u64,
     json: bool,
     out: &Path,
+    explain: bool,
 ) -> Result<bool, BadInput> {
     let time = check_seconds(seconds)?;
+    let mut stories = Vec::new();
     let jobs = jobs_or_all(jobs)?;
     let progs = programs(configs)?;
     if !json {
@@ -307,6 +317,9 @@ fn run(
         if let Some((_, _, sc, v)) = &shown {
             let small = shrink::shrink(prog, sc, &v.inv);
             shortest = Some(shrink::length(&small));
+            if explain {
+                stories.push(report::explain(prog, &small));
+            }
             let name = format!("{}-{}", prog.config.name, v.inv);
             let case = Case::mm(
                 &name,
@@ -367,6 +380,9 @@ fn run(
                     .map_or("-".into(), |p| p.display().to_string()),
             );
         }
+    }
+    for s in stories {
+        println!("\n{s}");
     }
     if !json {
         println!(
