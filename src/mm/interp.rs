@@ -178,13 +178,13 @@ impl World {
             };
             match role {
                 Role::Exit => t.pins = 1,
-                Role::OomReaper => t.task_refs = i8::from(self.victim.oom_mm),
+                Role::OomReaper => {}
                 Role::Mrelease => {
                     // pidfd_get_task: a task reference for the call.
                     t.task_refs = 1;
                     self.victim.usage += 1;
                 }
-                Role::Proc => {}
+                Role::Proc | Role::OomKill => {}
             }
             self.threads.push(t);
         }
@@ -703,6 +703,74 @@ impl World {
             get_task_struct => {
                 self.victim.usage += 1;
                 self.threads[t].task_refs += 1;
+                Exec::Val(true)
+            }
+            select_bad_process => {
+                // oom_evaluate_task: a victim still being torn down aborts the selection.
+                Exec::Val(self.victim.has_mm && !self.victim.oom_mm)
+            }
+            mark_oom_victim => {
+                if self.oom_lock.owner != Some(tid) {
+                    Self::fault(tid, "I10", "mark_oom_victim without oom_lock".into(), ev);
+                }
+                self.atomic(tid, ev);
+                self.mark_oom_victim();
+                Exec::Val(true)
+            }
+            mutex_trylock_oom_lock => {
+                if self.oom_lock.owner.is_none() && self.oom_lock.waiters.is_empty() {
+                    self.oom_lock.owner = Some(tid);
+                    ev.push(Event::Acquire {
+                        tid,
+                        lock: Lock::OomLock,
+                        shared: false,
+                    });
+                    Exec::Val(true)
+                } else {
+                    Exec::Val(false)
+                }
+            }
+            oom_reaper_list_push => {
+                if self.oom_reaper_lock.owner != Some(tid) {
+                    Self::fault(tid, "I9", "oom_reaper_list pushed without oom_reaper_lock".into(), ev);
+                }
+                if self.oom_reaper_list.contains(&0) {
+                    Self::fault(tid, "I9", "the victim is queued on oom_reaper_list twice".into(), ev);
+                }
+                // The list entry owns the task reference the pusher took.
+                self.oom_reaper_list.insert(0, 0);
+                self.threads[t].task_refs -= 1;
+                Exec::Val(true)
+            }
+            oom_reaper_list_pop => {
+                if self.oom_reaper_lock.owner != Some(tid) {
+                    Self::fault(tid, "I9", "oom_reaper_list popped without oom_reaper_lock".into(), ev);
+                }
+                if self.oom_reaper_list.is_empty() {
+                    Exec::Val(false)
+                } else {
+                    self.oom_reaper_list.remove(0);
+                    self.threads[t].task_refs += 1;
+                    Exec::Val(true)
+                }
+            }
+            wake_up_oom_reaper => {
+                let w = std::mem::take(&mut self.oom_reaper_waiters);
+                for (i, th) in self.threads.iter_mut().enumerate() {
+                    if w & (1 << i) != 0 {
+                        th.status = Status::Runnable;
+                    }
+                }
+                Exec::Val(true)
+            }
+            wait_oom_reaper_list => {
+                if self.oom_reaper_list.is_empty() {
+                    self.might_sleep(tid, "wait_event_freezable", ev);
+                    self.oom_reaper_waiters |= 1 << tid;
+                    // Not a lock: the waker makes the thread runnable and it re-checks.
+                    self.threads[t].status = Status::Blocked;
+                    return Exec::Spin;
+                }
                 Exec::Val(true)
             }
             put_task_struct => {

@@ -197,6 +197,20 @@ pub enum Prim {
     get_task_struct,
     /// `put_task_struct(victim)`.
     put_task_struct,
+    /// `select_bad_process` — condition: the victim is eligible (no OOM victim in progress).
+    select_bad_process,
+    /// `mark_oom_victim(victim)` and the SIGKILL of `oom_kill_process`.
+    mark_oom_victim,
+    /// `mutex_trylock(&oom_lock)` — condition: acquired.
+    mutex_trylock_oom_lock,
+    /// Push the victim on `oom_reaper_list` (caller holds `oom_reaper_lock`).
+    oom_reaper_list_push,
+    /// Pop the head of `oom_reaper_list` (caller holds `oom_reaper_lock`) — condition: popped.
+    oom_reaper_list_pop,
+    /// `wake_up(&oom_reaper_wait)`.
+    wake_up_oom_reaper,
+    /// `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`.
+    wait_oom_reaper_list,
     // mm refcounts (kernel/fork.c)
     /// `mmget_not_zero(mm)` — condition: pinned.
     mmget_not_zero,
@@ -321,6 +335,9 @@ impl Prim {
                 | task_will_free_mem
                 | tsk_is_oom_victim
                 | mmget_not_zero
+                | select_bad_process
+                | mutex_trylock_oom_lock
+                | oom_reaper_list_pop
                 | mm_users_dec_and_test
                 | test_bit(_)
                 | test_and_set_bit(_)
@@ -744,6 +761,13 @@ fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangErro
         "tsk_is_oom_victim" => tsk_is_oom_victim,
         "get_task_struct" => get_task_struct,
         "put_task_struct" => put_task_struct,
+        "select_bad_process" => select_bad_process,
+        "mark_oom_victim" => mark_oom_victim,
+        "mutex_trylock_oom_lock" => mutex_trylock_oom_lock,
+        "oom_reaper_list_push" => oom_reaper_list_push,
+        "oom_reaper_list_pop" => oom_reaper_list_pop,
+        "wake_up_oom_reaper" => wake_up_oom_reaper,
+        "wait_oom_reaper_list" => wait_oom_reaper_list,
         "mmget_not_zero" => mmget_not_zero,
         "mm_users_dec_and_test" => mm_users_dec_and_test,
         "mmgrab" => mmgrab,

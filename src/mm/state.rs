@@ -132,11 +132,20 @@ pub enum Role {
     Mrelease,
     /// A third holder of the mm, e.g. a `/proc/PID/` reader: `get_task_mm` … `mmput`.
     Proc,
+    /// An allocation failing in another task: `out_of_memory` → `mark_oom_victim` →
+    /// `queue_oom_reaper`.
+    OomKill,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 4] = [Role::Exit, Role::OomReaper, Role::Mrelease, Role::Proc];
+    pub const ALL: [Role; 5] = [
+        Role::Exit,
+        Role::OomReaper,
+        Role::Mrelease,
+        Role::Proc,
+        Role::OomKill,
+    ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
         match self {
@@ -144,6 +153,7 @@ impl Role {
             Role::OomReaper => "oom_reaper",
             Role::Mrelease => "mrelease",
             Role::Proc => "proc",
+            Role::OomKill => "oom_kill",
         }
     }
     /// The task it runs as, for traces.
@@ -153,15 +163,17 @@ impl Role {
             Role::OomReaper => "oom_reaper",
             Role::Mrelease => "mrelease",
             Role::Proc => "proc",
+            Role::OomKill => "allocator",
         }
     }
     /// The path it starts in.
     pub fn entry(self) -> &'static str {
         match self {
             Role::Exit => "exit_mm",
-            Role::OomReaper => "oom_reap_task",
+            Role::OomReaper => "oom_reaper",
             Role::Mrelease => "process_mrelease",
             Role::Proc => "proc_reader",
+            Role::OomKill => "out_of_memory",
         }
     }
     /// Parse a config role name.
@@ -240,6 +252,12 @@ pub struct World {
     pub oom_reaper_lock: Mutex,
     /// `vm_committed_as`, in pages.
     pub committed: i64,
+    /// `oom_reaper_list`: queued tasks, head first (the victim is task 0).
+    pub oom_reaper_list: Vec<u8>,
+    /// Threads sleeping in `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`.
+    pub oom_reaper_waiters: u8,
+    /// `oom_victims`: tasks marked by `mark_oom_victim` and not yet through `exit_oom_victim`.
+    pub oom_victims: i32,
     /// The threads.
     pub threads: Vec<Thread>,
 }
@@ -278,6 +296,9 @@ impl World {
             oom_lock: Mutex::default(),
             oom_reaper_lock: Mutex::default(),
             committed: 0,
+            oom_reaper_list: Vec::new(),
+            oom_reaper_waiters: 0,
+            oom_victims: 0,
             threads: Vec::new(),
         }
     }
@@ -402,13 +423,27 @@ impl World {
         if self.victim.oom_mm {
             return Err(SetupError("the victim is already marked".into()));
         }
-        self.victim.memdie = true;
-        self.victim.oom_mm = true;
-        self.victim.exiting = true;
+        self.mark_oom_victim();
         self.victim.usage += 1;
-        self.mm.count += 1;
-        self.mm.flags |= MmFlag::MMF_OOM_VICTIM.bit() | MmFlag::MMF_OOM_REAP_QUEUED.bit();
+        self.mm.flags |= MmFlag::MMF_OOM_REAP_QUEUED.bit();
+        self.oom_reaper_list.push(0);
         Ok(())
+    }
+
+    /// `mark_oom_victim(victim)` with the SIGKILL of `oom_kill_process` (`mm/oom_kill.c`):
+    /// `TIF_MEMDIE`, `signal->oom_mm` (one `mmgrab`), `MMF_OOM_VICTIM`, `oom_victims++`.
+    pub fn mark_oom_victim(&mut self) {
+        self.victim.exiting = true;
+        if self.victim.memdie {
+            return;
+        }
+        self.victim.memdie = true;
+        if !self.victim.oom_mm {
+            self.victim.oom_mm = true;
+            self.mm.count += 1;
+            self.mm.flags |= MmFlag::MMF_OOM_VICTIM.bit();
+        }
+        self.oom_victims += 1;
     }
 
     /// A fatal signal to the victim without an OOM kill (set-up): `task_will_free_mem` holds.

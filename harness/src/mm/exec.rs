@@ -223,7 +223,11 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         runnable.clear();
         runnable.extend(world.runnable());
         if runnable.is_empty() {
-            if world.all_done() {
+            // The oom_reaper kthread sleeping on an empty queue is idle, not deadlocked.
+            let idle = world.threads.iter().enumerate().all(|(i, t)| {
+                t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
+            });
+            if idle {
                 break;
             }
             let waits: Vec<String> = world
@@ -259,7 +263,9 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             return Ok(out(Some(v), steps, trace, false));
         }
     }
-    let completed = world.all_done();
+    let completed = world.threads.iter().enumerate().all(|(i, t)| {
+        t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
+    });
     if completed {
         if let Some(v) = oracle::at_exit(&world) {
             return Ok(out(Some(v), steps, trace, true));

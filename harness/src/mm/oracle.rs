@@ -298,10 +298,13 @@ impl Oracle {
         let s = self.shadow.entry(loc).or_default();
         let conflict = |other: Tid, other_write: bool| {
             let task = |t: Tid| world.threads[t as usize].role.task();
+            // Races on page tables break I1 (their free is not excluded), on vm_flags I2 (the
+            // flags a reader decides by are not stable); on the VMA structure itself they are
+            // reported as such (a use after free needs the free to win, which is I5).
             let inv = match loc {
-                Loc::VmaPtes(_) if s.freed_by.is_some() || other_write && write => "I1",
-                Loc::VmaObj(_) | Loc::MmMmap | Loc::MmTree => "I5",
-                _ => "I2",
+                Loc::VmaPtes(_) => "I1",
+                Loc::VmaFlags(_) => "I2",
+                _ => "race",
             };
             Violation {
                 inv: inv.into(),

@@ -65,6 +65,8 @@ pub enum Thread {
     Mrelease,
     /// A `/proc` reader holding the mm.
     Proc,
+    /// An allocation that fails: `out_of_memory` picks the victim and queues it for the reaper.
+    OomKill,
 }
 
 impl Thread {
@@ -75,6 +77,7 @@ impl Thread {
             Thread::OomReaper => Role::OomReaper,
             Thread::Mrelease => Role::Mrelease,
             Thread::Proc => Role::Proc,
+            Thread::OomKill => Role::OomKill,
         }
     }
     /// From the model's role.
@@ -84,6 +87,7 @@ impl Thread {
             Role::OomReaper => Thread::OomReaper,
             Role::Mrelease => Thread::Mrelease,
             Role::Proc => Thread::Proc,
+            Role::OomKill => Thread::OomKill,
         }
     }
 }
@@ -196,15 +200,21 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             vma: d.below(u32::from(nvmas)) as u8,
         });
     }
-    let oom = offered.contains(&Role::OomReaper) && d.chance(2, 3);
+    // The victim is OOM-killed before the threads start, or by a racing allocation, or gets
+    // a plain SIGKILL, or none of these.
+    let killer = offered.contains(&Role::OomKill) && d.chance(1, 4);
+    let oom = !killer && offered.contains(&Role::OomReaper) && d.chance(2, 3);
     if oom {
         setup.push(Setup::OomKill);
     } else if d.chance(3, 4) {
         setup.push(Setup::Kill);
     }
     let mut threads = vec![Thread::Exit];
+    if killer {
+        threads.push(Thread::OomKill);
+    }
     for r in [Role::OomReaper, Role::Mrelease, Role::Proc] {
-        let legal = offered.contains(&r) && (r != Role::OomReaper || oom);
+        let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         if legal && d.chance(2, 3) {
             threads.push(Thread::from_role(r));
         }

@@ -74,6 +74,40 @@ pub fn shrink(prog: &Program, sc: &Scenario, inv: &str) -> Scenario {
             });
             best.schedule = Schedule::Segments(segs);
         }
+        // Fewer context switches: move a later segment of a thread up into an earlier one
+        // (or an earlier one down into a later one).
+        if let Schedule::Segments(mut segs) = best.schedule.clone() {
+            let mut i = 0;
+            while i < segs.len() {
+                let mut j = i + 1;
+                while j < segs.len() {
+                    if segs[j].0 == segs[i].0 {
+                        for down in [false, true] {
+                            let mut c = segs.clone();
+                            let n = c[if down { i } else { j }].1;
+                            if down {
+                                c[j].1 += n;
+                                c.remove(i);
+                            } else {
+                                c[i].1 += n;
+                                c.remove(j);
+                            }
+                            let cand = Scenario {
+                                schedule: Schedule::Segments(c.clone()),
+                                ..best.clone()
+                            };
+                            if fails_with(prog, &cand, inv) {
+                                segs = c;
+                                break;
+                            }
+                        }
+                    }
+                    j += 1;
+                }
+                i += 1;
+            }
+            best.schedule = Schedule::Segments(segs);
+        }
         // Re-record so the segments are exactly what ran (merges neighbours, drops no-ops).
         if let Ok(out) = run(prog, &best, rec) {
             let c = Scenario {
