@@ -22,7 +22,10 @@ fn scenarios(c: &mut Criterion) {
             .iter()
             .map(|sc| exec::run(&prog, sc, Opts::default()).map_or(0, |o| o.steps))
             .sum();
-        eprintln!("{name}: {N} scenarios = {steps} model steps ({:.1} per scenario)", steps as f64 / N as f64);
+        eprintln!(
+            "{name}: {N} scenarios = {steps} model steps ({:.1} per scenario)",
+            steps as f64 / N as f64
+        );
         let mut g = c.benchmark_group(format!("mm/{name}"));
         g.throughput(Throughput::Elements(N as u64));
         g.bench_function("scenarios (with race detector)", |b| {

@@ -732,10 +732,20 @@ impl World {
             }
             oom_reaper_list_push => {
                 if self.oom_reaper_lock.owner != Some(tid) {
-                    Self::fault(tid, "I9", "oom_reaper_list pushed without oom_reaper_lock".into(), ev);
+                    Self::fault(
+                        tid,
+                        "I9",
+                        "oom_reaper_list pushed without oom_reaper_lock".into(),
+                        ev,
+                    );
                 }
                 if self.oom_reaper_list.contains(&0) {
-                    Self::fault(tid, "I9", "the victim is queued on oom_reaper_list twice".into(), ev);
+                    Self::fault(
+                        tid,
+                        "I9",
+                        "the victim is queued on oom_reaper_list twice".into(),
+                        ev,
+                    );
                 }
                 // The list entry owns the task reference the pusher took.
                 self.oom_reaper_list.insert(0, 0);
@@ -744,7 +754,12 @@ impl World {
             }
             oom_reaper_list_pop => {
                 if self.oom_reaper_lock.owner != Some(tid) {
-                    Self::fault(tid, "I9", "oom_reaper_list popped without oom_reaper_lock".into(), ev);
+                    Self::fault(
+                        tid,
+                        "I9",
+                        "oom_reaper_list popped without oom_reaper_lock".into(),
+                        ev,
+                    );
                 }
                 if self.oom_reaper_list.is_empty() {
                     Exec::Val(false)

@@ -122,7 +122,9 @@ pub fn check(start: &World, end: &World) -> Result<(), String> {
     same!(committed, "vm_committed_as");
     same!(task_has_mm, "task->mm set");
     same!(task_usage, "task_struct usage");
-    let reaped = |i: usize| roles.contains(&Role::OomReaper) || roles.contains(&Role::Mrelease) || i == usize::MAX;
+    let reaped = |i: usize| {
+        roles.contains(&Role::OomReaper) || roles.contains(&Role::Mrelease) || i == usize::MAX
+    };
     for (w, g) in want.vmas.iter().zip(&got.vmas) {
         // Without the exit, a reaper may have zapped a VMA's pages (or not, if it lost the race).
         let zapped_ok = w.1 && g.1 && reaped(w.0) && g.2 == 0 && w.3 == g.3;

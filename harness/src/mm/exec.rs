@@ -224,9 +224,10 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         runnable.extend(world.runnable());
         if runnable.is_empty() {
             // The oom_reaper kthread sleeping on an empty queue is idle, not deadlocked.
-            let idle = world.threads.iter().enumerate().all(|(i, t)| {
-                t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
-            });
+            let idle =
+                world.threads.iter().enumerate().all(|(i, t)| {
+                    t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
+                });
             if idle {
                 break;
             }
@@ -263,9 +264,11 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             return Ok(out(Some(v), steps, trace, false));
         }
     }
-    let completed = world.threads.iter().enumerate().all(|(i, t)| {
-        t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
-    });
+    let completed = world
+        .threads
+        .iter()
+        .enumerate()
+        .all(|(i, t)| t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0);
     if completed {
         if let Some(v) = oracle::at_exit(&world) {
             return Ok(out(Some(v), steps, trace, true));
