@@ -5,9 +5,9 @@
 //! harness's oracles; the model itself only records facts (e.g. that an access hit a freed
 //! object), it does not judge them.
 
-use super::lang::{vm, GlobalLock, MmFlag, Prim, Value, VmaStore};
+use super::lang::{vm, Freezing, Global, GlobalLock, MmFlag, Prim, Value, VmaStore};
 use super::program::{Insn, Local, Program};
-use super::state::{Frame, Mutex, Role, Status, Thread, Tid, VmaId, World};
+use super::state::{pf, Frame, Freezer, Mutex, Role, Sleep, Status, Thread, Tid, VmaId, World};
 
 /// A lock, for events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,6 +20,8 @@ pub enum Lock {
     OomReaperLock,
     /// `task_lock(victim)` (`alloc_lock`).
     TaskLock,
+    /// `freezer_lock`.
+    FreezerLock,
     /// The page-table lock of one VMA's page tables.
     Ptl(VmaId),
 }
@@ -32,12 +34,16 @@ impl Lock {
             Lock::OomLock => "oom_lock".into(),
             Lock::OomReaperLock => "oom_reaper_lock".into(),
             Lock::TaskLock => "task_lock".into(),
+            Lock::FreezerLock => "freezer_lock".into(),
             Lock::Ptl(v) => format!("ptl(vma{v})"),
         }
     }
     /// Spinlocks may not be held across a sleep.
     pub fn is_spin(self) -> bool {
-        matches!(self, Lock::OomReaperLock | Lock::TaskLock | Lock::Ptl(_))
+        matches!(
+            self,
+            Lock::OomReaperLock | Lock::TaskLock | Lock::FreezerLock | Lock::Ptl(_)
+        )
     }
 }
 
@@ -175,16 +181,27 @@ impl World {
                 grabs: 0,
                 task_refs: 0,
                 steps: 0,
+                frz: Freezer {
+                    pf: if role.is_kthread() {
+                        pf::PF_KTHREAD | pf::PF_NOFREEZE
+                    } else {
+                        0
+                    },
+                    frozen: false,
+                    sleep: Sleep::No,
+                    woken: false,
+                },
+                task_cursor: None,
             };
             match role {
-                Role::Exit => t.pins = 1,
+                Role::Exit | Role::User => t.pins = 1,
                 Role::OomReaper => {}
                 Role::Mrelease => {
                     // pidfd_get_task: a task reference for the call.
                     t.task_refs = 1;
                     self.victim.usage += 1;
                 }
-                Role::Proc | Role::OomKill => {}
+                Role::Proc | Role::OomKill | Role::Pm => {}
             }
             self.threads.push(t);
         }
@@ -243,6 +260,9 @@ impl World {
         if self.victim.alloc_lock.owner == Some(tid) {
             v.push((Lock::TaskLock, false));
         }
+        if self.freezer_lock.owner == Some(tid) {
+            v.push((Lock::FreezerLock, false));
+        }
         v
     }
 
@@ -283,15 +303,21 @@ impl World {
 
     /// A blocked waiter was handed the lock: its acquire completes (value true).
     fn complete(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
+        self.complete_with(prog, tid, true, ev);
+    }
+
+    /// A sleeping thread resumes after its blocking primitive, which yields `value`.
+    pub fn complete_with(&mut self, prog: &Program, tid: Tid, value: bool, ev: &mut Vec<Event>) {
         let Some((p, pc)) = self.next_insn(tid) else {
             return;
         };
+        self.threads[tid as usize].frz.sleep = Sleep::No;
         let next = match prog.paths[p as usize].insns[pc as usize] {
             Insn::Test(_, neg, target) => {
-                if neg {
-                    target
-                } else {
+                if value != neg {
                     pc + 1
+                } else {
+                    target
                 }
             }
             _ => pc + 1,
@@ -318,6 +344,8 @@ impl World {
                         Local::Vma => th.vma.is_some(),
                         Local::Ret => f.ret != 0,
                         Local::Var(i) => f.vars & (1 << i) != 0,
+                        Local::Task => th.task_cursor.is_some(),
+                        Local::Count => th.count != 0,
                     };
                     f.pc = if v != neg { f.pc + 1 } else { target };
                 }
@@ -503,6 +531,7 @@ impl World {
             Lock::OomLock => &mut self.oom_lock,
             Lock::OomReaperLock => &mut self.oom_reaper_lock,
             Lock::TaskLock => &mut self.victim.alloc_lock,
+            Lock::FreezerLock => &mut self.freezer_lock,
             _ => unreachable!("not a mutex"),
         }
     }
@@ -630,6 +659,83 @@ impl World {
                 loc: Loc::MmStruct,
             });
         }
+    }
+
+    /// The task a thread runs as has `TIF_MEMDIE`.
+    fn memdie(&self, t: Tid) -> bool {
+        self.threads[t as usize].role.is_victim() && self.victim.memdie
+    }
+
+    /// `freezing(p)` as `current` sees it: `freezing_slow_path` of the config's version.
+    pub fn freezing(&self, prog: &Program, p: Tid, current: Tid) -> bool {
+        if self.freezing_cnt <= 0 {
+            return false;
+        }
+        let f = &self.threads[p as usize].frz;
+        if f.pf & (pf::PF_NOFREEZE | pf::PF_SUSPEND_TASK) != 0 {
+            return false;
+        }
+        let oom = match prog.config.freezer {
+            Freezing::CurrentMemdie => self.memdie(current),
+            Freezing::TaskMemdie => self.memdie(p),
+            Freezing::OomVictim => self.threads[p as usize].role.is_victim() && self.victim.oom_mm,
+        };
+        if oom {
+            return false;
+        }
+        if self.pm_nosig_freezing {
+            return true;
+        }
+        self.pm_freezing && f.pf & pf::PF_KTHREAD == 0
+    }
+
+    /// Wake a thread sleeping in a way `wakes` accepts (a fake signal or a real wakeup).
+    fn wake(&mut self, prog: &Program, t: Tid, frozen_too: bool, ev: &mut Vec<Event>) {
+        let th = &mut self.threads[t as usize];
+        if th.status == Status::Runnable {
+            // Not asleep yet: its coming schedule() returns at once.
+            th.frz.woken = true;
+            return;
+        }
+        if th.status != Status::Blocked {
+            return;
+        }
+        match th.frz.sleep {
+            Sleep::Interruptible => {
+                self.oom_reaper_waiters &= !(1 << t);
+                self.complete_with(prog, t, true, ev);
+            }
+            Sleep::Frozen if frozen_too => self.complete_with(prog, t, true, ev),
+            _ => {}
+        }
+    }
+
+    /// The next live task after `from` (not `current`), for `for_each_process_thread`.
+    fn next_task(&self, current: Tid, from: Option<Tid>) -> Option<Tid> {
+        let start = from.map_or(0, |f| f as usize + 1);
+        (start..self.threads.len())
+            .find(|&i| i != current as usize && self.threads[i].status != Status::Done)
+            .map(|i| i as Tid)
+    }
+
+    /// The timeout of a timed sleep fires (the executor calls this when nothing else can run).
+    pub fn fire_timeout(&mut self, prog: &Program, ev: &mut Vec<Event>) -> bool {
+        let Some(t) = self.threads.iter().position(|th| {
+            th.status == Status::Blocked && th.frz.sleep == Sleep::OomVictims { timeout: true }
+        }) else {
+            return false;
+        };
+        self.complete_with(prog, t as Tid, false, ev);
+        true
+    }
+
+    fn sleep(&mut self, tid: Tid, how: Sleep, what: &str, ev: &mut Vec<Event>) -> Exec {
+        self.might_sleep(tid, what, ev);
+        if std::mem::take(&mut self.threads[tid as usize].frz.woken) {
+            return Exec::Val(true);
+        }
+        self.threads[tid as usize].frz.sleep = how;
+        Exec::Block
     }
 
     fn exec(&mut self, prog: &Program, tid: Tid, prim: Prim, ev: &mut Vec<Event>) -> Exec {
@@ -786,6 +892,152 @@ impl World {
                     self.threads[t].status = Status::Blocked;
                     return Exec::Spin;
                 }
+                Exec::Val(true)
+            }
+            oom_reaper_list_empty => Exec::Val(self.oom_reaper_list.is_empty()),
+            sleep_oom_reaper_wait => {
+                // prepare_to_wait, then the condition again, then schedule: no lost wakeup.
+                if !self.oom_reaper_list.is_empty() {
+                    return Exec::Val(true);
+                }
+                self.oom_reaper_waiters |= 1 << tid;
+                self.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev)
+            }
+            set_pf(b) => {
+                self.threads[t].frz.pf |= b;
+                Exec::Val(true)
+            }
+            clear_pf(b) => {
+                self.threads[t].frz.pf &= !b;
+                Exec::Val(true)
+            }
+            set_global(g) | clear_global(g) => {
+                let v = matches!(prim, set_global(_));
+                match g {
+                    Global::pm_freezing => self.pm_freezing = v,
+                    Global::pm_nosig_freezing => self.pm_nosig_freezing = v,
+                    Global::oom_killer_disabled => self.oom_killer_disabled = v,
+                }
+                Exec::Val(true)
+            }
+            test_global(g) => Exec::Val(match g {
+                Global::pm_freezing => self.pm_freezing,
+                Global::pm_nosig_freezing => self.pm_nosig_freezing,
+                Global::oom_killer_disabled => self.oom_killer_disabled,
+            }),
+            system_freezing_cnt_inc => {
+                self.freezing_cnt += 1;
+                Exec::Val(true)
+            }
+            system_freezing_cnt_dec => {
+                self.freezing_cnt -= 1;
+                Exec::Val(true)
+            }
+            freezing_current => Exec::Val(self.freezing(prog, tid, tid)),
+            frozen_current => Exec::Val(self.threads[t].frz.frozen),
+            set_frozen => {
+                if self.freezer_lock.owner != Some(tid) {
+                    Self::fault(tid, "I10", "PF_FROZEN set without freezer_lock".into(), ev);
+                }
+                self.threads[t].frz.frozen = true;
+                Exec::Val(true)
+            }
+            clear_frozen => {
+                self.threads[t].frz.frozen = false;
+                Exec::Val(true)
+            }
+            schedule_frozen => self.sleep(tid, Sleep::Frozen, "__refrigerator", ev),
+            task_first | task_next => {
+                let from = if prim == task_first {
+                    None
+                } else {
+                    self.threads[t].task_cursor
+                };
+                let next = if prim == task_next && from.is_none() {
+                    None
+                } else {
+                    self.next_task(tid, from)
+                };
+                self.threads[t].task_cursor = next;
+                Exec::Val(true)
+            }
+            freeze_task => {
+                let Some(p) = self.threads[t].task_cursor else {
+                    return Exec::Val(false);
+                };
+                let f = self.threads[p as usize].frz;
+                if f.pf & pf::PF_FREEZER_SKIP != 0 {
+                    return Exec::Val(false);
+                }
+                if !self.freezing(prog, p, tid) || f.frozen {
+                    return Exec::Val(false);
+                }
+                // fake_signal_wake_up (user task) / wake_up_state(TASK_INTERRUPTIBLE) (kthread)
+                self.wake(prog, p, false, ev);
+                Exec::Val(true)
+            }
+            thaw_task | thaw_victim | thaw_process_victim
+                if self.freezer_lock.owner.is_some_and(|o| o != tid) =>
+            {
+                // __thaw_task takes freezer_lock.
+                Exec::Spin
+            }
+            thaw_task => {
+                if let Some(p) = self.threads[t].task_cursor {
+                    if self.threads[p as usize].frz.frozen {
+                        self.wake(prog, p, true, ev);
+                    }
+                }
+                Exec::Val(true)
+            }
+            thaw_victim | thaw_process_victim => {
+                for p in 0..self.threads.len() {
+                    if self.threads[p].role.is_victim() && self.threads[p].frz.frozen {
+                        self.wake(prog, p as Tid, true, ev);
+                    }
+                }
+                Exec::Val(true)
+            }
+            count_reset => {
+                self.threads[t].count = 0;
+                Exec::Val(true)
+            }
+            msleep => Exec::Val(true),
+            wait_oom_victims_zero | wait_oom_victims_zero_timeout => {
+                if self.oom_victims == 0 {
+                    return Exec::Val(true);
+                }
+                let timeout = prim == wait_oom_victims_zero_timeout;
+                self.sleep(tid, Sleep::OomVictims { timeout }, "oom_killer_disable", ev)
+            }
+            exit_oom_victim => {
+                if self.victim.memdie {
+                    self.victim.memdie = false;
+                    self.oom_victims -= 1;
+                    if self.oom_victims == 0 {
+                        for w in 0..self.threads.len() {
+                            let th = &self.threads[w];
+                            if th.status == Status::Blocked
+                                && matches!(th.frz.sleep, Sleep::OomVictims { .. })
+                            {
+                                self.complete_with(prog, w as Tid, true, ev);
+                            }
+                        }
+                    }
+                }
+                Exec::Val(true)
+            }
+            test_memdie_current => Exec::Val(self.memdie(tid)),
+            fatal_signal_pending => {
+                Exec::Val(self.threads[t].role.is_victim() && self.victim.exiting)
+            }
+            do_io => Exec::Val(true),
+            suspend_devices => {
+                self.frozen_claim = true;
+                Exec::Val(true)
+            }
+            resume_devices => {
+                self.frozen_claim = false;
                 Exec::Val(true)
             }
             put_task_struct => {
@@ -1055,6 +1307,7 @@ fn lock_of(l: GlobalLock) -> Lock {
     match l {
         GlobalLock::OomLock => Lock::OomLock,
         GlobalLock::OomReaperLock => Lock::OomReaperLock,
+        GlobalLock::FreezerLock => Lock::FreezerLock,
     }
 }
 

@@ -134,6 +134,29 @@ pub mod vm {
     }
 }
 
+/// Global flags of the freezer and the OOM killer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(non_camel_case_types)]
+pub enum Global {
+    /// `pm_freezing`.
+    pm_freezing,
+    /// `pm_nosig_freezing`.
+    pm_nosig_freezing,
+    /// `oom_killer_disabled`.
+    oom_killer_disabled,
+}
+
+impl Global {
+    fn parse(s: &str) -> Option<Global> {
+        Some(match s {
+            "pm_freezing" => Global::pm_freezing,
+            "pm_nosig_freezing" => Global::pm_nosig_freezing,
+            "oom_killer_disabled" => Global::oom_killer_disabled,
+            _ => return None,
+        })
+    }
+}
+
 /// Global locks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GlobalLock {
@@ -141,6 +164,8 @@ pub enum GlobalLock {
     OomLock,
     /// `oom_reaper_lock` (spinlock).
     OomReaperLock,
+    /// `freezer_lock` (spinlock, `kernel/freezer.c`).
+    FreezerLock,
 }
 
 impl GlobalLock {
@@ -149,6 +174,7 @@ impl GlobalLock {
         match self {
             GlobalLock::OomLock => "oom_lock",
             GlobalLock::OomReaperLock => "oom_reaper_lock",
+            GlobalLock::FreezerLock => "freezer_lock",
         }
     }
 }
@@ -211,6 +237,68 @@ pub enum Prim {
     wake_up_oom_reaper,
     /// `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`.
     wait_oom_reaper_list,
+    /// `oom_reaper_list == NULL` — condition.
+    oom_reaper_list_empty,
+    /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
+    sleep_oom_reaper_wait,
+    // the freezer (kernel/freezer.c, kernel/power/process.c, mm/oom_kill.c)
+    /// `current->flags |= PF_…`.
+    set_pf(u8),
+    /// `current->flags &= ~PF_…`.
+    clear_pf(u8),
+    /// Set a global (`pm_freezing`, `pm_nosig_freezing`, `oom_killer_disabled`).
+    set_global(Global),
+    /// Clear a global.
+    clear_global(Global),
+    /// Test a global — condition.
+    test_global(Global),
+    /// `atomic_inc(&system_freezing_cnt)` (`static_branch_inc(&freezer_active)` today).
+    system_freezing_cnt_inc,
+    /// `atomic_dec(&system_freezing_cnt)`.
+    system_freezing_cnt_dec,
+    /// `freezing(current)` — condition; the slow path is the config's `freezer` version.
+    freezing_current,
+    /// `frozen(current)` — condition.
+    frozen_current,
+    /// In `__refrigerator`: mark current frozen (`PF_FROZEN` / `TASK_FROZEN`).
+    set_frozen,
+    /// In `__refrigerator`: current is not to freeze after all.
+    clear_frozen,
+    /// `schedule()` in `__refrigerator`: sleep until thawed.
+    schedule_frozen,
+    /// `for_each_process_thread` cursor: the first other task (`for_each_task`).
+    task_first,
+    /// The next other task.
+    task_next,
+    /// `freeze_task(p)` — condition: p still has to freeze (a wakeup was sent).
+    freeze_task,
+    /// `__thaw_task(p)`.
+    thaw_task,
+    /// `__thaw_task(victim)` from `mark_oom_victim` (<= v6.17).
+    thaw_victim,
+    /// `thaw_process(victim)`: every thread of the victim (v6.18).
+    thaw_process_victim,
+    /// `count = 0`.
+    count_reset,
+    /// `msleep()` between freezing rounds (`TASK_UNINTERRUPTIBLE`: no signal wakes it).
+    msleep,
+    /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).
+    wait_oom_victims_zero,
+    /// `wait_event_interruptible_timeout(oom_victims_wait, …)` — condition: not timed out.
+    wait_oom_victims_zero_timeout,
+    /// `exit_oom_victim()`: clear the victim's `TIF_MEMDIE`; the last one wakes `oom_victims_wait`.
+    exit_oom_victim,
+    /// `test_thread_flag(TIF_MEMDIE)` of current — condition.
+    test_memdie_current,
+    /// `fatal_signal_pending(current)` — condition.
+    fatal_signal_pending,
+    /// A user task's I/O (a syscall that touches a device or the disk).
+    do_io,
+    /// `freeze_processes()` returned 0: from here the system claims every user task is frozen
+    /// (then `suspend_devices_and_enter`).
+    suspend_devices,
+    /// Resume: the claim ends.
+    resume_devices,
     // mm refcounts (kernel/fork.c)
     /// `mmget_not_zero(mm)` — condition: pinned.
     mmget_not_zero,
@@ -338,6 +426,14 @@ impl Prim {
                 | select_bad_process
                 | mutex_trylock_oom_lock
                 | oom_reaper_list_pop
+                | oom_reaper_list_empty
+                | test_global(_)
+                | freezing_current
+                | frozen_current
+                | freeze_task
+                | wait_oom_victims_zero_timeout
+                | test_memdie_current
+                | fatal_signal_pending
                 | mm_users_dec_and_test
                 | test_bit(_)
                 | test_and_set_bit(_)
@@ -360,6 +456,11 @@ impl Prim {
             test_bit(f) => format!("test_bit {}", f.name()),
             test_and_set_bit(f) => format!("test_and_set_bit {}", f.name()),
             vma_test(fl) => format!("vma_test {}", vm::show(fl)),
+            set_pf(b) => format!("set_pf {}", show_pf(b)),
+            clear_pf(b) => format!("clear_pf {}", show_pf(b)),
+            set_global(g) => format!("set_global {g:?}"),
+            clear_global(g) => format!("clear_global {g:?}"),
+            test_global(g) => format!("test_global {g:?}"),
             nop(n) => NOPS
                 .iter()
                 .find(|(_, x)| *x == n)
@@ -371,6 +472,15 @@ impl Prim {
             }
         }
     }
+}
+
+fn show_pf(b: u8) -> String {
+    let v: Vec<&str> = super::state::pf::NAMES
+        .iter()
+        .filter(|(_, x)| b & x != 0)
+        .map(|(n, _)| *n)
+        .collect();
+    v.join("|")
 }
 
 /// A value a path can return or assign to `ret`.
@@ -387,7 +497,8 @@ pub enum Value {
 }
 
 /// Errno names the language accepts.
-pub const ERRNOS: [(&str, i32); 5] = [
+pub const ERRNOS: [(&str, i32); 6] = [
+    ("-EBUSY", -16),
     ("-EINVAL", -22),
     ("-EAGAIN", -11),
     ("-ESRCH", -3),
@@ -406,6 +517,10 @@ pub enum CondKind {
     Ret,
     /// A `let` variable (local, free).
     Var(u8),
+    /// The task cursor is not NULL (local, free).
+    Task,
+    /// `count` is non-zero (local, free).
+    Count,
 }
 
 /// A condition with its negation.
@@ -426,6 +541,8 @@ pub enum Stmt {
     If(Cond, Vec<Stmt>, Vec<Stmt>, Pos),
     /// `for_each_vma { }`: `vma_first`, then the body and `vma_next` while `vma`.
     ForEachVma(Vec<Stmt>, Pos),
+    /// `for_each_task { }`: every other live task (`for_each_process_thread`).
+    ForEachTask(Vec<Stmt>, Pos),
     /// `while c { }`.
     While(Cond, Vec<Stmt>, Pos),
     /// `retry N { }`: the body at most N times; `break` leaves early.
@@ -489,6 +606,17 @@ pub enum Expect {
     Unknown,
 }
 
+/// Which `freezing_slow_path` a config runs (`kernel/freezer.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Freezing {
+    /// v4.7-rc: tests `current`'s `TIF_MEMDIE`, whatever task it is asked about (B15).
+    CurrentMemdie,
+    /// v4.7 .. v6.17: tests the task's own `TIF_MEMDIE`.
+    TaskMemdie,
+    /// v6.18: tests `tsk_is_oom_victim(p)`.
+    OomVictim,
+}
+
 /// Which structure readers walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum VmaStore {
@@ -513,6 +641,8 @@ pub struct ConfigDef {
     pub uses: Vec<(String, String, Pos)>,
     /// Thread roles scenarios may start.
     pub roles: Vec<String>,
+    /// The `freezing_slow_path` version (`freezer v4.7-rc|v4.7|v6.18`).
+    pub freezer: Freezing,
     /// File and position.
     pub origin: (String, Pos),
     /// The source text of the whole `config` item.
@@ -731,7 +861,11 @@ fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangErro
         match w.as_str() {
             "oom_lock" => Ok(GlobalLock::OomLock),
             "oom_reaper_lock" => Ok(GlobalLock::OomReaperLock),
-            _ => Err(lx.err(p, format!("unknown lock {w:?} (oom_lock, oom_reaper_lock)"))),
+            "freezer_lock" => Ok(GlobalLock::FreezerLock),
+            _ => Err(lx.err(
+                p,
+                format!("unknown lock {w:?} (oom_lock, oom_reaper_lock, freezer_lock)"),
+            )),
         }
     };
     let flag_arg = |lx: &mut Lexer<'_>| -> Result<MmFlag, LangError> {
@@ -768,6 +902,59 @@ fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangErro
         "oom_reaper_list_pop" => oom_reaper_list_pop,
         "wake_up_oom_reaper" => wake_up_oom_reaper,
         "wait_oom_reaper_list" => wait_oom_reaper_list,
+        "oom_reaper_list_empty" => oom_reaper_list_empty,
+        "sleep_oom_reaper_wait" => sleep_oom_reaper_wait,
+        "set_pf" | "clear_pf" => {
+            let (w, p) = lx.word("PF_ flags, e.g. PF_SUSPEND_TASK")?;
+            let mut bits = 0;
+            for part in w.split('|') {
+                let Some((_, b)) = super::state::pf::NAMES.iter().find(|(n, _)| *n == part) else {
+                    return Err(lx.err(p, format!("unknown PF flag {part:?}")));
+                };
+                bits |= b;
+            }
+            if name == "set_pf" {
+                set_pf(bits)
+            } else {
+                clear_pf(bits)
+            }
+        }
+        "freezer_do_not_count" => set_pf(super::state::pf::PF_FREEZER_SKIP),
+        "freezer_count" => clear_pf(super::state::pf::PF_FREEZER_SKIP),
+        "set_global" | "clear_global" | "test_global" => {
+            let (w, p) = lx.word("pm_freezing, pm_nosig_freezing or oom_killer_disabled")?;
+            let g = Global::parse(&w).ok_or_else(|| {
+                lx.err(p, format!("unknown global {w:?} (pm_freezing, pm_nosig_freezing, oom_killer_disabled)"))
+            })?;
+            match name {
+                "set_global" => set_global(g),
+                "clear_global" => clear_global(g),
+                _ => test_global(g),
+            }
+        }
+        "system_freezing_cnt_inc" => system_freezing_cnt_inc,
+        "system_freezing_cnt_dec" => system_freezing_cnt_dec,
+        "freezing_current" => freezing_current,
+        "frozen_current" => frozen_current,
+        "set_frozen" => set_frozen,
+        "clear_frozen" => clear_frozen,
+        "schedule_frozen" => schedule_frozen,
+        "task_first" => task_first,
+        "task_next" => task_next,
+        "freeze_task" => freeze_task,
+        "thaw_task" => thaw_task,
+        "thaw_victim" => thaw_victim,
+        "thaw_process_victim" => thaw_process_victim,
+        "count_reset" => count_reset,
+        "msleep" => msleep,
+        "wait_oom_victims_zero" => wait_oom_victims_zero,
+        "wait_oom_victims_zero_timeout" => wait_oom_victims_zero_timeout,
+        "exit_oom_victim" => exit_oom_victim,
+        "test_memdie_current" => test_memdie_current,
+        "fatal_signal_pending" => fatal_signal_pending,
+        "do_io" => do_io,
+        "suspend_devices" => suspend_devices,
+        "resume_devices" => resume_devices,
         "mmget_not_zero" => mmget_not_zero,
         "mm_users_dec_and_test" => mm_users_dec_and_test,
         "mmgrab" => mmgrab,
@@ -840,6 +1027,8 @@ fn parse_cond(lx: &mut Lexer<'_>, ctx: &PathCtx) -> Result<Cond, LangError> {
     let kind = match w.as_str() {
         "vma" => CondKind::Vma,
         "ret" => CondKind::Ret,
+        "task" => CondKind::Task,
+        "count" => CondKind::Count,
         _ => {
             if let Some(i) = ctx.vars.iter().position(|v| *v == w) {
                 CondKind::Var(i as u8)
@@ -898,6 +1087,12 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
             let b = parse_block(lx, ctx)?;
             ctx.loops -= 1;
             return Ok(Stmt::ForEachVma(b, p));
+        }
+        "for_each_task" => {
+            ctx.loops += 1;
+            let b = parse_block(lx, ctx)?;
+            ctx.loops -= 1;
+            return Ok(Stmt::ForEachTask(b, p));
         }
         "while" => {
             let c = parse_cond(lx, ctx)?;
@@ -1052,6 +1247,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                     store: VmaStore::List,
                     uses: Vec::new(),
                     roles: Vec::new(),
+                    freezer: Freezing::TaskMemdie,
                     origin: (file.into(), pos),
                     text: String::new(),
                 };
@@ -1065,7 +1261,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                         lx.end_of_stmt()?;
                         continue;
                     }
-                    let (k, kp) = lx.word("expect, store, use or role")?;
+                    let (k, kp) = lx.word("expect, store, freezer, use or role")?;
                     match k.as_str() {
                         "expect" => {
                             let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
@@ -1094,6 +1290,15 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                                 };
                                 cfg.uses.push((n.into(), v.into(), up));
                             }
+                        }
+                        "freezer" => {
+                            let (v, vp) = lx.word("v4.7-rc, v4.7 or v6.18")?;
+                            cfg.freezer = match v.as_str() {
+                                "v4.7-rc" => Freezing::CurrentMemdie,
+                                "v4.7" => Freezing::TaskMemdie,
+                                "v6.18" => Freezing::OomVictim,
+                                _ => return Err(lx.err(vp, "freezer is v4.7-rc, v4.7 or v6.18")),
+                            };
                         }
                         "role" => {
                             while let Some(Tok::Word(_)) = lx.peek() {

@@ -16,6 +16,10 @@ pub enum Local {
     Ret,
     /// A `let` variable.
     Var(u8),
+    /// The task cursor is not NULL.
+    Task,
+    /// `count != 0`.
+    Count,
 }
 
 /// One instruction. `Step` and `Test` are steps; everything else runs for free.
@@ -119,6 +123,8 @@ impl Compiler<'_> {
             CondKind::Vma => self.emit(Insn::Local(Local::Vma, c.neg, 0), p),
             CondKind::Ret => self.emit(Insn::Local(Local::Ret, c.neg, 0), p),
             CondKind::Var(v) => self.emit(Insn::Local(Local::Var(v), c.neg, 0), p),
+            CondKind::Task => self.emit(Insn::Local(Local::Task, c.neg, 0), p),
+            CondKind::Count => self.emit(Insn::Local(Local::Count, c.neg, 0), p),
         }
     }
     fn close_loop(&mut self, cont: u16, end: u16) {
@@ -164,6 +170,18 @@ impl Compiler<'_> {
                 self.block(body)?;
                 let next = self.here();
                 self.emit(Insn::Step(Prim::vma_next), *pos);
+                self.emit(Insn::Jump(top), *pos);
+                let end = self.here();
+                self.close_loop(next, end);
+            }
+            Stmt::ForEachTask(body, pos) => {
+                self.emit(Insn::Step(Prim::task_first), *pos);
+                let top = self.here();
+                let t = self.emit(Insn::Local(Local::Task, false, 0), *pos);
+                self.loops.push((vec![t], Vec::new()));
+                self.block(body)?;
+                let next = self.here();
+                self.emit(Insn::Step(Prim::task_next), *pos);
                 self.emit(Insn::Jump(top), *pos);
                 let end = self.here();
                 self.close_loop(next, end);
@@ -236,7 +254,10 @@ fn calls(body: &[Stmt], out: &mut Vec<(String, Pos)>) {
                 calls(a, out);
                 calls(b, out);
             }
-            Stmt::ForEachVma(b, _) | Stmt::While(_, b, _) | Stmt::Retry(_, b, _) => calls(b, out),
+            Stmt::ForEachVma(b, _)
+            | Stmt::ForEachTask(b, _)
+            | Stmt::While(_, b, _)
+            | Stmt::Retry(_, b, _) => calls(b, out),
             _ => {}
         }
     }

@@ -135,16 +135,23 @@ pub enum Role {
     /// An allocation failing in another task: `out_of_memory` → `mark_oom_victim` →
     /// `queue_oom_reaper`.
     OomKill,
+    /// The task suspending the system: `freeze_processes`, `freeze_kernel_threads`, the
+    /// suspended state, `thaw_processes` (`kernel/power/suspend.c`, `kernel/power/process.c`).
+    Pm,
+    /// The victim as a user task: I/O and `try_to_freeze` until a fatal signal, then `do_exit`.
+    User,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 7] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
         Role::Proc,
         Role::OomKill,
+        Role::Pm,
+        Role::User,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -154,6 +161,8 @@ impl Role {
             Role::Mrelease => "mrelease",
             Role::Proc => "proc",
             Role::OomKill => "oom_kill",
+            Role::Pm => "pm",
+            Role::User => "user",
         }
     }
     /// The task it runs as, for traces.
@@ -164,6 +173,8 @@ impl Role {
             Role::Mrelease => "mrelease",
             Role::Proc => "proc",
             Role::OomKill => "allocator",
+            Role::Pm => "pm",
+            Role::User => "victim",
         }
     }
     /// The path it starts in.
@@ -174,7 +185,17 @@ impl Role {
             Role::Mrelease => "process_mrelease",
             Role::Proc => "proc_reader",
             Role::OomKill => "out_of_memory",
+            Role::Pm => "pm_suspend",
+            Role::User => "victim_task",
         }
+    }
+    /// Whether the role's task is the victim.
+    pub fn is_victim(self) -> bool {
+        matches!(self, Role::Exit | Role::User)
+    }
+    /// Whether the role's task is a kernel thread (`PF_KTHREAD`).
+    pub fn is_kthread(self) -> bool {
+        matches!(self, Role::OomReaper | Role::OomKill)
     }
     /// Parse a config role name.
     pub fn parse(s: &str) -> Option<Role> {
@@ -187,7 +208,7 @@ impl Role {
 pub enum Status {
     /// May be chosen.
     Runnable,
-    /// Waiting for a lock.
+    /// Waiting for a lock, a wakeup, or a thaw.
     Blocked,
     /// Returned from its entry path.
     Done,
@@ -235,6 +256,60 @@ pub struct Thread {
     pub task_refs: i8,
     /// Steps taken.
     pub steps: u32,
+    /// The task's freezer state.
+    pub frz: Freezer,
+    /// `for_each_process_thread` cursor (another thread's id).
+    pub task_cursor: Option<Tid>,
+}
+
+/// How a thread sleeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sleep {
+    /// Not sleeping.
+    No,
+    /// In `__refrigerator` (`TASK_UNINTERRUPTIBLE`, or `TASK_FROZEN` today): only a thaw wakes it.
+    Frozen,
+    /// `TASK_INTERRUPTIBLE` on a wait queue (the reaper's `oom_reaper_wait`, `msleep`); any
+    /// wakeup, a fake signal included, wakes it.
+    Interruptible,
+    /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))`, with a timeout or not.
+    OomVictims {
+        /// `wait_event_interruptible_timeout` (v4.9+).
+        timeout: bool,
+    },
+}
+
+/// `PF_*` bits of a task, as far as the freezer cares (`include/linux/sched.h`).
+pub mod pf {
+    /// `PF_KTHREAD`.
+    pub const PF_KTHREAD: u8 = 1 << 0;
+    /// `PF_NOFREEZE` (every kthread until `set_freezable`).
+    pub const PF_NOFREEZE: u8 = 1 << 1;
+    /// `PF_SUSPEND_TASK`: the task running `freeze_processes`.
+    pub const PF_SUSPEND_TASK: u8 = 1 << 2;
+    /// `PF_FREEZER_SKIP` (`freezer_do_not_count`, <= v6.0).
+    pub const PF_FREEZER_SKIP: u8 = 1 << 3;
+    /// Names.
+    pub const NAMES: [(&str, u8); 4] = [
+        ("PF_KTHREAD", PF_KTHREAD),
+        ("PF_NOFREEZE", PF_NOFREEZE),
+        ("PF_SUSPEND_TASK", PF_SUSPEND_TASK),
+        ("PF_FREEZER_SKIP", PF_FREEZER_SKIP),
+    ];
+}
+
+/// A task's freezer state (`kernel/freezer.c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Freezer {
+    /// `PF_*` bits ([`pf`]).
+    pub pf: u8,
+    /// `PF_FROZEN` (<= v6.0) / `TASK_FROZEN` (>= v6.1).
+    pub frozen: bool,
+    /// How it sleeps.
+    pub sleep: Sleep,
+    /// A wakeup came while it was still running towards `schedule()` (the task state was set
+    /// back to `TASK_RUNNING`): its next sleep returns at once.
+    pub woken: bool,
 }
 
 /// The whole modelled world.
@@ -258,6 +333,19 @@ pub struct World {
     pub oom_reaper_waiters: u8,
     /// `oom_victims`: tasks marked by `mark_oom_victim` and not yet through `exit_oom_victim`.
     pub oom_victims: i32,
+    /// `system_freezing_cnt` (the static key `freezer_active` today).
+    pub freezing_cnt: i32,
+    /// `pm_freezing`.
+    pub pm_freezing: bool,
+    /// `pm_nosig_freezing`.
+    pub pm_nosig_freezing: bool,
+    /// `oom_killer_disabled`.
+    pub oom_killer_disabled: bool,
+    /// `freezer_lock`.
+    pub freezer_lock: Mutex,
+    /// The suspending task has frozen everything and claims the system is quiescent
+    /// (`suspend_devices` … `resume_devices`): the window I12 is checked in.
+    pub frozen_claim: bool,
     /// The threads.
     pub threads: Vec<Thread>,
 }
@@ -299,6 +387,12 @@ impl World {
             oom_reaper_list: Vec::new(),
             oom_reaper_waiters: 0,
             oom_victims: 0,
+            freezing_cnt: 0,
+            pm_freezing: false,
+            pm_nosig_freezing: false,
+            oom_killer_disabled: false,
+            freezer_lock: Mutex::default(),
+            frozen_claim: false,
             threads: Vec::new(),
         }
     }

@@ -38,7 +38,7 @@ pub struct Final {
 /// `marked`: whether the racing allocation's `out_of_memory` picked the victim (it does if it
 /// runs before the victim's `exit_mm`, and not after: both orders are allowed).
 pub fn expected(start: &World, roles: &[Role], marked: bool) -> Final {
-    let exit = roles.contains(&Role::Exit);
+    let exit = roles.iter().any(|r| r.is_victim());
     let mut committed = start.committed;
     let mut vmas = Vec::new();
     for (i, v) in start.vmas.iter().enumerate() {
@@ -122,12 +122,10 @@ pub fn check(start: &World, end: &World) -> Result<(), String> {
     same!(committed, "vm_committed_as");
     same!(task_has_mm, "task->mm set");
     same!(task_usage, "task_struct usage");
-    let reaped = |i: usize| {
-        roles.contains(&Role::OomReaper) || roles.contains(&Role::Mrelease) || i == usize::MAX
-    };
+    let reaper = roles.contains(&Role::OomReaper) || roles.contains(&Role::Mrelease);
     for (w, g) in want.vmas.iter().zip(&got.vmas) {
         // Without the exit, a reaper may have zapped a VMA's pages (or not, if it lost the race).
-        let zapped_ok = w.1 && g.1 && reaped(w.0) && g.2 == 0 && w.3 == g.3;
+        let zapped_ok = w.1 && g.1 && reaper && g.2 == 0 && w.3 == g.3;
         if w != g && !zapped_ok {
             return Err(format!(
                 "vma{}: reference (live {}, resident {}, page tables freed {}), model (live {}, resident {}, page tables freed {})",

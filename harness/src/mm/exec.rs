@@ -1,7 +1,7 @@
 //! Running a scenario against a config: set-up, the scheduler, the oracles after every step,
 //! the end-of-run checks and the reference comparison.
 
-use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::state::{Sleep, World, MAX_THREADS};
 use mmfuzz::mm::{Event, Lock, Program, Role, Status, Tid};
 use mmfuzz::reference::mm as reference;
 
@@ -23,6 +23,8 @@ pub struct TraceStep {
     pub value: Option<bool>,
     /// Locks every thread holds after the step.
     pub held: Vec<Vec<(Lock, bool)>>,
+    /// The flags that matter after the step (`MMF_*`, the freezer's, the OOM killer's).
+    pub flags: String,
 }
 
 /// How an execution ended.
@@ -163,6 +165,42 @@ impl Sched {
     }
 }
 
+/// The flags a report shows after each numbered step.
+fn flags_of(prog: &Program, world: &World) -> String {
+    let mm = format!(
+        "mm_users={} mm->flags={}",
+        world.mm.users,
+        mmfuzz::mm::interp::show_mm_flags(world.mm.flags)
+    );
+    if prog.entry(Role::Pm).is_some() {
+        format!("{} {mm}", super::oracle::freezer_flags(world))
+    } else {
+        mm
+    }
+}
+
+/// Where the victim task is, for liveness reports.
+fn victim_state(world: &World) -> String {
+    match world.threads.iter().find(|t| t.role.is_victim()) {
+        None => "not a thread of the scenario".into(),
+        Some(t) if t.status == Status::Done => "gone (exited)".into(),
+        Some(t) => format!(
+            "{} (TIF_MEMDIE {}, {})",
+            match (t.frz.frozen, t.frz.sleep) {
+                (true, Sleep::Frozen) => "frozen in __refrigerator",
+                (_, Sleep::No) => "running",
+                _ => "asleep",
+            },
+            world.victim.memdie,
+            if world.victim.has_mm {
+                "mm not yet released"
+            } else {
+                "mm released"
+            }
+        ),
+    }
+}
+
 /// Options of one execution.
 #[derive(Clone, Copy, Debug)]
 pub struct Opts {
@@ -198,9 +236,11 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         .filter(|r| prog.entry(*r).is_some())
         .take(MAX_THREADS)
         .collect();
-    if roles.contains(&Role::OomReaper) && !world.victim.oom_mm {
+    if prog.entry(Role::Pm).is_some()
+        && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
+    {
         return Err(BadScenario(
-            "an oom_reaper thread needs an oom_kill set-up".into(),
+            "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
         ));
     }
     let initial = world.clone();
@@ -223,7 +263,12 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         runnable.clear();
         runnable.extend(world.runnable());
         if runnable.is_empty() {
-            // The oom_reaper kthread sleeping on an empty queue is idle, not deadlocked.
+            // Nothing can run: a timed sleep times out, ...
+            ev.clear();
+            if world.fire_timeout(prog, &mut ev) {
+                continue;
+            }
+            // ... the oom_reaper kthread sleeping on an empty queue is idle, ...
             let idle =
                 world.threads.iter().enumerate().all(|(i, t)| {
                     t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
@@ -231,6 +276,22 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             if idle {
                 break;
             }
+            // ... oom_killer_disable() waiting with no timeout never returns, ...
+            if let Some((i, _)) = world.threads.iter().enumerate().find(|(_, t)| {
+                t.status == Status::Blocked && t.frz.sleep == Sleep::OomVictims { timeout: false }
+            }) {
+                let v = Violation {
+                    inv: "liveness".into(),
+                    tid: i as Tid,
+                    msg: format!(
+                        "oom_killer_disable() never returns: oom_victims = {}, the victim is {}",
+                        world.oom_victims,
+                        victim_state(&world)
+                    ),
+                };
+                return Ok(out(Some(v), steps, trace, false));
+            }
+            // ... else every live thread waits for another: a deadlock.
             let waits: Vec<String> = world
                 .threads
                 .iter()
@@ -258,6 +319,7 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
                 at,
                 value,
                 held: held_all(&world),
+                flags: flags_of(prog, &world),
             });
         }
         if let Some(v) = oracle.check(prog, &world, tid, (prim, value), &held_before, &ev) {

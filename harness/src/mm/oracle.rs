@@ -46,15 +46,18 @@ fn class(l: Lock) -> usize {
         Lock::OomReaperLock => 2,
         Lock::TaskLock => 3,
         Lock::Ptl(_) => 4,
+        Lock::FreezerLock => 5,
     }
 }
 
-const CLASS_NAMES: [&str; 5] = [
+const CLASSES: usize = 6;
+const CLASS_NAMES: [&str; CLASSES] = [
     "mmap_lock",
     "oom_lock",
     "oom_reaper_lock",
     "task_lock",
     "ptl",
+    "freezer_lock",
 ];
 
 /// Per-execution oracle state.
@@ -65,7 +68,7 @@ pub struct Oracle {
     atomic: Vc,
     shadow: HashMap<Loc, Shadow>,
     /// lockdep: `order[a][b]` = some thread took class b while holding class a.
-    order: [[bool; 5]; 5],
+    order: [[bool; CLASSES]; CLASSES],
     /// Whether to run the race detector.
     pub races: bool,
     /// Threads that saw `MMF_OOM_SKIP` clear in their current `mmap_lock` read section: they
@@ -85,7 +88,7 @@ impl Oracle {
             lock_clocks: HashMap::new(),
             atomic: [0; MAX_THREADS],
             shadow: HashMap::new(),
-            order: [[false; 5]; 5],
+            order: [[false; CLASSES]; CLASSES],
             races: true,
             walking: 0,
         }
@@ -106,6 +109,9 @@ impl Oracle {
         held_before: &[(Lock, bool)],
         ev: &[Event],
     ) -> Option<Violation> {
+        if let Some(v) = freezer_checks(world, stepper, step) {
+            return Some(v);
+        }
         if let (Some(Prim::test_bit(MmFlag::MMF_OOM_SKIP)), Some(false)) = step {
             if world.mm.lock.readers & (1 << stepper) != 0 {
                 self.walking |= 1 << stepper;
@@ -274,7 +280,7 @@ impl Oracle {
     }
 
     fn reaches(&self, from: usize, to: usize) -> bool {
-        let mut seen = [false; 5];
+        let mut seen = [false; CLASSES];
         let mut stack = vec![from];
         while let Some(x) = stack.pop() {
             if x == to {
@@ -283,7 +289,7 @@ impl Oracle {
             if std::mem::replace(&mut seen[x], true) {
                 continue;
             }
-            for y in 0..5 {
+            for y in 0..CLASSES {
                 if self.order[x][y] {
                     stack.push(y);
                 }
@@ -337,6 +343,98 @@ impl Oracle {
         }
         None
     }
+}
+
+/// The flag values that matter to the freezer and the OOM killer, as the seed lists them.
+pub fn freezer_flags(world: &World) -> String {
+    format!(
+        "pm_freezing={} pm_nosig_freezing={} oom_killer_disabled={} TIF_MEMDIE={} oom_victims={}",
+        u8::from(world.pm_freezing),
+        u8::from(world.pm_nosig_freezing),
+        u8::from(world.oom_killer_disabled),
+        u8::from(world.victim.memdie),
+        world.oom_victims
+    )
+}
+
+/// I11, I12, I13: the freezer and the OOM victim count (`kernel-paths.md` §4).
+fn freezer_checks(
+    world: &World,
+    tid: Tid,
+    step: (Option<Prim>, Option<bool>),
+) -> Option<Violation> {
+    let v = |inv: &str, msg: String| {
+        Some(Violation {
+            inv: inv.into(),
+            tid,
+            msg,
+        })
+    };
+    let memdie = i32::from(world.victim.memdie);
+    if world.oom_victims != memdie {
+        return v(
+            "I11",
+            format!(
+                "oom_victims = {} but {memdie} task(s) have TIF_MEMDIE",
+                world.oom_victims
+            ),
+        );
+    }
+    let role = world.threads[tid as usize].role;
+    match step.0 {
+        Some(Prim::mark_oom_victim) if world.oom_killer_disabled => {
+            return v(
+                "I12",
+                "mark_oom_victim after oom_killer_disable() (WARN_ON(oom_killer_disabled))".into(),
+            );
+        }
+        Some(Prim::freezing_current)
+            if step.1 == Some(true) && role.is_kthread() && !world.pm_nosig_freezing =>
+        {
+            return v(
+                "I13",
+                format!(
+                    "{} decides to freeze before pm_nosig_freezing (before oom_killer_disable)",
+                    role.task()
+                ),
+            );
+        }
+        Some(Prim::do_io) if world.frozen_claim && role != Role::Pm => {
+            return v(
+                "I12",
+                format!(
+                    "{} does I/O after freeze_processes() succeeded ({})",
+                    role.task(),
+                    freezer_flags(world)
+                ),
+            );
+        }
+        Some(Prim::suspend_devices) => {
+            for t in &world.threads {
+                if t.role == Role::User && t.status != mmfuzz::mm::Status::Done && !t.frz.frozen {
+                    return v(
+                        "I12",
+                        format!(
+                            "freeze_processes() returned 0 while {} is not frozen ({})",
+                            t.role.task(),
+                            freezer_flags(world)
+                        ),
+                    );
+                }
+            }
+            if world.oom_victims != 0 {
+                return v(
+                    "I12",
+                    format!(
+                        "freeze_processes() returned 0 with {}",
+                        freezer_flags(world)
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+    None
 }
 
 /// I4: when `mmap_lock` is released, the structure readers walk must not lead to a freed VMA

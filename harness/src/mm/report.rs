@@ -164,6 +164,33 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
             let _ = writeln!(r, "{}", row.trim_end_matches([' ', '|']));
         }
     }
+    // The same steps, one line each, as a list post would number them.
+    let _ = writeln!(r, "\nIn short:");
+    let mut k2 = 0;
+    let mut i = 0;
+    while i < out.trace.len() {
+        let tid = out.trace[i].tid;
+        let start = i;
+        while i < out.trace.len() && out.trace[i].tid == tid {
+            i += 1;
+        }
+        k2 += 1;
+        let mut funcs: Vec<String> = Vec::new();
+        for s in &out.trace[start..i] {
+            let code = &prog.paths[s.at.0 as usize];
+            if funcs.last() != Some(&code.name) {
+                funcs.push(code.name.clone());
+            }
+        }
+        let last = &out.trace[i - 1];
+        let who = roles.get(tid as usize).map_or("?", |r| r.task());
+        let _ = writeln!(
+            r,
+            "{k2:>3}. CPU{tid} ({who}): {} [{}]",
+            funcs.join(" → "),
+            last.flags
+        );
+    }
     match &out.violation {
         Some(v) => {
             let who = roles.get(v.tid as usize).map_or("?", |r| r.task());

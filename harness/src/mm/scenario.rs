@@ -67,6 +67,10 @@ pub enum Thread {
     Proc,
     /// An allocation that fails: `out_of_memory` picks the victim and queues it for the reaper.
     OomKill,
+    /// The task suspending the system.
+    Pm,
+    /// The victim as a user task doing I/O until killed.
+    User,
 }
 
 impl Thread {
@@ -78,6 +82,8 @@ impl Thread {
             Thread::Mrelease => Role::Mrelease,
             Thread::Proc => Role::Proc,
             Thread::OomKill => Role::OomKill,
+            Thread::Pm => Role::Pm,
+            Thread::User => Role::User,
         }
     }
     /// From the model's role.
@@ -88,6 +94,8 @@ impl Thread {
             Role::Mrelease => Thread::Mrelease,
             Role::Proc => Thread::Proc,
             Role::OomKill => Thread::OomKill,
+            Role::Pm => Thread::Pm,
+            Role::User => Thread::User,
         }
     }
 }
@@ -200,6 +208,23 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             vma: d.below(u32::from(nvmas)) as u8,
         });
     }
+    if offered.contains(&Role::Pm) {
+        // Suspend against an OOM kill: the victim is a user task doing I/O.
+        // The oom_reaper kthread always exists; the victim always runs.
+        let mut threads = vec![Thread::User, Thread::Pm, Thread::OomReaper];
+        if d.chance(7, 8) {
+            threads.push(Thread::OomKill);
+        }
+        for i in (1..threads.len()).rev() {
+            let j = d.below(i as u32 + 1) as usize;
+            threads.swap(i, j);
+        }
+        return Scenario {
+            setup,
+            threads,
+            schedule: draw_schedule(d),
+        };
+    }
     // The victim is OOM-killed before the threads start, or by a racing allocation, or gets
     // a plain SIGKILL, or none of these.
     let killer = offered.contains(&Role::OomKill) && d.chance(1, 4);
@@ -224,7 +249,15 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         let j = d.below(i as u32 + 1) as usize;
         threads.swap(i, j);
     }
-    let schedule = if d.chance(1, 4) {
+    Scenario {
+        setup,
+        threads,
+        schedule: draw_schedule(d),
+    }
+}
+
+fn draw_schedule(d: &mut impl Draw) -> Schedule {
+    if d.chance(1, 4) {
         Schedule::Pct {
             seed: (u64::from(d.byte()) << 8) | u64::from(d.byte()),
             depth: 1 + d.below(4) as u8,
@@ -239,11 +272,6 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             }
         }
         Schedule::Choices(c)
-    };
-    Scenario {
-        setup,
-        threads,
-        schedule,
     }
 }
 
