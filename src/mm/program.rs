@@ -136,6 +136,29 @@ impl Compiler<'_> {
             self.patch(c, cont);
         }
     }
+    /// `first`; while the cursor (`local`) is set: the body, then `next`. `continue` goes to
+    /// `next`, `break` past the loop.
+    fn cursor_loop(
+        &mut self,
+        first: Prim,
+        next: Prim,
+        local: Local,
+        body: &[Stmt],
+        pos: Pos,
+    ) -> Result<(), LangError> {
+        self.emit(Insn::Step(first), pos);
+        let top = self.here();
+        let t = self.emit(Insn::Local(local, false, 0), pos);
+        self.loops.push((vec![t], Vec::new()));
+        self.block(body)?;
+        let cont = self.here();
+        self.emit(Insn::Step(next), pos);
+        self.emit(Insn::Jump(top), pos);
+        let end = self.here();
+        self.close_loop(cont, end);
+        Ok(())
+    }
+
     fn block(&mut self, body: &[Stmt]) -> Result<(), LangError> {
         for s in body {
             self.stmt(s)?;
@@ -163,28 +186,10 @@ impl Compiler<'_> {
                 }
             }
             Stmt::ForEachVma(body, pos) => {
-                self.emit(Insn::Step(Prim::vma_first), *pos);
-                let top = self.here();
-                let t = self.emit(Insn::Local(Local::Vma, false, 0), *pos);
-                self.loops.push((vec![t], Vec::new()));
-                self.block(body)?;
-                let next = self.here();
-                self.emit(Insn::Step(Prim::vma_next), *pos);
-                self.emit(Insn::Jump(top), *pos);
-                let end = self.here();
-                self.close_loop(next, end);
+                self.cursor_loop(Prim::vma_first, Prim::vma_next, Local::Vma, body, *pos)?
             }
             Stmt::ForEachTask(body, pos) => {
-                self.emit(Insn::Step(Prim::task_first), *pos);
-                let top = self.here();
-                let t = self.emit(Insn::Local(Local::Task, false, 0), *pos);
-                self.loops.push((vec![t], Vec::new()));
-                self.block(body)?;
-                let next = self.here();
-                self.emit(Insn::Step(Prim::task_next), *pos);
-                self.emit(Insn::Jump(top), *pos);
-                let end = self.here();
-                self.close_loop(next, end);
+                self.cursor_loop(Prim::task_first, Prim::task_next, Local::Task, body, *pos)?
             }
             Stmt::While(c, body, pos) => {
                 let top = self.here();

@@ -35,9 +35,10 @@ pub struct Final {
 }
 
 /// The final state after every thread (`roles`) has run its operation atomically on `start`.
-/// `marked`: whether the racing allocation's `out_of_memory` picked the victim (it does if it
+/// `queued`: entries left on `oom_reaper_list`. `marked`: whether the racing allocation's
+/// `out_of_memory` picked the victim (it does if it
 /// runs before the victim's `exit_mm`, and not after: both orders are allowed).
-pub fn expected(start: &World, roles: &[Role], marked: bool) -> Final {
+pub fn expected(start: &World, roles: &[Role], marked: bool, queued: usize) -> Final {
     let exit = roles.iter().any(|r| r.is_victim());
     let mut committed = start.committed;
     let mut vmas = Vec::new();
@@ -62,7 +63,9 @@ pub fn expected(start: &World, roles: &[Role], marked: bool) -> Final {
         committed,
         vmas,
         task_has_mm: !exit,
-        task_usage: -1,
+        // Each queueing on oom_reaper_list takes a task reference that oom_reap_task drops:
+        // in any order, what is left is one reference per entry still queued.
+        task_usage: queued as i32,
     }
 }
 
@@ -102,10 +105,11 @@ pub fn mrelease_allowed(start: &World) -> Vec<i32> {
 pub fn check(start: &World, end: &World) -> Result<(), String> {
     let roles: Vec<Role> = end.threads.iter().map(|t| t.role).collect();
     let marked = end.victim.oom_mm && !start.victim.oom_mm;
-    let (mut want, got) = (expected(start, &roles, marked), observed(start, end));
-    // Every queueing takes a task reference and every reaped entry drops it: in any order,
-    // what is left is one reference per entry still on oom_reaper_list.
-    want.task_usage = end.oom_reaper_list.len() as i32;
+    let queued = end.oom_reaper_list.len();
+    let (want, got) = (
+        expected(start, &roles, marked, queued),
+        observed(start, end),
+    );
     macro_rules! same {
         ($f:ident, $what:expr) => {
             if want.$f != got.$f {
