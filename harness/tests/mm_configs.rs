@@ -13,11 +13,6 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 const SAFE_SCENARIOS: u64 = 10_000;
 /// proptest cases allowed to find a `bug` config.
 const BUG_CASES: u32 = 2_000;
-/// Rows where the model disagrees with the spec's table, each explained in the README:
-/// seed-akpm-1 (no reader walks the stale list without testing MMF_OOM_SKIP under the lock)
-/// and v4.7-rc+tetsuo-i (found as I12, the B1 race before oom_killer_disable; the hang needs
-/// a victim stuck in exit, which is not modelled yet).
-const KNOWN_DISAGREEMENTS: [&str; 2] = ["seed-akpm-1", "v4.7-rc+tetsuo-i"];
 
 fn invariants(e: &Expect) -> Vec<String> {
     match e {
@@ -79,14 +74,10 @@ fn bug_configs_are_found_by_proptest() {
                 // expected invariant itself is checked by `bug_configs_break_their_invariant`.
                 eprintln!("{}: {inv} found by proptest ({sc:?})", prog.config.name);
             }
-            Ok(()) => {
-                // The spec's row for this config disagrees with the model; README explains.
-                assert!(
-                    KNOWN_DISAGREEMENTS.contains(&prog.config.name.as_str()),
-                    "{}: no violation in {BUG_CASES} proptest cases",
-                    prog.config.name
-                );
-            }
+            Ok(()) => panic!(
+                "{}: no violation in {BUG_CASES} proptest cases",
+                prog.config.name
+            ),
             Err(e) => panic!("{}: {e}", prog.config.name),
         }
     }
@@ -109,8 +100,7 @@ fn bug_configs_break_their_invariant() {
         let rep = campaign::mm_config(&prog, &want, &s);
         match rep.expected {
             Some((n, _, _, v)) => eprintln!("{}: {} after {n} scenarios", prog.config.name, v.inv),
-            None => assert!(
-                KNOWN_DISAGREEMENTS.contains(&prog.config.name.as_str()),
+            None => panic!(
                 "{}: none of {want:?} broken in {SAFE_SCENARIOS} scenarios",
                 prog.config.name
             ),
@@ -230,4 +220,42 @@ fn user_config_file_runs() {
     assert!(exit_mmap
         .text
         .contains("mmap_write_lock\n  set_bit MMF_OOM_SKIP"));
+}
+
+/// The users' versions in `examples/configs/` give the verdict each file states. Among them,
+/// seed-akpm-1 with a `process_mrelease` that does not re-test `MMF_OOM_SKIP` under the lock:
+/// the B10 interleaving is a use after free only for such a reader.
+#[test]
+fn example_configs_give_their_verdicts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/configs");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "mmp"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for prog in builtin::load_file(&f.display().to_string(), &text).unwrap() {
+            let want = invariants(&prog.config.expect);
+            let s = Settings {
+                time: std::time::Duration::from_secs(3600),
+                jobs: 1,
+                seed: 7,
+                case_bytes: 0,
+                max_execs_per_job: Some(SAFE_SCENARIOS),
+            };
+            let rep = campaign::mm_config(&prog, &want, &s);
+            match prog.config.expect {
+                Expect::Bug(_) => assert!(
+                    rep.expected.is_some(),
+                    "{}: none of {want:?} broken",
+                    f.display()
+                ),
+                Expect::Safe => assert!(rep.first.is_none(), "{}: false alarm", f.display()),
+                Expect::Unknown => {}
+            }
+        }
+    }
 }

@@ -22,6 +22,8 @@ pub enum Lock {
     TaskLock,
     /// `freezer_lock`.
     FreezerLock,
+    /// `inode->i_rwsem` of the shared file.
+    IRwsem,
     /// The page-table lock of one VMA's page tables.
     Ptl(VmaId),
 }
@@ -35,6 +37,7 @@ impl Lock {
             Lock::OomReaperLock => "oom_reaper_lock".into(),
             Lock::TaskLock => "task_lock".into(),
             Lock::FreezerLock => "freezer_lock".into(),
+            Lock::IRwsem => "i_rwsem".into(),
             Lock::Ptl(v) => format!("ptl(vma{v})"),
         }
     }
@@ -201,7 +204,7 @@ impl World {
                     t.task_refs = 1;
                     self.victim.usage += 1;
                 }
-                Role::Proc | Role::OomKill | Role::Pm => {}
+                Role::Proc | Role::OomKill | Role::Pm | Role::Holder => {}
             }
             self.threads.push(t);
         }
@@ -242,6 +245,28 @@ impl World {
         }
     }
 
+    /// The sleeping lock `tid` waits for, and its holder (for liveness and deadlock reports).
+    pub fn waits_on(&self, tid: Tid) -> Option<(Lock, Option<Tid>)> {
+        if self.mm.lock.waiters.iter().any(|&(w, _)| w == tid) {
+            let holder = self
+                .mm
+                .lock
+                .writer
+                .or_else(|| (0..8).find(|i| self.mm.lock.readers & (1 << i) != 0));
+            return Some((Lock::MmapLock, holder));
+        }
+        [
+            (Lock::OomLock, &self.oom_lock),
+            (Lock::OomReaperLock, &self.oom_reaper_lock),
+            (Lock::TaskLock, &self.victim.alloc_lock),
+            (Lock::FreezerLock, &self.freezer_lock),
+            (Lock::IRwsem, &self.i_rwsem),
+        ]
+        .into_iter()
+        .find(|(_, m)| m.waiters.contains(&tid))
+        .map(|(l, m)| (l, m.owner))
+    }
+
     /// Locks `tid` holds now.
     pub fn held_by(&self, tid: Tid) -> Vec<(Lock, bool)> {
         let mut v = Vec::new();
@@ -262,6 +287,9 @@ impl World {
         }
         if self.freezer_lock.owner == Some(tid) {
             v.push((Lock::FreezerLock, false));
+        }
+        if self.i_rwsem.owner == Some(tid) {
+            v.push((Lock::IRwsem, false));
         }
         v
     }
@@ -532,6 +560,7 @@ impl World {
             Lock::OomReaperLock => &mut self.oom_reaper_lock,
             Lock::TaskLock => &mut self.victim.alloc_lock,
             Lock::FreezerLock => &mut self.freezer_lock,
+            Lock::IRwsem => &mut self.i_rwsem,
             _ => unreachable!("not a mutex"),
         }
     }
@@ -1308,6 +1337,7 @@ fn lock_of(l: GlobalLock) -> Lock {
         GlobalLock::OomLock => Lock::OomLock,
         GlobalLock::OomReaperLock => Lock::OomReaperLock,
         GlobalLock::FreezerLock => Lock::FreezerLock,
+        GlobalLock::IRwsem => Lock::IRwsem,
     }
 }
 

@@ -166,6 +166,9 @@ pub enum GlobalLock {
     OomReaperLock,
     /// `freezer_lock` (spinlock, `kernel/freezer.c`).
     FreezerLock,
+    /// `inode->i_rwsem` of a file the victim shares with another task (a sleeping lock, taken
+    /// for write; `include/linux/fs.h`).
+    IRwsem,
 }
 
 impl GlobalLock {
@@ -175,6 +178,7 @@ impl GlobalLock {
             GlobalLock::OomLock => "oom_lock",
             GlobalLock::OomReaperLock => "oom_reaper_lock",
             GlobalLock::FreezerLock => "freezer_lock",
+            GlobalLock::IRwsem => "i_rwsem",
         }
     }
 }
@@ -857,14 +861,15 @@ impl Lexer<'_> {
 fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangError> {
     use Prim::*;
     let lock_arg = |lx: &mut Lexer<'_>| -> Result<GlobalLock, LangError> {
-        let (w, p) = lx.word("a lock (oom_lock, oom_reaper_lock)")?;
+        let (w, p) = lx.word("a lock (oom_lock, oom_reaper_lock, freezer_lock, i_rwsem)")?;
         match w.as_str() {
             "oom_lock" => Ok(GlobalLock::OomLock),
             "oom_reaper_lock" => Ok(GlobalLock::OomReaperLock),
             "freezer_lock" => Ok(GlobalLock::FreezerLock),
+            "i_rwsem" => Ok(GlobalLock::IRwsem),
             _ => Err(lx.err(
                 p,
-                format!("unknown lock {w:?} (oom_lock, oom_reaper_lock, freezer_lock)"),
+                format!("unknown lock {w:?} (oom_lock, oom_reaper_lock, freezer_lock, i_rwsem)"),
             )),
         }
     };

@@ -336,7 +336,7 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
         let role = Role::parse(r).ok_or_else(|| {
             err(
                 cpos,
-                format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc)"),
+                format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc, oom_kill, pm, user, holder)"),
             )
         })?;
         queue.push((role.entry().to_string(), cpos));

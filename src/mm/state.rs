@@ -140,11 +140,14 @@ pub enum Role {
     Pm,
     /// The victim as a user task: I/O and `try_to_freeze` until a fatal signal, then `do_exit`.
     User,
+    /// Another user task that enters the refrigerator holding `i_rwsem` of a file the victim
+    /// shares (a freezable wait under a sleeping lock, e.g. an NFS RPC wait).
+    Holder,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
@@ -152,6 +155,7 @@ impl Role {
         Role::OomKill,
         Role::Pm,
         Role::User,
+        Role::Holder,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -163,6 +167,7 @@ impl Role {
             Role::OomKill => "oom_kill",
             Role::Pm => "pm",
             Role::User => "user",
+            Role::Holder => "holder",
         }
     }
     /// The task it runs as, for traces.
@@ -175,6 +180,7 @@ impl Role {
             Role::OomKill => "allocator",
             Role::Pm => "pm",
             Role::User => "victim",
+            Role::Holder => "holder",
         }
     }
     /// The path it starts in.
@@ -187,6 +193,7 @@ impl Role {
             Role::OomKill => "out_of_memory",
             Role::Pm => "pm_suspend",
             Role::User => "victim_task",
+            Role::Holder => "fs_holder",
         }
     }
     /// Whether the role's task is the victim.
@@ -343,6 +350,8 @@ pub struct World {
     pub oom_killer_disabled: bool,
     /// `freezer_lock`.
     pub freezer_lock: Mutex,
+    /// `inode->i_rwsem` of a file the victim and the holder task share.
+    pub i_rwsem: Mutex,
     /// The suspending task has frozen everything and claims the system is quiescent
     /// (`suspend_devices` … `resume_devices`): the window I12 is checked in.
     pub frozen_claim: bool,
@@ -392,6 +401,7 @@ impl World {
             pm_nosig_freezing: false,
             oom_killer_disabled: false,
             freezer_lock: Mutex::default(),
+            i_rwsem: Mutex::default(),
             frozen_claim: false,
             threads: Vec::new(),
         }

@@ -179,18 +179,39 @@ fn flags_of(prog: &Program, world: &World) -> String {
     }
 }
 
+/// What a thread is doing, for liveness and deadlock reports: the lock it waits for and who
+/// holds it, and what that holder is doing.
+fn thread_state(world: &World, tid: Tid, depth: u8) -> String {
+    let t = &world.threads[tid as usize];
+    if t.status == Status::Done {
+        return "gone".into();
+    }
+    if let Some((lock, owner)) = world.waits_on(tid) {
+        return match owner {
+            Some(o) if depth < 3 && o != tid => format!(
+                "waiting for {} held by {}, which is {}",
+                lock.name(),
+                world.threads[o as usize].role.task(),
+                thread_state(world, o, depth + 1)
+            ),
+            _ => format!("waiting for {}", lock.name()),
+        };
+    }
+    match (t.frz.frozen, t.frz.sleep, t.status) {
+        (true, Sleep::Frozen, _) => "frozen in __refrigerator until thaw_processes()".into(),
+        (_, _, Status::Runnable) => "running".into(),
+        _ => "asleep".into(),
+    }
+}
+
 /// Where the victim task is, for liveness reports.
 fn victim_state(world: &World) -> String {
-    match world.threads.iter().find(|t| t.role.is_victim()) {
+    match world.threads.iter().position(|t| t.role.is_victim()) {
         None => "not a thread of the scenario".into(),
-        Some(t) if t.status == Status::Done => "gone (exited)".into(),
-        Some(t) => format!(
+        Some(i) if world.threads[i].status == Status::Done => "gone (exited)".into(),
+        Some(i) => format!(
             "{} (TIF_MEMDIE {}, {})",
-            match (t.frz.frozen, t.frz.sleep) {
-                (true, Sleep::Frozen) => "frozen in __refrigerator",
-                (_, Sleep::No) => "running",
-                _ => "asleep",
-            },
+            thread_state(world, i as Tid, 0),
             world.victim.memdie,
             if world.victim.has_mm {
                 "mm not yet released"
@@ -295,8 +316,9 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             let waits: Vec<String> = world
                 .threads
                 .iter()
-                .filter(|t| t.status == Status::Blocked)
-                .map(|t| t.role.task().to_string())
+                .enumerate()
+                .filter(|(_, t)| t.status == Status::Blocked)
+                .map(|(i, t)| format!("{} {}", t.role.task(), thread_state(&world, i as Tid, 2)))
                 .collect();
             let v = Violation {
                 inv: "deadlock".into(),

@@ -47,10 +47,11 @@ fn class(l: Lock) -> usize {
         Lock::TaskLock => 3,
         Lock::Ptl(_) => 4,
         Lock::FreezerLock => 5,
+        Lock::IRwsem => 6,
     }
 }
 
-const CLASSES: usize = 6;
+const CLASSES: usize = 7;
 const CLASS_NAMES: [&str; CLASSES] = [
     "mmap_lock",
     "oom_lock",
@@ -58,6 +59,7 @@ const CLASS_NAMES: [&str; CLASSES] = [
     "task_lock",
     "ptl",
     "freezer_lock",
+    "i_rwsem",
 ];
 
 /// Per-execution oracle state.
@@ -411,7 +413,8 @@ fn freezer_checks(
         }
         Some(Prim::suspend_devices) => {
             for t in &world.threads {
-                if t.role == Role::User && t.status != mmfuzz::mm::Status::Done && !t.frz.frozen {
+                let user = !t.role.is_kthread() && t.role != Role::Pm;
+                if user && t.status != mmfuzz::mm::Status::Done && !t.frz.frozen {
                     return v(
                         "I12",
                         format!(

@@ -71,6 +71,8 @@ pub enum Thread {
     Pm,
     /// The victim as a user task doing I/O until killed.
     User,
+    /// A user task that freezes holding `i_rwsem` of a file the victim's exit path needs.
+    Holder,
 }
 
 impl Thread {
@@ -84,6 +86,7 @@ impl Thread {
             Thread::OomKill => Role::OomKill,
             Thread::Pm => Role::Pm,
             Thread::User => Role::User,
+            Thread::Holder => Role::Holder,
         }
     }
     /// From the model's role.
@@ -96,6 +99,7 @@ impl Thread {
             Role::OomKill => Thread::OomKill,
             Role::Pm => Thread::Pm,
             Role::User => Thread::User,
+            Role::Holder => Thread::Holder,
         }
     }
 }
@@ -214,6 +218,9 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         let mut threads = vec![Thread::User, Thread::Pm, Thread::OomReaper];
         if d.chance(7, 8) {
             threads.push(Thread::OomKill);
+        }
+        if offered.contains(&Role::Holder) && d.chance(1, 2) {
+            threads.push(Thread::Holder);
         }
         for i in (1..threads.len()).rev() {
             let j = d.below(i as u32 + 1) as usize;
