@@ -13,7 +13,7 @@ use mmfuzz::mm::{builtin, Expect as Verdict, Program};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{self, Case, Expect, Payload, Saved};
 use mmfuzz_harness::maple::{self, erase2};
-use mmfuzz_harness::mm::{report, scenario, shrink};
+use mmfuzz_harness::mm::{check, report, scenario, shrink};
 use mmfuzz_harness::targets;
 use serde_json::json;
 
@@ -75,6 +75,51 @@ enum Command {
         /// Print each counterexample as numbered steps per CPU (default with --config).
         #[arg(long)]
         explain: bool,
+    },
+    /// Exhaustive mode: every interleaving of a config's threads over every set-up of a small
+    /// menu, breadth-first, so the first violation is a shortest one; or "no violation" with
+    /// the states and transitions explored.
+    #[command(
+        after_help = "Examples:\n  mmfuzz check --config v6.1 --threads 3 --vmas 3\n  mmfuzz check --config v5.17-rc3 --threads 2 --vmas 1   # its shortest counterexample\n  mmfuzz check --config mine.mmp --threads 3 --vmas 2 --menu anon,mlock --preemptions 2"
+    )]
+    Check {
+        /// Built-in config name or a file in the path language.
+        #[arg(long)]
+        config: String,
+        /// Threads per scenario (the victim's exit counts; for suspend configs the victim,
+        /// the suspend and the reaper are always there).
+        #[arg(long, default_value_t = 3)]
+        threads: usize,
+        /// VMAs the set-up maps.
+        #[arg(long, default_value_t = 2)]
+        vmas: u8,
+        /// Kinds a VMA may be, comma-separated: anon, file, mlock.
+        #[arg(long, default_value = "anon,file", value_delimiter = ',')]
+        menu: Vec<String>,
+        /// Most preemptions (switches away from a thread that could go on); default: no bound.
+        #[arg(long)]
+        preemptions: Option<u8>,
+        /// Stop without a verdict after this many states.
+        #[arg(long, default_value_t = 20_000_000)]
+        max_states: u64,
+        /// Start even when the estimate exceeds --max-states.
+        #[arg(long)]
+        force: bool,
+        /// Turn off visited-state deduplication (for measurements).
+        #[arg(long)]
+        no_dedup: bool,
+        /// Turn off the thread-local-step reduction (for measurements).
+        #[arg(long)]
+        no_reduce: bool,
+        /// Worker threads (default: every core); the result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Where the counterexample is written (a corpus folder).
+        #[arg(long, default_value = "mmfuzz-findings")]
+        out: PathBuf,
     },
     /// List the built-in configs (or path versions), or print one in the path language.
     Configs {
@@ -184,6 +229,41 @@ fn main() -> ExitCode {
         } => {
             let explain = !json && (explain || !configs.is_empty());
             run(&configs, seconds, jobs, seed, json, &out, explain)
+        }
+        Command::Check {
+            config,
+            threads,
+            vmas,
+            menu,
+            preemptions,
+            max_states,
+            force,
+            no_dedup,
+            no_reduce,
+            jobs,
+            json,
+            out,
+        } => {
+            let kinds: Result<Vec<_>, _> = menu
+                .iter()
+                .map(|m| {
+                    check::VmaKind::parse(m).ok_or_else(|| {
+                        BadInput(format!("--menu {m}: not a VMA kind (anon, file, mlock)"))
+                    })
+                })
+                .collect();
+            kinds.and_then(|menu| {
+                let b = check::Bounds {
+                    threads,
+                    vmas,
+                    menu,
+                    preemptions,
+                    max_states,
+                    dedup: !no_dedup,
+                    reduce: !no_reduce,
+                };
+                exhaustive(&config, &b, force, jobs, json, &out)
+            })
         }
         Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
         Command::Replay { paths, json } => replay(&paths, json),
@@ -395,6 +475,172 @@ fn run(
         );
     }
     Ok(all_ok)
+}
+
+fn exhaustive(
+    config: &str,
+    b: &check::Bounds,
+    force: bool,
+    jobs: Option<usize>,
+    json: bool,
+    out: &Path,
+) -> Result<bool, BadInput> {
+    if b.threads == 0 || b.threads > mmfuzz::mm::state::MAX_THREADS {
+        return Err(BadInput(format!(
+            "--threads {}: between 1 and {}",
+            b.threads,
+            mmfuzz::mm::state::MAX_THREADS
+        )));
+    }
+    if b.vmas > 8 {
+        return Err(BadInput(format!("--vmas {}: at most 8", b.vmas)));
+    }
+    let jobs = jobs_or_all(jobs)?;
+    let progs = programs(&[config.to_string()])?;
+    let [prog] = progs.as_slice() else {
+        return Err(BadInput(format!(
+            "--config {config}: names {} configs; check takes one",
+            progs.len()
+        )));
+    };
+    let roots = check::roots(prog, b);
+    let bad = |e: mmfuzz_harness::mm::exec::BadScenario| BadInput(format!("{config}: {}", e.0));
+    let est = check::estimate(prog, &roots).map_err(bad)?;
+    let bounds = format!(
+        "threads {}, vmas {} of {{{}}}, preemptions {}",
+        b.threads,
+        b.vmas,
+        b.menu
+            .iter()
+            .map(|k| format!("{k:?}").to_lowercase())
+            .collect::<Vec<_>>()
+            .join(","),
+        b.preemptions.map_or("unbounded".into(), |p| p.to_string())
+    );
+    if !json {
+        eprintln!(
+            "mmfuzz check {}: {} set-up(s) x thread choice(s), {bounds}; estimate {:.2e} states (per-thread path lengths; history can multiply it)",
+            prog.config.name,
+            roots.len(),
+            est
+        );
+    }
+    if est > b.max_states as f64 && !force {
+        return Err(BadInput(format!(
+            "{config}: the estimate ({est:.2e} states) exceeds --max-states {}; lower --threads or --vmas, \
+             bound --preemptions, or pass --force",
+            b.max_states
+        )));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))?;
+    let bar = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} numbered step {msg}",
+            )
+            .expect("a valid template"),
+        );
+        p
+    };
+    let t0 = std::time::Instant::now();
+    let rep = pool
+        .install(|| {
+            check::search(prog, b, &roots, |lvl, s, t| {
+                bar.set_message(format!("{lvl}: {s} states, {t} transitions"));
+                bar.tick();
+            })
+        })
+        .map_err(bad)?;
+    bar.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    let peak = check::peak_rss_kib();
+    let mut saved = None;
+    if let Some((sc, v)) = &rep.counterexample {
+        let name = format!("{}-{}", prog.config.name, v.inv);
+        let case = Case::mm(
+            &name,
+            Expect::Fail,
+            &format!(
+                "shortest counterexample from mmfuzz check ({bounds}): {}",
+                v.msg
+            ),
+            prog,
+            Some(v.inv.clone()),
+            sc.clone(),
+        );
+        match corpus::save(&out.join("mm"), &case) {
+            Ok(Saved::New(p) | Saved::Duplicate(p)) => saved = Some(p),
+            Err(e) => eprintln!("mmfuzz: could not save the counterexample: {e}"),
+        }
+    }
+    let found = if rep.counterexample.is_some() {
+        "bug"
+    } else if rep.truncated {
+        "incomplete"
+    } else {
+        "safe"
+    };
+    let inv = rep.counterexample.as_ref().map(|(_, v)| v.inv.clone());
+    if json {
+        println!(
+            "{}",
+            json!({
+                "config": prog.config.name,
+                "expected": expect_word(&prog.config.expect),
+                "found": found,
+                "invariant": inv,
+                "shortest_steps": rep.steps,
+                "states": rep.states,
+                "transitions": rep.transitions,
+                "roots": rep.roots,
+                "levels": rep.levels,
+                "truncated": rep.truncated,
+                "seconds": secs,
+                "states_per_sec": rep.states as f64 / secs.max(1e-9),
+                "peak_rss_kib": peak,
+                "counterexample": saved.as_ref().map(|p| p.display().to_string()),
+                "threads": b.threads,
+                "vmas": b.vmas,
+            })
+        );
+    } else {
+        let mem = peak.map_or("?".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
+        match (&rep.counterexample, rep.truncated) {
+            (Some((sc, v)), _) => {
+                println!(
+                    "{}: {} in {} numbered steps (shortest within the bounds): {} states, {} transitions, {secs:.1} s, peak memory {mem}",
+                    prog.config.name,
+                    v.inv,
+                    rep.steps.unwrap_or(0),
+                    rep.states,
+                    rep.transitions
+                );
+                if let Some(p) = &saved {
+                    println!("saved {}", p.display());
+                }
+                println!("\n{}", report::explain(prog, sc));
+            }
+            (None, false) => println!(
+                "{}: no violation: {} states, {} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
+                prog.config.name, rep.states, rep.transitions, rep.roots
+            ),
+            (None, true) => println!(
+                "{}: incomplete: stopped at --max-states {} after {} transitions ({} numbered steps deep), no violation so far; {secs:.1} s, peak memory {mem}",
+                prog.config.name, b.max_states, rep.transitions, rep.levels
+            ),
+        }
+    }
+    Ok(match &prog.config.expect {
+        Verdict::Bug(_) => rep.counterexample.is_some(),
+        Verdict::Safe => found == "safe",
+        Verdict::Unknown => false,
+    })
 }
 
 fn list_configs(show: Option<&str>, versions: bool) -> Result<bool, BadInput> {

@@ -248,27 +248,11 @@ fn held_all(world: &World) -> Vec<Vec<(Lock, bool)>> {
 
 /// Run `sc` against `prog`.
 pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScenario> {
-    let mut world = World::new();
-    setup(&mut world, &sc.setup)?;
-    let roles: Vec<Role> = sc
-        .threads
-        .iter()
-        .map(|t| t.role())
-        .filter(|r| prog.entry(*r).is_some())
-        .take(MAX_THREADS)
-        .collect();
-    if prog.entry(Role::Pm).is_some()
-        && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
-    {
-        return Err(BadScenario(
-            "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
-        ));
-    }
-    let initial = world.clone();
-    world.start(prog, &roles);
-    let mut oracle = Oracle::new(roles.len());
+    let (initial, mut world) = start(prog, &sc.setup, &sc.threads)?;
+    let nthreads = world.threads.len();
+    let mut oracle = Oracle::new(nthreads);
     oracle.races = opts.races;
-    let mut sched = Sched::new(&sc.schedule, roles.len());
+    let mut sched = Sched::new(&sc.schedule, nthreads);
     let mut ev: Vec<Event> = Vec::with_capacity(16);
     let mut trace = Vec::new();
     let mut runnable: Vec<Tid> = Vec::with_capacity(MAX_THREADS);
@@ -284,48 +268,12 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
         runnable.clear();
         runnable.extend(world.runnable());
         if runnable.is_empty() {
-            // Nothing can run: a timed sleep times out, ...
             ev.clear();
-            if world.fire_timeout(prog, &mut ev) {
-                continue;
+            match when_stuck(prog, &mut world, &mut ev) {
+                Stuck::Fired => continue,
+                Stuck::Idle => break,
+                Stuck::Violation(v) => return Ok(out(Some(v), steps, trace, false)),
             }
-            // ... the oom_reaper kthread sleeping on an empty queue is idle, ...
-            let idle =
-                world.threads.iter().enumerate().all(|(i, t)| {
-                    t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0
-                });
-            if idle {
-                break;
-            }
-            // ... oom_killer_disable() waiting with no timeout never returns, ...
-            if let Some((i, _)) = world.threads.iter().enumerate().find(|(_, t)| {
-                t.status == Status::Blocked && t.frz.sleep == Sleep::OomVictims { timeout: false }
-            }) {
-                let v = Violation {
-                    inv: "liveness".into(),
-                    tid: i as Tid,
-                    msg: format!(
-                        "oom_killer_disable() never returns: oom_victims = {}, the victim is {}",
-                        world.oom_victims,
-                        victim_state(&world)
-                    ),
-                };
-                return Ok(out(Some(v), steps, trace, false));
-            }
-            // ... else every live thread waits for another: a deadlock.
-            let waits: Vec<String> = world
-                .threads
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.status == Status::Blocked)
-                .map(|(i, t)| format!("{} {}", t.role.task(), thread_state(&world, i as Tid, 2)))
-                .collect();
-            let v = Violation {
-                inv: "deadlock".into(),
-                tid: 0,
-                msg: format!("every live thread is blocked: {}", waits.join(", ")),
-            };
-            return Ok(out(Some(v), steps, trace, false));
         }
         let tid = sched.pick(&runnable, spun);
         let at = world.next_insn(tid).expect("runnable thread has code");
@@ -348,23 +296,108 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             return Ok(out(Some(v), steps, trace, false));
         }
     }
-    let completed = world
-        .threads
-        .iter()
-        .enumerate()
-        .all(|(i, t)| t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0);
+    let completed = is_idle(&world);
     if completed {
-        if let Some(v) = oracle::at_exit(&world) {
-            return Ok(out(Some(v), steps, trace, true));
-        }
-        if let Err(msg) = reference::check(&initial, &world) {
-            let v = Violation {
-                inv: "reference".into(),
-                tid: 0,
-                msg,
-            };
+        if let Some(v) = end_checks(&initial, &world) {
             return Ok(out(Some(v), steps, trace, true));
         }
     }
     Ok(out(None, steps, trace, completed))
+}
+
+/// What happens when no thread can run.
+#[derive(Debug)]
+pub enum Stuck {
+    /// A timed sleep timed out; go on.
+    Fired,
+    /// Every thread returned (or is the reaper, idle on an empty queue): the run is over.
+    Idle,
+    /// `oom_killer_disable()` waits forever (liveness), or every live thread waits for another.
+    Violation(Violation),
+}
+
+/// Every thread returned, or is the `oom_reaper` kthread asleep on an empty queue.
+pub fn is_idle(world: &World) -> bool {
+    world
+        .threads
+        .iter()
+        .enumerate()
+        .all(|(i, t)| t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0)
+}
+
+/// No thread is runnable: a timed sleep times out, or the run is over, or it is a liveness
+/// failure or a deadlock.
+pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stuck {
+    if world.fire_timeout(prog, ev) {
+        return Stuck::Fired;
+    }
+    if is_idle(world) {
+        return Stuck::Idle;
+    }
+    // oom_killer_disable() waiting with no timeout never returns, ...
+    if let Some((i, _)) = world.threads.iter().enumerate().find(|(_, t)| {
+        t.status == Status::Blocked && t.frz.sleep == Sleep::OomVictims { timeout: false }
+    }) {
+        return Stuck::Violation(Violation {
+            inv: "liveness".into(),
+            tid: i as Tid,
+            msg: format!(
+                "oom_killer_disable() never returns: oom_victims = {}, the victim is {}",
+                world.oom_victims,
+                victim_state(world)
+            ),
+        });
+    }
+    // ... else every live thread waits for another: a deadlock.
+    let waits: Vec<String> = world
+        .threads
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.status == Status::Blocked)
+        .map(|(i, t)| format!("{} {}", t.role.task(), thread_state(world, i as Tid, 2)))
+        .collect();
+    Stuck::Violation(Violation {
+        inv: "deadlock".into(),
+        tid: 0,
+        msg: format!("every live thread is blocked: {}", waits.join(", ")),
+    })
+}
+
+/// The checks of a completed run: lock and reference balance, then the reference state machine.
+pub fn end_checks(initial: &World, world: &World) -> Option<Violation> {
+    if let Some(v) = oracle::at_exit(world) {
+        return Some(v);
+    }
+    reference::check(initial, world).err().map(|msg| Violation {
+        inv: "reference".into(),
+        tid: 0,
+        msg,
+    })
+}
+
+/// The world of a scenario's set-up and threads, before the first step: the set-up state (for
+/// the reference) and the started world. Threads a config does not offer are dropped.
+pub fn start(
+    prog: &Program,
+    setup_ops: &[Setup],
+    threads: &[super::scenario::Thread],
+) -> Result<(World, World), BadScenario> {
+    let mut world = World::new();
+    setup(&mut world, setup_ops)?;
+    let roles: Vec<Role> = threads
+        .iter()
+        .map(|t| t.role())
+        .filter(|r| prog.entry(*r).is_some())
+        .take(MAX_THREADS)
+        .collect();
+    if prog.entry(Role::Pm).is_some()
+        && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
+    {
+        return Err(BadScenario(
+            "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
+        ));
+    }
+    let initial = world.clone();
+    world.start(prog, &roles);
+    Ok((initial, world))
 }

@@ -1,5 +1,6 @@
 //! The mm teardown target: scenarios, the scheduler and executor, the oracles, the reports.
 
+pub mod check;
 pub mod exec;
 pub mod oracle;
 pub mod report;

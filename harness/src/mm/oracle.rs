@@ -28,7 +28,7 @@ pub struct Violation {
     pub msg: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 struct Shadow {
     /// Last write: thread and its clock then.
     write: Option<(Tid, u32)>,
@@ -76,6 +76,25 @@ pub struct Oracle {
     /// Threads that saw `MMF_OOM_SKIP` clear in their current `mmap_lock` read section: they
     /// are walking the VMAs.
     walking: u8,
+}
+
+/// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
+/// executions that reach the same world with the same happens-before facts, lock order and
+/// walkers are interchangeable for every check. Map entries are hashed in key order.
+impl std::hash::Hash for Oracle {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.clocks.hash(h);
+        let mut locks: Vec<_> = self.lock_clocks.iter().collect();
+        locks.sort_unstable_by_key(|(l, _)| **l);
+        locks.hash(h);
+        self.atomic.hash(h);
+        let mut shadow: Vec<_> = self.shadow.iter().collect();
+        shadow.sort_unstable_by_key(|(l, _)| **l);
+        shadow.hash(h);
+        self.order.hash(h);
+        self.races.hash(h);
+        self.walking.hash(h);
+    }
 }
 
 impl Oracle {

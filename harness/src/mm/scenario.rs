@@ -150,7 +150,8 @@ pub fn flag_bits(names: &[String]) -> Result<u8, String> {
     Ok(b)
 }
 
-fn flag_names(bits: u8) -> Vec<String> {
+/// `VM_*` bits to names.
+pub fn flag_names(bits: u8) -> Vec<String> {
     vm::NAMES
         .iter()
         .filter(|(_, b)| bits & b != 0)

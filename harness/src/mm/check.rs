@@ -1,0 +1,534 @@
+//! Exhaustive mode: every interleaving of a config's threads, over every set-up of a small
+//! menu, breadth-first by numbered steps, so the first violation found is a shortest one.
+//!
+//! - A *numbered step* is a run of one thread (what the reports number and what shrinking
+//!   minimises). The search is a 0-1 BFS: continuing the thread that ran last costs nothing,
+//!   switching costs one, so levels are numbered-step counts.
+//! - States are deduplicated on a hash of the world, the oracle's history (happens-before
+//!   clocks, lock order) and the last thread. Per-thread step counters are cleared first.
+//! - Reduction: a step that only touches its own thread (a `nop`, `count_*`, `msleep`) is never
+//!   preceded by a switch, since switching before or after it gives the same runs and the
+//!   same number of numbered steps.
+//! - Each level is expanded in parallel (rayon) and merged in order, so the result does not
+//!   depend on `--jobs`.
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+
+use mmfuzz::mm::lang::{Prim, VmaStore};
+use mmfuzz::mm::state::World;
+use mmfuzz::mm::{Program, Role, Tid};
+use rayon::prelude::*;
+
+use super::exec::{self, end_checks, when_stuck, BadScenario, Stuck, MAX_STEPS};
+use super::oracle::{Oracle, Violation};
+use super::scenario::{flag_names, Scenario, Schedule, Setup, Thread};
+
+/// Kinds of VMA the set-up menu offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VmaKind {
+    /// Anonymous, `VM_ACCOUNT`, faulted in.
+    Anon,
+    /// File-backed, `VM_SHARED`, faulted in.
+    File,
+    /// Anonymous, `VM_ACCOUNT`, `mlock`ed.
+    Mlock,
+}
+
+impl VmaKind {
+    /// Parse a menu word.
+    pub fn parse(s: &str) -> Option<VmaKind> {
+        match s {
+            "anon" => Some(VmaKind::Anon),
+            "file" => Some(VmaKind::File),
+            "mlock" => Some(VmaKind::Mlock),
+            _ => None,
+        }
+    }
+}
+
+/// The bounds of one search.
+#[derive(Clone, Debug)]
+pub struct Bounds {
+    /// Most threads per scenario (the victim's exit counts as one); every smaller choice too.
+    pub threads: usize,
+    /// VMAs mapped by the set-up.
+    pub vmas: u8,
+    /// Kinds each VMA may be (every multiset of `vmas` of them is a set-up).
+    pub menu: Vec<VmaKind>,
+    /// Most switches away from a thread that could have gone on (unbounded if `None`).
+    pub preemptions: Option<u8>,
+    /// Stop (without a verdict) after this many states.
+    pub max_states: u64,
+    /// Deduplicate visited states.
+    pub dedup: bool,
+    /// Apply the thread-local-step reduction.
+    pub reduce: bool,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            threads: 3,
+            vmas: 2,
+            menu: vec![VmaKind::Anon, VmaKind::File],
+            preemptions: None,
+            max_states: 20_000_000,
+            dedup: true,
+            reduce: true,
+        }
+    }
+}
+
+/// One starting point: a set-up and the threads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Root {
+    /// Set-up operations.
+    pub setup: Vec<Setup>,
+    /// Threads.
+    pub threads: Vec<Thread>,
+}
+
+fn multisets(menu: &[VmaKind], n: u8) -> Vec<Vec<VmaKind>> {
+    fn go(
+        menu: &[VmaKind],
+        n: u8,
+        from: usize,
+        cur: &mut Vec<VmaKind>,
+        out: &mut Vec<Vec<VmaKind>>,
+    ) {
+        if n == 0 {
+            out.push(cur.clone());
+            return;
+        }
+        for i in from..menu.len() {
+            cur.push(menu[i]);
+            go(menu, n - 1, i, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    go(menu, n, 0, &mut Vec::new(), &mut out);
+    out
+}
+
+fn combinations<T: Copy>(items: &[T], k: usize) -> Vec<Vec<T>> {
+    if k == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        for mut rest in combinations(&items[i + 1..], k - 1) {
+            rest.insert(0, items[i]);
+            out.push(rest);
+        }
+    }
+    out
+}
+
+/// Every set-up of the menu and every legal choice of threads, for `prog` (the same legality
+/// rules as the random generator: the reaper only runs for an OOM-killed victim, a suspend
+/// scenario always runs the victim, the suspend and the reaper).
+pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
+    let offered: Vec<Role> = prog.roles.iter().map(|&(r, _)| r).collect();
+    let mut menu = b.menu.clone();
+    menu.sort();
+    menu.dedup();
+    let mut out = Vec::new();
+    for kinds in multisets(&menu, b.vmas) {
+        let mut setup = Vec::new();
+        for (i, k) in kinds.iter().enumerate() {
+            let (flags, anon) = match k {
+                VmaKind::Anon | VmaKind::Mlock => {
+                    (flag_names(mmfuzz::mm::lang::vm::VM_ACCOUNT), true)
+                }
+                VmaKind::File => (flag_names(mmfuzz::mm::lang::vm::VM_SHARED), false),
+            };
+            setup.push(Setup::Mmap {
+                pages: 2,
+                flags,
+                anon,
+            });
+            setup.push(match k {
+                VmaKind::Mlock => Setup::Mlock { vma: i as u8 },
+                _ => Setup::Fault { vma: i as u8 },
+            });
+        }
+        if offered.contains(&Role::Pm) {
+            let base = [Thread::User, Thread::Pm, Thread::OomReaper];
+            let extra: Vec<Thread> = [Role::OomKill, Role::Holder]
+                .into_iter()
+                .filter(|r| offered.contains(r))
+                .map(Thread::from_role)
+                .collect();
+            let k = b.threads.saturating_sub(base.len()).min(extra.len());
+            for more in (0..=k).flat_map(|k| combinations(&extra, k)) {
+                let mut threads = base.to_vec();
+                threads.extend(more);
+                out.push(Root {
+                    setup: setup.clone(),
+                    threads,
+                });
+            }
+            continue;
+        }
+        let others: Vec<Thread> = [Role::OomReaper, Role::Mrelease, Role::Proc, Role::OomKill]
+            .into_iter()
+            .filter(|r| offered.contains(r))
+            .map(Thread::from_role)
+            .collect();
+        let k = b.threads.saturating_sub(1).min(others.len());
+        for more in (0..=k).flat_map(|k| combinations(&others, k)) {
+            let killer = more.contains(&Thread::OomKill);
+            let reaper = more.contains(&Thread::OomReaper);
+            let kills: &[Option<Setup>] = if killer {
+                &[None]
+            } else if reaper {
+                &[Some(Setup::OomKill)]
+            } else {
+                &[Some(Setup::OomKill), Some(Setup::Kill), None]
+            };
+            for kill in kills {
+                let mut s = setup.clone();
+                s.extend(kill.clone());
+                let mut threads = vec![Thread::Exit];
+                threads.extend(more.iter().copied());
+                out.push(Root { setup: s, threads });
+            }
+        }
+    }
+    out
+}
+
+/// A step that touches only its own thread's state and reports nothing to the oracles.
+fn thread_local(p: Prim) -> bool {
+    matches!(
+        p,
+        Prim::nop(_) | Prim::count_reset | Prim::count_inc | Prim::msleep
+    )
+}
+
+/// The result of a search.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The shortest counterexample (its numbered steps are `steps`), if any.
+    pub counterexample: Option<(Scenario, Violation)>,
+    /// Numbered steps of the counterexample.
+    pub steps: Option<usize>,
+    /// Distinct states settled.
+    pub states: u64,
+    /// Steps executed (edges of the state graph).
+    pub transitions: u64,
+    /// Set-ups × thread choices explored.
+    pub roots: usize,
+    /// Deepest level (numbered steps) completed.
+    pub levels: usize,
+    /// The search stopped at `max_states` before it was complete.
+    pub truncated: bool,
+}
+
+/// An estimate of the search's size before it starts: for each root, the product over threads
+/// of (path length + 1) when each thread runs alone, summed. It counts program-counter
+/// combinations; data and happens-before history can multiply it, deduplication divides it.
+pub fn estimate(prog: &Program, roots: &[Root]) -> Result<f64, BadScenario> {
+    let mut total = 0.0;
+    for r in roots {
+        let (_, world) = exec::start(prog, &r.setup, &r.threads)?;
+        let mut prod = 1.0f64;
+        for t in 0..world.threads.len() {
+            // Run thread t first for as long as it can, then the rest.
+            let sc = Scenario {
+                setup: r.setup.clone(),
+                threads: r.threads.clone(),
+                schedule: Schedule::Segments(vec![(t as u8, u16::MAX)]),
+            };
+            let out = exec::run(
+                prog,
+                &sc,
+                exec::Opts {
+                    record: true,
+                    races: false,
+                },
+            )?;
+            let own = out.trace.iter().filter(|s| s.tid as usize == t).count();
+            prod *= own as f64 + 1.0;
+        }
+        total += prod * world.threads.len() as f64;
+    }
+    Ok(total)
+}
+
+#[derive(Clone)]
+struct Node {
+    world: World,
+    oracle: Oracle,
+    last: Option<Tid>,
+    pre: u8,
+    depth: u32,
+    root: u32,
+    /// Arena index of the parent and the thread that stepped (`FIRE`: a timeout fired).
+    parent: u32,
+    tid: Tid,
+}
+
+const FIRE: Tid = Tid::MAX;
+const NONE: u32 = u32::MAX;
+
+fn key(n: &Node, with_pre: bool) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    n.world.hash(&mut h);
+    n.oracle.hash(&mut h);
+    n.last.hash(&mut h);
+    if with_pre {
+        n.pre.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// What expanding one node gave.
+#[derive(Default)]
+struct Expansion {
+    zero: Vec<Node>,
+    one: Vec<Node>,
+    /// A violation: its cost above the node's level (0 or 1), the thread, the violation.
+    violation: Option<(u8, Tid, Violation)>,
+    transitions: u64,
+}
+
+fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> Expansion {
+    let mut x = Expansion::default();
+    let mut ev = Vec::with_capacity(16);
+    let runnable: Vec<Tid> = n.world.runnable().collect();
+    let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| Node {
+        world,
+        oracle,
+        last,
+        pre,
+        depth: n.depth + 1,
+        root: n.root,
+        parent: idx,
+        tid,
+    };
+    if runnable.is_empty() {
+        let mut w = n.world.clone();
+        match when_stuck(prog, &mut w, &mut ev) {
+            Stuck::Fired => {
+                x.transitions += 1;
+                x.zero.push(child(w, n.oracle.clone(), FIRE, n.last, n.pre));
+            }
+            Stuck::Idle => {
+                if let Some(v) = end_checks(&initial[n.root as usize], &n.world) {
+                    x.violation = Some((0, FIRE, v));
+                }
+            }
+            Stuck::Violation(v) => x.violation = Some((0, FIRE, v)),
+        }
+        return x;
+    }
+    if n.depth as usize >= MAX_STEPS {
+        return x;
+    }
+    let last_runs = n.last.filter(|l| runnable.contains(l));
+    let choices: Vec<Tid> = match last_runs {
+        Some(l) if b.reduce && n.world.next_prim(prog, l).is_some_and(thread_local) => vec![l],
+        _ => runnable,
+    };
+    for t in choices {
+        let cost = u8::from(Some(t) != n.last);
+        let preempt = last_runs.is_some() && Some(t) != last_runs;
+        let pre = n.pre + u8::from(preempt);
+        if b.preemptions.is_some_and(|p| pre > p) {
+            continue;
+        }
+        let mut w = n.world.clone();
+        let mut o = n.oracle.clone();
+        ev.clear();
+        let held_before = w.held_by(t);
+        let prim = w.next_prim(prog, t);
+        let value = w.step(prog, t, &mut ev);
+        x.transitions += 1;
+        if let Some(v) = o.check(prog, &w, t, (prim, value), &held_before, &ev) {
+            // Keep the cheapest violation of this node (ties: the first thread).
+            if x.violation.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+                x.violation = Some((cost, t, v));
+            }
+            continue;
+        }
+        for th in &mut w.threads {
+            th.steps = 0;
+        }
+        let c = child(w, o, t, Some(t), pre);
+        if cost == 0 {
+            x.zero.push(c);
+        } else {
+            x.one.push(c);
+        }
+    }
+    x
+}
+
+/// Explore every interleaving of every root within the bounds. `progress` is called after
+/// each batch with (level, states, transitions).
+pub fn search(
+    prog: &Program,
+    b: &Bounds,
+    roots: &[Root],
+    mut progress: impl FnMut(usize, u64, u64),
+) -> Result<Report, BadScenario> {
+    let mut initial = Vec::new();
+    let mut level: Vec<Node> = Vec::new();
+    for (i, r) in roots.iter().enumerate() {
+        let (init, world) = exec::start(prog, &r.setup, &r.threads)?;
+        let n = world.threads.len();
+        initial.push(init);
+        let mut world = world;
+        for th in &mut world.threads {
+            th.steps = 0;
+        }
+        level.push(Node {
+            world,
+            oracle: Oracle::new(n),
+            last: None,
+            pre: 0,
+            depth: 0,
+            root: i as u32,
+            parent: NONE,
+            tid: FIRE,
+        });
+    }
+    let with_pre = b.preemptions.is_some();
+    let mut visited: HashSet<u64> = HashSet::new();
+    // Arena of settled nodes: (parent, tid, root).
+    let mut arena: Vec<(u32, Tid, u32)> = Vec::new();
+    let mut rep = Report {
+        counterexample: None,
+        steps: None,
+        states: 0,
+        transitions: 0,
+        roots: roots.len(),
+        levels: 0,
+        truncated: false,
+    };
+    let mut cost = 0usize;
+    // A violation one level up, found while finishing this level.
+    let mut found: Option<(usize, u32, Tid, Violation)> = None;
+    let mut work: VecDeque<Node> = level.into();
+    let mut next: Vec<Node> = Vec::new();
+    loop {
+        while !work.is_empty() {
+            // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
+            let mut batch = Vec::new();
+            while let Some(n) = work.pop_front() {
+                if b.dedup && !visited.insert(key(&n, with_pre)) {
+                    continue;
+                }
+                arena.push((n.parent, n.tid, n.root));
+                batch.push((arena.len() as u32 - 1, n));
+                if batch.len() >= 4096 {
+                    break;
+                }
+            }
+            rep.states += batch.len() as u64;
+            let exps: Vec<Expansion> = batch
+                .par_iter()
+                .map(|(i, n)| expand(prog, &initial, n, *i, b))
+                .collect();
+            for ((i, _), x) in batch.iter().zip(exps) {
+                rep.transitions += x.transitions;
+                if let Some((c, t, v)) = x.violation {
+                    let at = cost + usize::from(c);
+                    if found.as_ref().is_none_or(|f| at < f.0) {
+                        found = Some((at, *i, t, v));
+                    }
+                }
+                work.extend(x.zero);
+                next.extend(x.one);
+            }
+            progress(cost, rep.states, rep.transitions);
+            if rep.states >= b.max_states {
+                rep.truncated = true;
+                break;
+            }
+        }
+        if let Some((at, _, _, _)) = &found {
+            if *at <= cost + 1 {
+                break;
+            }
+        }
+        if rep.truncated || next.is_empty() {
+            break;
+        }
+        rep.levels = cost + 1;
+        cost += 1;
+        work = std::mem::take(&mut next).into();
+    }
+    if let Some((at, idx, tid, v)) = found {
+        if rep.truncated && at > cost {
+            // Not known to be shortest; still a real counterexample.
+        }
+        let mut tids = vec![tid];
+        let mut i = idx;
+        let root;
+        loop {
+            let (p, t, r) = arena[i as usize];
+            if p == NONE {
+                root = r;
+                break;
+            }
+            tids.push(t);
+            i = p;
+        }
+        tids.reverse();
+        let mut segs: Vec<(u8, u16)> = Vec::new();
+        for t in tids.into_iter().filter(|&t| t != FIRE) {
+            match segs.last_mut() {
+                Some((l, n)) if *l == t => *n += 1,
+                _ => segs.push((t, 1)),
+            }
+        }
+        let r = &roots[root as usize];
+        let sc = Scenario {
+            setup: r.setup.clone(),
+            threads: r.threads.clone(),
+            schedule: Schedule::Segments(segs),
+        };
+        let replay = exec::run(prog, &sc, exec::Opts::default())?;
+        let inv = replay.violation.as_ref().map(|x| x.inv.clone());
+        if inv.as_deref() != Some(v.inv.as_str()) {
+            return Err(BadScenario(format!(
+                "internal: the shortest path ({} found) replays as {inv:?}",
+                v.inv
+            )));
+        }
+        rep.steps = Some(numbered(&sc));
+        rep.counterexample = Some((sc, v));
+    }
+    Ok(rep)
+}
+
+/// Numbered steps of a segments schedule.
+pub fn numbered(sc: &Scenario) -> usize {
+    match &sc.schedule {
+        Schedule::Segments(s) => s.len(),
+        _ => 0,
+    }
+}
+
+/// Whether the config uses the list or the tree (for messages).
+pub fn store_name(prog: &Program) -> &'static str {
+    match prog.store() {
+        VmaStore::List => "list",
+        VmaStore::Maple => "maple",
+    }
+}
+
+/// Peak resident memory of this process in KiB (`VmHWM`), where the kernel reports it.
+pub fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
