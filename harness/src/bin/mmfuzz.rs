@@ -46,6 +46,14 @@ enum Target {
     Mm,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Races {
+    /// Happens-before, history in the state.
+    Hb,
+    /// Co-enabled conflicting steps.
+    Coenabled,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Random scenarios against configs, time-boxed, on all cores; a table (or JSON lines) of
@@ -111,6 +119,11 @@ enum Command {
         /// Turn off the thread-local-step reduction (for measurements).
         #[arg(long)]
         no_reduce: bool,
+        /// How races are found: `hb`, the happens-before detector with its history in the
+        /// state (as random runs; exact), or `coenabled`, two threads whose next steps conflict
+        /// (history-free: far fewer states, a race may show one numbered step later).
+        #[arg(long, value_enum, default_value = "hb")]
+        races: Races,
         /// Worker threads (default: every core); the result does not depend on it.
         #[arg(long)]
         jobs: Option<usize>,
@@ -240,6 +253,7 @@ fn main() -> ExitCode {
             force,
             no_dedup,
             no_reduce,
+            races,
             jobs,
             json,
             out,
@@ -261,6 +275,7 @@ fn main() -> ExitCode {
                     max_states,
                     dedup: !no_dedup,
                     reduce: !no_reduce,
+                    hb: matches!(races, Races::Hb),
                 };
                 exhaustive(&config, &b, force, jobs, json, &out)
             })
@@ -507,7 +522,7 @@ fn exhaustive(
     let bad = |e: mmfuzz_harness::mm::exec::BadScenario| BadInput(format!("{config}: {}", e.0));
     let est = check::estimate(prog, &roots).map_err(bad)?;
     let bounds = format!(
-        "threads {}, vmas {} of {{{}}}, preemptions {}",
+        "threads {}, vmas {} of {{{}}}, preemptions {}, races {}",
         b.threads,
         b.vmas,
         b.menu
@@ -515,7 +530,8 @@ fn exhaustive(
             .map(|k| format!("{k:?}").to_lowercase())
             .collect::<Vec<_>>()
             .join(","),
-        b.preemptions.map_or("unbounded".into(), |p| p.to_string())
+        b.preemptions.map_or("unbounded".into(), |p| p.to_string()),
+        if b.hb { "hb" } else { "coenabled" }
     );
     if !json {
         eprintln!(

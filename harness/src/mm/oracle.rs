@@ -83,6 +83,13 @@ pub struct Oracle {
 /// walkers are interchangeable for every check. Map entries are hashed in key order.
 impl std::hash::Hash for Oracle {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.order.hash(h);
+        self.races.hash(h);
+        self.walking.hash(h);
+        if !self.races {
+            // Without the race detector the clocks and shadow memory are never read.
+            return;
+        }
         self.clocks.hash(h);
         let mut locks: Vec<_> = self.lock_clocks.iter().collect();
         locks.sort_unstable_by_key(|(l, _)| **l);
@@ -91,9 +98,6 @@ impl std::hash::Hash for Oracle {
         let mut shadow: Vec<_> = self.shadow.iter().collect();
         shadow.sort_unstable_by_key(|(l, _)| **l);
         shadow.hash(h);
-        self.order.hash(h);
-        self.races.hash(h);
-        self.walking.hash(h);
     }
 }
 
@@ -164,7 +168,8 @@ impl Oracle {
                 })
             }
             Event::Acquire { tid, lock, .. } => {
-                if let Some(lc) = self.lock_clocks.get(&lock) {
+                if !self.races {
+                } else if let Some(lc) = self.lock_clocks.get(&lock) {
                     let lc = *lc;
                     join(&mut self.clocks[tid as usize], &lc);
                 }
@@ -177,15 +182,18 @@ impl Oracle {
                 if lock == Lock::MmapLock {
                     self.walking &= !(1 << tid);
                 }
-                let c = self.clocks[tid as usize];
-                join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
-                self.tick(tid);
+                if self.races {
+                    let c = self.clocks[tid as usize];
+                    join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
+                    self.tick(tid);
+                }
                 if lock == Lock::MmapLock {
                     if let Some(v) = stale_head(prog, world, tid) {
                         return Some(v);
                     }
                 }
             }
+            Event::Atomic { .. } if !self.races => {}
             Event::Atomic { tid, .. } => {
                 let a = self.atomic;
                 join(&mut self.clocks[tid as usize], &a);
@@ -317,6 +325,16 @@ impl Oracle {
             }
         }
         false
+    }
+
+    /// The invariant a data race on `loc` breaks: page tables I1 (their free is not excluded),
+    /// `vm_flags` I2 (the flags a reader decides by are not stable), anything else `race`.
+    pub fn race_invariant(loc: Loc) -> &'static str {
+        match loc {
+            Loc::VmaPtes(_) => "I1",
+            Loc::VmaFlags(_) => "I2",
+            _ => "race",
+        }
     }
 
     /// FastTrack-style check of one access against the location's history.
