@@ -2,6 +2,7 @@
 
 pub mod exec;
 pub mod oracle;
+pub mod picture;
 pub mod report;
 pub mod scenario;
 pub mod shrink;
