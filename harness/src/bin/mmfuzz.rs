@@ -13,7 +13,7 @@ use mmfuzz::mm::{builtin, Expect as Verdict, Program};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{self, Case, Expect, Payload, Saved};
 use mmfuzz_harness::maple::{self, erase2};
-use mmfuzz_harness::mm::{check, report, scenario, shrink};
+use mmfuzz_harness::mm::{check, exec, picture, report, scenario, shrink};
 use mmfuzz_harness::targets;
 use serde_json::json;
 
@@ -153,10 +153,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print a case as numbered steps per CPU, with the locks held and the broken invariant.
+    /// Print a case as numbered steps per CPU, with the locks held and the broken invariant;
+    /// optionally draw it as a swim-lane picture (SVG, or HTML with the report).
+    #[command(
+        after_help = "Examples:\n  mmfuzz explain corpus/mm/v5.17-rc3-I4-….json\n  mmfuzz explain case.json --svg case.svg --html case.html"
+    )]
     Explain {
         /// The case file.
         file: PathBuf,
+        /// Also write the picture as a standalone SVG here.
+        #[arg(long, value_name = "OUT")]
+        svg: Option<PathBuf>,
+        /// Also write an HTML page (the picture and the text report) here.
+        #[arg(long, value_name = "OUT")]
+        html: Option<PathBuf>,
     },
     /// Shrink a failing case to its shortest form; prints the new case.
     Minimize {
@@ -282,7 +292,7 @@ fn main() -> ExitCode {
         }
         Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
         Command::Replay { paths, json } => replay(&paths, json),
-        Command::Explain { file } => explain(&file),
+        Command::Explain { file, svg, html } => explain(&file, svg.as_deref(), html.as_deref()),
         Command::Minimize { file, save } => minimize(&file, save.as_deref()),
         Command::Corpus(CorpusCmd::Add {
             inputs,
@@ -775,7 +785,34 @@ fn replay(paths: &[PathBuf], json: bool) -> Result<bool, BadInput> {
     Ok(all_ok)
 }
 
-fn explain(file: &Path) -> Result<bool, BadInput> {
+/// Write `text` to `path` atomically: a temporary file in the same folder, then a rename.
+fn write_atomic(path: &Path, text: &str) -> Result<(), BadInput> {
+    use std::io::Write as _;
+    let name = path
+        .file_name()
+        .ok_or_else(|| BadInput(format!("{}: not a file name", path.display())))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        BadInput(format!("{}: {e}", path.display()))
+    })
+}
+
+fn explain(file: &Path, svg: Option<&Path>, html: Option<&Path>) -> Result<bool, BadInput> {
     let case = Case::load(file).map_err(|e| BadInput(e.to_string()))?;
     match &case.payload {
         Payload::Mm { scenario, .. } => {
@@ -788,7 +825,43 @@ fn explain(file: &Path) -> Result<bool, BadInput> {
                 println!("{}", case.note);
             }
             println!();
-            print!("{}", report::explain(&prog, scenario));
+            let opts = exec::Opts {
+                record: true,
+                ..exec::Opts::default()
+            };
+            let out = match exec::run(&prog, scenario, opts) {
+                Ok(out) => out,
+                Err(e) => {
+                    print!("{}", report::explain(&prog, scenario));
+                    if svg.is_some() || html.is_some() {
+                        return Err(BadInput(format!(
+                            "{}: nothing to draw: the scenario cannot run on {}: {}",
+                            file.display(),
+                            prog.config.name,
+                            e.0
+                        )));
+                    }
+                    return Ok(true);
+                }
+            };
+            print!("{}", report::explain_outcome(&prog, scenario, &out));
+            let title = if case.note.is_empty() {
+                case.name.clone()
+            } else {
+                format!("{}\n{}", case.name, case.note)
+            };
+            if let Some(p) = svg {
+                write_atomic(p, &picture::svg(&prog, scenario, &out, &title))?;
+            }
+            if let Some(p) = html {
+                write_atomic(p, &picture::html(&prog, scenario, &out, &title))?;
+            }
+        }
+        Payload::MapleStore { .. } if svg.is_some() || html.is_some() => {
+            return Err(BadInput(format!(
+                "{}: --svg and --html draw mm cases only",
+                file.display()
+            )));
         }
         Payload::MapleStore { ops } => match maple::execute(ops) {
             Ok(st) => println!(

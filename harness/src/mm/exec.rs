@@ -25,6 +25,8 @@ pub struct TraceStep {
     pub held: Vec<Vec<(Lock, bool)>>,
     /// The flags that matter after the step (`MMF_*`, the freezer's, the OOM killer's).
     pub flags: String,
+    /// What the step did: locks, accesses, frees.
+    pub events: Vec<Event>,
 }
 
 /// How an execution ended.
@@ -204,6 +206,28 @@ fn thread_state(world: &World, tid: Tid, depth: u8) -> String {
     }
 }
 
+/// The threads' roles, as [`run`] starts them.
+pub(crate) fn roles(prog: &Program, sc: &Scenario) -> Vec<Role> {
+    roles_of(prog, &sc.threads)
+}
+
+fn roles_of(prog: &Program, threads: &[super::scenario::Thread]) -> Vec<Role> {
+    threads
+        .iter()
+        .map(|t| t.role())
+        .filter(|r| prog.entry(*r).is_some())
+        .take(MAX_THREADS)
+        .collect()
+}
+
+/// The flags [`TraceStep::flags`] shows, before the first step (`None`: set-up refused).
+pub(crate) fn start_flags(prog: &Program, sc: &Scenario) -> Option<String> {
+    let mut world = World::new();
+    setup(&mut world, &sc.setup).ok()?;
+    world.start(prog, &roles(prog, sc));
+    Some(flags_of(prog, &world))
+}
+
 /// Where the victim task is, for liveness reports.
 fn victim_state(world: &World) -> String {
     match world.threads.iter().position(|t| t.role.is_victim()) {
@@ -290,6 +314,7 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
                 value,
                 held: held_all(&world),
                 flags: flags_of(prog, &world),
+                events: ev.clone(),
             });
         }
         if let Some(v) = oracle.check(prog, &world, tid, (prim, value), &held_before, &ev) {
@@ -384,12 +409,7 @@ pub fn start(
 ) -> Result<(World, World), BadScenario> {
     let mut world = World::new();
     setup(&mut world, setup_ops)?;
-    let roles: Vec<Role> = threads
-        .iter()
-        .map(|t| t.role())
-        .filter(|r| prog.entry(*r).is_some())
-        .take(MAX_THREADS)
-        .collect();
+    let roles = roles_of(prog, threads);
     if prog.entry(Role::Pm).is_some()
         && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
     {

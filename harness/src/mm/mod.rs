@@ -3,6 +3,7 @@
 pub mod check;
 pub mod exec;
 pub mod oracle;
+pub mod picture;
 pub mod report;
 pub mod scenario;
 pub mod shrink;

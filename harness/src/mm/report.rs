@@ -15,7 +15,8 @@ use super::scenario::{Scenario, Setup};
 /// Width of one thread's column.
 const COL: usize = 44;
 
-fn locks(held: &[(Lock, bool)]) -> String {
+/// The locks as the report writes them: `mmap_lock(R)`, `oom_lock`, … (`-` for none).
+pub(crate) fn locks(held: &[(Lock, bool)]) -> String {
     if held.is_empty() {
         return "-".into();
     }
@@ -28,11 +29,14 @@ fn locks(held: &[(Lock, bool)]) -> String {
         .join(" ")
 }
 
-fn step_text(prog: &Program, s: &TraceStep) -> String {
-    let code = &prog.paths[s.at.0 as usize];
-    let prim = match code.insns[s.at.1 as usize] {
-        mmfuzz::mm::program::Insn::Step(p) | mmfuzz::mm::program::Insn::Test(p, _, _) => p,
-        _ => unreachable!("steps are primitives"),
+/// A step as `path: primitive` with its value; `?` for a step `prog` does not have.
+pub(crate) fn step_text(prog: &Program, s: &TraceStep) -> String {
+    let Some(code) = prog.paths.get(s.at.0 as usize) else {
+        return "?".into();
+    };
+    let prim = match code.insns.get(s.at.1 as usize) {
+        Some(mmfuzz::mm::program::Insn::Step(p) | mmfuzz::mm::program::Insn::Test(p, _, _)) => *p,
+        _ => return format!("{}: ?", code.name),
     };
     let mut t = format!("{}: {}", code.name, prim.name());
     match s.value {
@@ -43,7 +47,8 @@ fn step_text(prog: &Program, s: &TraceStep) -> String {
     t
 }
 
-fn wrap(s: &str, width: usize) -> Vec<String> {
+/// Word-wrap `s` at `width` characters (a longer word keeps its own line).
+pub(crate) fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for w in s.split(' ') {
@@ -62,7 +67,7 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
 }
 
 /// Describe the set-up in one line per operation.
-fn setup_lines(sc: &Scenario) -> Vec<String> {
+pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
     let mut w = World::new();
     let mut out = Vec::new();
     for op in &sc.setup {
@@ -148,7 +153,11 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
             i += 1;
         }
         let last = &out.trace[i - 1];
-        lines.push(format!("[holds: {}]", locks(&last.held[tid as usize])));
+        let held = last
+            .held
+            .get(tid as usize)
+            .map_or(&[][..], |h| h.as_slice());
+        lines.push(format!("[holds: {}]", locks(held)));
         k += 1;
         for (j, l) in lines.iter().enumerate() {
             let num = if j == 0 {
@@ -177,9 +186,12 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
         k2 += 1;
         let mut funcs: Vec<String> = Vec::new();
         for s in &out.trace[start..i] {
-            let code = &prog.paths[s.at.0 as usize];
-            if funcs.last() != Some(&code.name) {
-                funcs.push(code.name.clone());
+            let name = prog
+                .paths
+                .get(s.at.0 as usize)
+                .map_or("?", |c| c.name.as_str());
+            if funcs.last().map(String::as_str) != Some(name) {
+                funcs.push(name.to_string());
             }
         }
         let last = &out.trace[i - 1];
@@ -203,7 +215,10 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
             let _ = writeln!(r, "  {}", v.msg);
             if let Some(last) = out.trace.last() {
                 let held: Vec<String> = (0..roles.len())
-                    .map(|t| format!("CPU{t}: {}", locks(&last.held[t])))
+                    .map(|t| {
+                        let held = last.held.get(t).map_or(&[][..], |h| h.as_slice());
+                        format!("CPU{t}: {}", locks(held))
+                    })
                     .collect();
                 let _ = writeln!(r, "  locks held: {}", held.join(", "));
             }

@@ -1,0 +1,915 @@
+//! A counterexample as a picture: a self-contained SVG swim-lane (one lane per thread, time
+//! going down, one row per model step grouped into the report's numbered steps), with the
+//! lock-hold spans beside each lane, the objects freed and used, the flags that changed, and
+//! the violating step in red; and an HTML page with the SVG and the text report.
+//!
+//! Text is monospace and laid out by character counts, so the output needs no script and no
+//! font metrics, and the same input gives the same bytes.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use mmfuzz::mm::{Event, Loc, Lock, Program};
+
+use super::exec::{roles, start_flags, Outcome, TraceStep};
+use super::report::{explain_outcome, locks, setup_lines, step_text, wrap};
+use super::scenario::Scenario;
+
+/// Main font size, advance of one monospace character, line height.
+const FONT: f64 = 11.0;
+const CW: f64 = 6.7;
+const LH: f64 = 14.0;
+/// The small font (flags, objects, labels).
+const SMALL: f64 = 10.0;
+const SCW: f64 = 6.1;
+const SLH: f64 = 12.5;
+/// Lane text width in characters: at least; at most (with four lanes or more, with one);
+/// what all lanes may take together.
+const LANE_MIN: usize = 18;
+const LANE_MAX: usize = 38;
+const LANE_WIDEST: usize = 64;
+const LANES_TOTAL: usize = 150;
+/// Flags column width in characters.
+const FLAGS_CHARS: usize = 34;
+/// One lock bar's width and the gap after it.
+const BAR: f64 = 8.0;
+const BAR_GAP: f64 = 3.0;
+/// Margins and the step-number column.
+const MARGIN: f64 = 12.0;
+const NUM_W: f64 = 64.0;
+const LANE_GAP: f64 = 10.0;
+const PAD: f64 = 6.0;
+
+const RED: &str = "#c0151d";
+const RED_BG: &str = "#fde2df";
+const GREY: &str = "#777777";
+
+/// Escape text for XML (element content and attribute values).
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Word-wrap, then break any word still longer than `width` (after a `|` when it can).
+fn wrap_hard(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(4);
+    let mut out = Vec::new();
+    for line in wrap(s, width) {
+        let mut rest: Vec<char> = line.chars().collect();
+        while rest.len() > width {
+            let cut = rest[..width]
+                .iter()
+                .rposition(|&c| c == '|' || c == ' ')
+                .filter(|&i| i > width / 2)
+                .map_or(width, |i| i + 1);
+            out.push(
+                rest[..cut]
+                    .iter()
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string(),
+            );
+            rest.drain(..cut);
+        }
+        out.push(rest.into_iter().collect());
+    }
+    out
+}
+
+/// A lock class: its legend name and colour (`mmap_lock` read and write apart).
+fn class(l: Lock, shared: bool) -> (u8, &'static str, &'static str) {
+    match l {
+        Lock::MmapLock if shared => (0, "mmap_lock (R)", "#7fb8e6"),
+        Lock::MmapLock => (1, "mmap_lock (W)", "#0b4f9c"),
+        Lock::OomLock => (2, "oom_lock", "#f28e2b"),
+        Lock::OomReaperLock => (3, "oom_reaper_lock", "#9a5bc4"),
+        Lock::TaskLock => (4, "task_lock", "#2f9e44"),
+        Lock::FreezerLock => (5, "freezer_lock", "#a07a2c"),
+        Lock::Ptl(_) => (6, "ptl", "#e0409a"),
+    }
+}
+
+/// The object an access touches (what a `Free` names).
+fn object(loc: Loc) -> Loc {
+    match loc {
+        Loc::VmaFlags(v) => Loc::VmaObj(v),
+        Loc::MmMmap | Loc::MmTree | Loc::MmLockedVm => Loc::MmStruct,
+        other => other,
+    }
+}
+
+/// Lines of text, each with its style.
+type Lines = Vec<(String, Style)>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Step,
+    Waits,
+    Bad,
+    Free,
+    Uaf,
+    Use,
+}
+
+impl Style {
+    fn attrs(self) -> String {
+        let (size, fill, extra) = match self {
+            Style::Step => (FONT, "#111111", ""),
+            Style::Waits => (FONT, GREY, " font-style=\"italic\""),
+            Style::Bad => (FONT, RED, " font-weight=\"bold\""),
+            Style::Free => (SMALL, "#8b1a1a", " font-weight=\"bold\""),
+            Style::Uaf => (SMALL, RED, " font-weight=\"bold\""),
+            Style::Use => (SMALL, "#5a5a5a", ""),
+        };
+        format!("font-size=\"{size}\" fill=\"{fill}\"{extra}")
+    }
+    fn height(self) -> f64 {
+        match self {
+            Style::Step | Style::Waits | Style::Bad => LH,
+            _ => SLH,
+        }
+    }
+}
+
+struct Lane {
+    label: String,
+    task: &'static str,
+    entry: &'static str,
+    /// The locks the thread ever holds, in order: one bar column each.
+    locks: Vec<Lock>,
+    x: f64,
+    text_x: f64,
+    chars: usize,
+    w: f64,
+}
+
+struct Row {
+    tid: usize,
+    group: usize,
+    first: bool,
+    lines: Vec<(String, Style)>,
+    flags: Vec<String>,
+    tip: String,
+    waits: bool,
+    y: f64,
+    h: f64,
+}
+
+fn held_of(s: Option<&TraceStep>, tid: usize) -> &[(Lock, bool)] {
+    s.and_then(|s| s.held.get(tid))
+        .map_or(&[], |h| h.as_slice())
+}
+
+/// The `key=value` tokens of `now` that differ from `before` (all of them when there is none).
+fn changed(before: Option<&str>, now: &str) -> String {
+    let Some(before) = before else {
+        return now.to_string();
+    };
+    let old: BTreeSet<&str> = before.split(' ').collect();
+    now.split(' ')
+        .filter(|t| !old.contains(t))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a step did to objects, as lines: frees, uses after free, uses of objects freed
+/// elsewhere in the trace.
+fn object_lines(s: &TraceStep, freed_ever: &BTreeSet<Loc>) -> Lines {
+    let mut frees = BTreeSet::new();
+    let mut uaf = BTreeSet::new();
+    let mut uses = BTreeSet::new();
+    for e in &s.events {
+        match *e {
+            Event::Free { loc, .. } => {
+                frees.insert(loc);
+            }
+            Event::Access {
+                loc, write, freed, ..
+            } => {
+                if freed {
+                    uaf.insert((loc, write));
+                } else if freed_ever.contains(&object(loc)) {
+                    uses.insert((loc, write));
+                }
+            }
+            _ => {}
+        }
+    }
+    let rw = |w: bool| if w { "W" } else { "R" };
+    let list = |set: &BTreeSet<(Loc, bool)>| {
+        set.iter()
+            .map(|(l, w)| format!("{} ({})", l.name(), rw(*w)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    if !frees.is_empty() {
+        let names: Vec<String> = frees.iter().map(|l| l.name()).collect();
+        out.push((format!("frees {}", names.join(", ")), Style::Free));
+    }
+    if !uaf.is_empty() {
+        out.push((format!("USE AFTER FREE: {}", list(&uaf)), Style::Uaf));
+    }
+    if !uses.is_empty() {
+        out.push((format!("uses {}", list(&uses)), Style::Use));
+    }
+    out
+}
+
+fn lanes(prog: &Program, sc: &Scenario, out: &Outcome) -> Vec<Lane> {
+    let roles = roles(prog, sc);
+    let n = out
+        .trace
+        .iter()
+        .map(|s| s.tid as usize + 1)
+        .max()
+        .unwrap_or(0)
+        .max(roles.len());
+    (0..n)
+        .map(|t| {
+            let role = roles.get(t);
+            let mut set = BTreeSet::new();
+            for s in &out.trace {
+                for (l, _) in held_of(Some(s), t) {
+                    set.insert(*l);
+                }
+            }
+            Lane {
+                label: format!("CPU{t}"),
+                task: role.map_or("?", |r| r.task()),
+                entry: role.map_or("?", |r| r.entry()),
+                locks: set.into_iter().collect(),
+                x: 0.0,
+                text_x: 0.0,
+                chars: LANE_MIN,
+                w: 0.0,
+            }
+        })
+        .collect()
+}
+
+struct Layout {
+    lanes: Vec<Lane>,
+    rows: Vec<Row>,
+    flags_x: f64,
+    width: f64,
+    head: Vec<(String, Style, f64)>,
+    header_y: f64,
+    rows_y: f64,
+    rows_end: f64,
+}
+
+fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
+    let mut lanes = lanes(prog, sc, out);
+    let freed_ever: BTreeSet<Loc> = out
+        .trace
+        .iter()
+        .flat_map(|s| &s.events)
+        .filter_map(|e| match e {
+            Event::Free { loc, .. } => Some(*loc),
+            _ => None,
+        })
+        .collect();
+    let last = out.trace.len().checked_sub(1);
+    let cap = (LANES_TOTAL / lanes.len().max(1)).clamp(LANE_MAX, LANE_WIDEST);
+    // Texts first: they decide the lane widths.
+    let mut raw: Vec<(usize, String, Lines)> = Vec::new();
+    for s in &out.trace {
+        let text = step_text(prog, s);
+        let tid = s.tid as usize;
+        let objs = object_lines(s, &freed_ever);
+        if let Some(l) = lanes.get_mut(tid) {
+            let longest = std::iter::once(text.chars().count())
+                .chain(objs.iter().map(|o| o.0.chars().count()))
+                .max()
+                .unwrap_or(0);
+            l.chars = l.chars.max(longest.min(cap));
+        }
+        raw.push((tid, text, objs));
+    }
+    let mut x = MARGIN + NUM_W;
+    for l in &mut lanes {
+        let head = format!("{} {}", l.label, l.task).len().max(l.entry.len());
+        l.chars = l.chars.max(head.min(cap));
+        l.x = x;
+        let strip = l.locks.len() as f64 * (BAR + BAR_GAP);
+        l.text_x = x + PAD + strip + if strip > 0.0 { 4.0 } else { 0.0 };
+        l.w = l.text_x - x + l.chars as f64 * CW + PAD;
+        x += l.w + LANE_GAP;
+    }
+    let flags_x = x + 4.0;
+    let width = flags_x + FLAGS_CHARS as f64 * SCW + MARGIN;
+    let wide = ((width - 2.0 * MARGIN) / SCW) as usize;
+
+    // The heading: title, subtitle lines, config, set-up, the verdict.
+    let mut head: Vec<(String, Style, f64)> = Vec::new();
+    let mut tl = title.lines();
+    head.push((tl.next().unwrap_or("").to_string(), Style::Step, 18.0));
+    for l in tl {
+        for w in wrap_hard(l, wide) {
+            head.push((w, Style::Use, SMALL));
+        }
+    }
+    let cfg = &prog.config;
+    for w in wrap_hard(
+        &format!(
+            "config {}: {} [{}]",
+            cfg.name, cfg.meta.note, cfg.meta.kernel
+        ),
+        wide,
+    ) {
+        head.push((w, Style::Step, SMALL));
+    }
+    let setup = setup_lines(sc);
+    let setup = if setup.is_empty() {
+        "set-up: none".to_string()
+    } else {
+        format!("set-up: {}", setup.join("; "))
+    };
+    for w in wrap_hard(&setup, wide) {
+        head.push((w, Style::Step, SMALL));
+    }
+    let start = start_flags(prog, sc);
+    if let Some(f) = &start {
+        for w in wrap_hard(&format!("flags at the start: {f}"), wide) {
+            head.push((w, Style::Step, SMALL));
+        }
+    }
+    let groups = usize::from(!out.trace.is_empty())
+        + out
+            .trace
+            .windows(2)
+            .filter(|w| w[0].tid != w[1].tid)
+            .count();
+    let verdict = match &out.violation {
+        Some(v) => format!(
+            "{} broken at step {groups} (model step {}) by CPU{} ({})",
+            v.inv,
+            out.steps,
+            v.tid,
+            lanes.get(v.tid as usize).map_or("?", |l| l.task)
+        ),
+        None => format!("no violation ({} model steps)", out.steps),
+    };
+    let vstyle = if out.violation.is_some() {
+        Style::Bad
+    } else {
+        Style::Step
+    };
+    head.push((verdict, vstyle, 13.0));
+    let mut y = MARGIN;
+    for (_, _, size) in &head {
+        y += size * 1.35;
+    }
+    // Legend line.
+    y += 8.0;
+    let legend_y = y;
+    let header_y = legend_y + 26.0;
+    let rows_y = header_y + 2.0 * LH + 10.0;
+
+    let mut rows = Vec::with_capacity(raw.len());
+    let mut y = rows_y;
+    let mut group = 0;
+    for (i, (tid, text, objs)) in raw.into_iter().enumerate() {
+        let s = &out.trace[i];
+        let first = i == 0 || out.trace[i - 1].tid as usize != tid;
+        if first {
+            group += 1;
+        }
+        let bad = out.violation.is_some() && Some(i) == last;
+        let waits = s.value.is_none();
+        let style = match (bad, waits) {
+            (true, _) => Style::Bad,
+            (false, true) => Style::Waits,
+            _ => Style::Step,
+        };
+        let chars = lanes.get(tid).map_or(cap, |l| l.chars);
+        let mut lines: Vec<(String, Style)> = wrap_hard(&text, chars)
+            .into_iter()
+            .map(|t| (t, style))
+            .collect();
+        let small = (chars as f64 * CW / SCW) as usize;
+        for (t, st) in objs {
+            lines.extend(wrap_hard(&t, small).into_iter().map(|t| (t, st)));
+        }
+        let prev = match i.checked_sub(1) {
+            Some(p) => Some(out.trace[p].flags.as_str()),
+            None => start.as_deref(),
+        };
+        let delta = changed(prev, &s.flags);
+        let flags = if delta.is_empty() {
+            Vec::new()
+        } else {
+            wrap_hard(&delta, FLAGS_CHARS)
+        };
+        let text_h: f64 = lines.iter().map(|(_, st)| st.height()).sum();
+        let mut h = text_h.max(flags.len() as f64 * SLH) + 6.0;
+        if bad {
+            // Room for the invariant's name under the step number.
+            h = h.max(2.0 * LH + 6.0);
+        }
+        let tip = format!(
+            "model step {} (numbered step {group}), CPU{tid} {}: {text}\nholds: {}\nflags: {}",
+            i + 1,
+            lanes.get(tid).map_or("?", |l| l.task),
+            locks(held_of(Some(s), tid)),
+            s.flags
+        );
+        rows.push(Row {
+            tid,
+            group,
+            first,
+            lines,
+            flags,
+            tip,
+            waits,
+            y,
+            h,
+        });
+        y += h;
+    }
+    Layout {
+        lanes,
+        rows,
+        flags_x,
+        width,
+        head,
+        header_y,
+        rows_y,
+        rows_end: y,
+    }
+}
+
+fn text(svg: &mut String, x: f64, y: f64, s: &str, attrs: &str) {
+    let _ = writeln!(
+        svg,
+        "<text x=\"{x:.1}\" y=\"{y:.1}\" {attrs}>{}</text>",
+        esc(s)
+    );
+}
+
+fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" {attrs}/>"
+    );
+}
+
+/// The lock bars of one lane: per lock, half-row segments (held before the step: upper half;
+/// after it: lower half), merged into spans.
+fn lock_bars(svg: &mut String, lay: &Layout, out: &Outcome, t: usize) {
+    let lane = &lay.lanes[t];
+    for (k, lock) in lane.locks.iter().enumerate() {
+        let x = lane.x + PAD + k as f64 * (BAR + BAR_GAP);
+        let mut spans: Vec<(f64, f64, bool, usize, usize)> = Vec::new();
+        let mut push = |y0: f64, y1: f64, shared: bool, i: usize| match spans.last_mut() {
+            Some(s) if (s.1 - y0).abs() < 0.01 && s.2 == shared => {
+                s.1 = y1;
+                s.4 = i;
+            }
+            _ => spans.push((y0, y1, shared, i, i)),
+        };
+        for (i, row) in lay.rows.iter().enumerate() {
+            let mid = row.y + row.h / 2.0;
+            let before = i.checked_sub(1).and_then(|p| out.trace.get(p));
+            if let Some(&(_, sh)) = held_of(before, t).iter().find(|(l, _)| l == lock) {
+                push(row.y, mid, sh, i);
+            }
+            if let Some(&(_, sh)) = held_of(out.trace.get(i), t).iter().find(|(l, _)| l == lock) {
+                push(mid, row.y + row.h, sh, i);
+            }
+        }
+        for (y0, y1, shared, a, b) in spans {
+            let (_, name, colour) = class(*lock, shared);
+            let name = match lock {
+                Lock::Ptl(_) => lock.name(),
+                _ => name.to_string(),
+            };
+            let _ = writeln!(
+                svg,
+                "<rect class=\"lock\" x=\"{x:.1}\" y=\"{y0:.1}\" width=\"{BAR:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"{colour}\"><title>{} holds {} (model steps {}–{})</title></rect>",
+                y1 - y0,
+                esc(&lane.label),
+                esc(&name),
+                a + 1,
+                b + 1
+            );
+        }
+    }
+}
+
+/// The picture as a standalone SVG document. `title`: its first line is the heading, further
+/// lines are printed small under it.
+pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String {
+    let lay = layout(prog, sc, out, title);
+    let bad_row = out
+        .violation
+        .as_ref()
+        .and_then(|_| lay.rows.len().checked_sub(1));
+    // The violation box under the rows.
+    let mut vbox: Vec<String> = Vec::new();
+    if let Some(v) = &out.violation {
+        let wide = ((lay.width - 2.0 * MARGIN - 16.0) / SCW) as usize;
+        let who = lay.lanes.get(v.tid as usize).map_or("?", |l| l.task);
+        let group = lay.rows.last().map_or(0, |r| r.group);
+        vbox.extend(wrap_hard(
+            &format!(
+                "{} broken at step {group} (model step {}) by CPU{} ({who}):",
+                v.inv, out.steps, v.tid
+            ),
+            wide,
+        ));
+        vbox.extend(wrap_hard(&v.msg, wide));
+        if let Some(last) = out.trace.last() {
+            let held: Vec<String> = (0..lay.lanes.len())
+                .map(|t| format!("CPU{t}: {}", locks(held_of(Some(last), t))))
+                .collect();
+            vbox.extend(wrap_hard(&format!("locks held: {}", held.join(", ")), wide));
+            vbox.extend(wrap_hard(&format!("state: {}", last.flags), wide));
+        }
+    }
+    let vbox_y = lay.rows_end + 12.0;
+    let vbox_h = if vbox.is_empty() {
+        0.0
+    } else {
+        vbox.len() as f64 * LH + 14.0
+    };
+    let height = vbox_y + vbox_h + MARGIN;
+    let w = lay.width;
+
+    let mut s = String::with_capacity(64 * 1024);
+    let _ = writeln!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {w:.0} {height:.0}\" font-family=\"'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, monospace\">"
+    );
+    let _ = writeln!(
+        s,
+        "<title>{}</title>",
+        esc(title.lines().next().unwrap_or(""))
+    );
+    rect(&mut s, 0.0, 0.0, w, height, "fill=\"#ffffff\"");
+
+    // Heading.
+    let mut y = MARGIN;
+    for (t, st, size) in &lay.head {
+        y += size * 1.35;
+        let attrs = match st {
+            Style::Bad => format!("font-size=\"{size}\" fill=\"{RED}\" font-weight=\"bold\""),
+            Style::Use => format!("font-size=\"{size}\" fill=\"{GREY}\""),
+            _ if *size > 14.0 => format!("font-size=\"{size}\" font-weight=\"bold\""),
+            _ => format!("font-size=\"{size}\" fill=\"#333333\""),
+        };
+        text(&mut s, MARGIN, y - size * 0.3, t, &attrs);
+    }
+
+    // Legend: the lock classes present, then the markers.
+    let mut classes = BTreeSet::new();
+    for st in &out.trace {
+        for h in &st.held {
+            for (l, sh) in h {
+                classes.insert(class(*l, *sh));
+            }
+        }
+    }
+    let ly = lay.header_y - 20.0;
+    let mut lx = MARGIN;
+    text(
+        &mut s,
+        lx,
+        ly + 9.0,
+        "locks:",
+        &format!("font-size=\"{SMALL}\""),
+    );
+    lx += 7.0 * SCW;
+    for (_, name, colour) in &classes {
+        rect(
+            &mut s,
+            lx,
+            ly,
+            14.0,
+            11.0,
+            &format!("rx=\"2\" fill=\"{colour}\""),
+        );
+        text(
+            &mut s,
+            lx + 18.0,
+            ly + 9.0,
+            name,
+            &format!("font-size=\"{SMALL}\""),
+        );
+        lx += 18.0 + name.len() as f64 * SCW + 14.0;
+    }
+    if classes.is_empty() {
+        text(
+            &mut s,
+            lx,
+            ly + 9.0,
+            "none held",
+            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+        );
+        lx += 9.0 * SCW + 14.0;
+    }
+    lx += 10.0;
+    let _ = writeln!(
+        s,
+        "<line x1=\"{lx:.1}\" y1=\"{:.1}\" x2=\"{lx:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>",
+        ly - 2.0,
+        ly + 12.0
+    );
+    text(
+        &mut s,
+        lx + 6.0,
+        ly + 9.0,
+        "waits / asleep",
+        &format!("font-size=\"{SMALL}\" fill=\"{GREY}\" font-style=\"italic\""),
+    );
+    lx += 6.0 + 14.0 * SCW + 14.0;
+    rect(
+        &mut s,
+        lx,
+        ly,
+        14.0,
+        11.0,
+        &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"1.5\""),
+    );
+    text(
+        &mut s,
+        lx + 18.0,
+        ly + 9.0,
+        "violating step",
+        &format!("font-size=\"{SMALL}\" fill=\"{RED}\""),
+    );
+
+    // Lanes: background, header, separators.
+    let rows_h = lay.rows_end - lay.header_y;
+    for (t, lane) in lay.lanes.iter().enumerate() {
+        let fill = if t % 2 == 0 { "#f6f8fb" } else { "#fbfaf6" };
+        rect(
+            &mut s,
+            lane.x,
+            lay.header_y,
+            lane.w,
+            rows_h,
+            &format!("class=\"lane\" fill=\"{fill}\" stroke=\"#c9ced6\""),
+        );
+        rect(
+            &mut s,
+            lane.x,
+            lay.header_y,
+            lane.w,
+            2.0 * LH + 6.0,
+            "fill=\"#e4e8ef\" stroke=\"#c9ced6\"",
+        );
+        text(
+            &mut s,
+            lane.x + PAD,
+            lay.header_y + LH,
+            &format!("{} {}", lane.label, lane.task),
+            &format!("class=\"lane-head\" font-size=\"{FONT}\" font-weight=\"bold\""),
+        );
+        text(
+            &mut s,
+            lane.x + PAD,
+            lay.header_y + 2.0 * LH,
+            lane.entry,
+            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+        );
+    }
+    text(
+        &mut s,
+        MARGIN,
+        lay.header_y + LH,
+        "step",
+        &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
+    );
+    text(
+        &mut s,
+        MARGIN,
+        lay.header_y + 2.0 * LH,
+        "(model)",
+        &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+    );
+    text(
+        &mut s,
+        lay.flags_x,
+        lay.header_y + LH,
+        "flags changed",
+        &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
+    );
+
+    // The running thread's lane tinted over its numbered step; a rule between numbered steps.
+    let mut i = 0;
+    while i < lay.rows.len() {
+        let r0 = &lay.rows[i];
+        let mut j = i;
+        while j + 1 < lay.rows.len() && !lay.rows[j + 1].first {
+            j += 1;
+        }
+        let r1 = &lay.rows[j];
+        if let Some(lane) = lay.lanes.get(r0.tid) {
+            rect(
+                &mut s,
+                lane.x + 1.0,
+                r0.y,
+                lane.w - 2.0,
+                r1.y + r1.h - r0.y,
+                "fill=\"#fff4c9\" fill-opacity=\"0.8\"",
+            );
+        }
+        for r in &lay.rows[i + 1..=j] {
+            let _ = writeln!(
+                s,
+                "<line x1=\"{MARGIN:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e6e9ee\" stroke-width=\"0.7\"/>",
+                r.y,
+                w - MARGIN,
+                r.y
+            );
+        }
+        if i > 0 {
+            let _ = writeln!(
+                s,
+                "<line x1=\"{MARGIN:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9aa3b0\" stroke-width=\"1\"/>",
+                r0.y,
+                w - MARGIN,
+                r0.y
+            );
+        }
+        i = j + 1;
+    }
+
+    // Lock bars.
+    for t in 0..lay.lanes.len() {
+        lock_bars(&mut s, &lay, out, t);
+    }
+
+    // A thread that waits: a dashed line down its lane until it runs again (or to the end).
+    for (i, row) in lay.rows.iter().enumerate() {
+        if !row.waits {
+            continue;
+        }
+        let Some(lane) = lay.lanes.get(row.tid) else {
+            continue;
+        };
+        let next = lay.rows[i + 1..].iter().find(|r| r.tid == row.tid);
+        let y1 = next.map_or(lay.rows_end, |r| r.y);
+        let y0 = row.y + row.h;
+        if y1 - y0 > 1.0 {
+            let x = lane.text_x + 3.0;
+            let _ = writeln!(
+                s,
+                "<line class=\"wait\" x1=\"{x:.1}\" y1=\"{y0:.1}\" x2=\"{x:.1}\" y2=\"{y1:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+            );
+        }
+    }
+
+    // Rows.
+    for (i, row) in lay.rows.iter().enumerate() {
+        let Some(lane) = lay.lanes.get(row.tid) else {
+            continue;
+        };
+        let bad = Some(i) == bad_row;
+        let _ = writeln!(
+            s,
+            "<g class=\"{}\"><title>{}</title>",
+            if bad { "step violation" } else { "step" },
+            esc(&row.tip)
+        );
+        let text_h: f64 = row.lines.iter().map(|(_, st)| st.height()).sum();
+        let top = row.y + ((row.h - text_h) / 2.0).max(3.0);
+        let tw = lane.chars as f64 * CW + 6.0;
+        if bad {
+            rect(
+                &mut s,
+                lane.text_x - 5.0,
+                row.y + 1.0,
+                tw + 2.0,
+                row.h - 2.0,
+                &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"3\""),
+            );
+        } else if row.waits {
+            rect(
+                &mut s,
+                lane.text_x - 5.0,
+                row.y + 1.0,
+                tw + 2.0,
+                row.h - 2.0,
+                &format!("fill=\"#eeeeee\" stroke=\"{GREY}\" stroke-dasharray=\"3 2\" rx=\"3\""),
+            );
+        }
+        if row.first {
+            let attrs = if bad {
+                format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\"")
+            } else {
+                format!("font-size=\"{FONT}\" font-weight=\"bold\"")
+            };
+            text(
+                &mut s,
+                MARGIN,
+                top + LH - 3.0,
+                &row.group.to_string(),
+                &attrs,
+            );
+        }
+        text(
+            &mut s,
+            MARGIN + 3.0 * CW,
+            top + LH - 3.0,
+            &format!("({})", i + 1),
+            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+        );
+        if bad {
+            if let Some(v) = &out.violation {
+                text(
+                    &mut s,
+                    MARGIN,
+                    top + 2.0 * LH - 3.0,
+                    &v.inv,
+                    &format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\""),
+                );
+            }
+        }
+        let mut ty = top;
+        for (t, st) in &row.lines {
+            ty += st.height();
+            text(&mut s, lane.text_x, ty - 3.0, t, &st.attrs());
+        }
+        let mut fy = row.y + 3.0;
+        for f in &row.flags {
+            fy += SLH;
+            text(
+                &mut s,
+                lay.flags_x,
+                fy - 2.0,
+                f,
+                &format!("font-size=\"{SMALL}\" fill=\"#35507a\""),
+            );
+        }
+        let _ = writeln!(s, "</g>");
+    }
+    if lay.rows.is_empty() {
+        text(
+            &mut s,
+            MARGIN,
+            lay.rows_y + LH,
+            "no steps were taken",
+            &format!("font-size=\"{FONT}\" fill=\"{GREY}\""),
+        );
+    }
+
+    // The violation.
+    if !vbox.is_empty() {
+        rect(
+            &mut s,
+            MARGIN,
+            vbox_y,
+            w - 2.0 * MARGIN,
+            vbox_h,
+            &format!("class=\"violation\" fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"4\""),
+        );
+        let mut y = vbox_y + 6.0;
+        for (k, l) in vbox.iter().enumerate() {
+            y += LH;
+            let attrs = if k == 0 {
+                format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\"")
+            } else {
+                format!("font-size=\"{FONT}\" fill=\"#5c0b0e\"")
+            };
+            text(&mut s, MARGIN + 8.0, y - 3.0, l, &attrs);
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// An HTML page: the picture, then the text report; no script, no external resources.
+pub fn html(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String {
+    let head = title.lines().next().unwrap_or("");
+    let mut h = String::with_capacity(96 * 1024);
+    let _ = writeln!(h, "<!DOCTYPE html>");
+    let _ = writeln!(h, "<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
+    let _ = writeln!(h, "<title>{}</title>", esc(head));
+    let _ = writeln!(
+        h,
+        "<style>body{{margin:8px;background:#fff;color:#111;font-family:'DejaVu Sans',sans-serif}}\
+         svg{{display:block;max-width:100%;height:auto}}\
+         pre{{font-family:'DejaVu Sans Mono',monospace;font-size:12px;line-height:1.3;overflow-x:auto;border-top:1px solid #ccc;padding-top:8px}}</style>"
+    );
+    let _ = writeln!(h, "</head>\n<body>");
+    h.push_str(&svg(prog, sc, out, title));
+    let _ = writeln!(h, "<h2 style=\"font-size:15px\">Text report</h2>");
+    let _ = writeln!(h, "<pre>{}</pre>", esc(&explain_outcome(prog, sc, out)));
+    let _ = writeln!(h, "</body>\n</html>");
+    h
+}
