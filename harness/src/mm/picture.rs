@@ -98,6 +98,7 @@ fn class(l: Lock, shared: bool) -> (u8, &'static str, &'static str) {
         Lock::TaskLock => (4, "task_lock", "#2f9e44"),
         Lock::FreezerLock => (5, "freezer_lock", "#a07a2c"),
         Lock::Ptl(_) => (6, "ptl", "#e0409a"),
+        Lock::IRwsem => (7, "i_rwsem", "#5c5c5c"),
     }
 }
 
