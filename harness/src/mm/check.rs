@@ -277,6 +277,9 @@ struct Node {
     tid: Tid,
 }
 
+/// A location a step touches, whether it writes it, and the exclusive locks held then.
+type Access = (Loc, bool, Vec<Lock>);
+
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
@@ -341,7 +344,7 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
     };
     // Accesses of each thread's next step with the exclusive locks held at each, for the race
     // check.
-    let mut acc: Vec<(Tid, Vec<(Loc, bool, Vec<Lock>)>)> = Vec::new();
+    let mut acc: Vec<(Tid, Vec<Access>)> = Vec::new();
     for t in choices {
         let cost = u8::from(Some(t) != n.last);
         let preempt = last_runs.is_some() && Some(t) != last_runs;
