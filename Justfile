@@ -46,5 +46,9 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Explain a corpus case: numbered steps per CPU, locks held, the broken invariant.
-explain FILE:
-    cargo run --release -q -- explain {{FILE}}
+explain FILE *ARGS:
+    cargo run --release -q -- explain {{FILE}} {{ARGS}}
+
+# Exhaustive mode: e.g. `just check v6.1 --threads 3 --vmas 2`
+check CONFIG *ARGS:
+    cargo run --release -q -- check --config {{CONFIG}} {{ARGS}}
