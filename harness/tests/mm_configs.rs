@@ -14,6 +14,17 @@ const SAFE_SCENARIOS: u64 = 10_000;
 /// proptest cases allowed to find a `bug` config.
 const BUG_CASES: u32 = 2_000;
 
+/// One job, seed `seed`, at most `execs` scenarios.
+fn settings(seed: u64, execs: u64) -> Settings {
+    Settings {
+        time: std::time::Duration::from_secs(3600),
+        jobs: 1,
+        seed,
+        case_bytes: 0,
+        max_execs_per_job: Some(execs),
+    }
+}
+
 fn invariants(e: &Expect) -> Vec<String> {
     match e {
         Expect::Bug(i) => i.split('/').map(String::from).collect(),
@@ -90,13 +101,7 @@ fn bug_configs_break_their_invariant() {
             continue;
         };
         let want = invariants(&prog.config.expect);
-        let s = Settings {
-            time: std::time::Duration::from_secs(3600),
-            jobs: 1,
-            seed: 1,
-            case_bytes: 0,
-            max_execs_per_job: Some(SAFE_SCENARIOS),
-        };
+        let s = settings(1, SAFE_SCENARIOS);
         let rep = campaign::mm_config(&prog, &want, &s);
         match rep.expected {
             Some((n, _, _, v)) => eprintln!("{}: {} after {n} scenarios", prog.config.name, v.inv),
@@ -114,13 +119,7 @@ fn safe_configs_survive() {
         if prog.config.expect != Expect::Safe {
             continue;
         }
-        let s = Settings {
-            time: std::time::Duration::from_secs(3600),
-            jobs: 1,
-            seed: 42,
-            case_bytes: 0,
-            max_execs_per_job: Some(SAFE_SCENARIOS),
-        };
+        let s = settings(42, SAFE_SCENARIOS);
         let rep = campaign::mm_config(&prog, &[], &s);
         assert_eq!(rep.execs, SAFE_SCENARIOS, "{}", prog.config.name);
         if let Some((_, _, sc, v)) = rep.first {
@@ -173,13 +172,7 @@ fn bad_path_files_name_file_line_and_column() {
 #[test]
 fn replay_is_deterministic_and_round_trips() {
     let prog = builtin::program("v5.15-rc").unwrap();
-    let s = Settings {
-        time: std::time::Duration::from_secs(3600),
-        jobs: 1,
-        seed: 7,
-        case_bytes: 0,
-        max_execs_per_job: Some(20_000),
-    };
+    let s = settings(7, 20_000);
     let rep = campaign::mm_config(&prog, &["I1".into()], &s);
     let (_, _, sc, v) = rep.shown().cloned().expect("v5.15-rc is a bug config");
     let small = shrink::shrink(&prog, &sc, &v.inv);
@@ -239,13 +232,7 @@ fn example_configs_give_their_verdicts() {
         let text = std::fs::read_to_string(&f).unwrap();
         for prog in builtin::load_file(&f.display().to_string(), &text).unwrap() {
             let want = invariants(&prog.config.expect);
-            let s = Settings {
-                time: std::time::Duration::from_secs(3600),
-                jobs: 1,
-                seed: 7,
-                case_bytes: 0,
-                max_execs_per_job: Some(SAFE_SCENARIOS),
-            };
+            let s = settings(7, SAFE_SCENARIOS);
             let rep = campaign::mm_config(&prog, &want, &s);
             match prog.config.expect {
                 Expect::Bug(_) => assert!(

@@ -7,7 +7,9 @@
 
 use super::lang::{vm, Freezing, Global, GlobalLock, MmFlag, Prim, Value, VmaStore};
 use super::program::{Insn, Local, Program};
-use super::state::{pf, Frame, Freezer, Mutex, Role, Sleep, Status, Thread, Tid, VmaId, World};
+use super::state::{
+    pf, Frame, Freezer, Mutex, Role, Sleep, Status, Thread, Tid, VmaId, World, MAX_THREADS,
+};
 
 /// A lock, for events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -248,11 +250,10 @@ impl World {
     /// The sleeping lock `tid` waits for, and its holder (for liveness and deadlock reports).
     pub fn waits_on(&self, tid: Tid) -> Option<(Lock, Option<Tid>)> {
         if self.mm.lock.waiters.iter().any(|&(w, _)| w == tid) {
-            let holder = self
-                .mm
-                .lock
-                .writer
-                .or_else(|| (0..8).find(|i| self.mm.lock.readers & (1 << i) != 0));
+            let holder =
+                self.mm.lock.writer.or_else(|| {
+                    (0..MAX_THREADS as Tid).find(|i| self.mm.lock.readers & (1 << i) != 0)
+                });
             return Some((Lock::MmapLock, holder));
         }
         [

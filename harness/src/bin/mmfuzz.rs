@@ -537,7 +537,7 @@ fn exhaustive(
         b.vmas,
         b.menu
             .iter()
-            .map(|k| format!("{k:?}").to_lowercase())
+            .map(|k| k.name())
             .collect::<Vec<_>>()
             .join(","),
         b.preemptions.map_or("unbounded".into(), |p| p.to_string()),

@@ -16,7 +16,7 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
 use mmfuzz::mm::interp::Loc;
-use mmfuzz::mm::lang::{Prim, VmaStore};
+use mmfuzz::mm::lang::Prim;
 use mmfuzz::mm::state::World;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 use rayon::prelude::*;
@@ -37,14 +37,19 @@ pub enum VmaKind {
 }
 
 impl VmaKind {
+    /// Every kind.
+    pub const ALL: [VmaKind; 3] = [VmaKind::Anon, VmaKind::File, VmaKind::Mlock];
+    /// The menu word.
+    pub fn name(self) -> &'static str {
+        match self {
+            VmaKind::Anon => "anon",
+            VmaKind::File => "file",
+            VmaKind::Mlock => "mlock",
+        }
+    }
     /// Parse a menu word.
     pub fn parse(s: &str) -> Option<VmaKind> {
-        match s {
-            "anon" => Some(VmaKind::Anon),
-            "file" => Some(VmaKind::File),
-            "mlock" => Some(VmaKind::Mlock),
-            _ => None,
-        }
+        VmaKind::ALL.into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -397,51 +402,49 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
             x.one.push(c);
         }
     }
-    // Two threads whose next steps conflict on a location (one writes) can run in either order
-    // from here: a data race, whatever the history (the exhaustive form of the happens-before
-    // detector, which random runs use).
     if x.violation.is_none() && !b.hb {
-        'pairs: for (i, (a, aa)) in acc.iter().enumerate() {
-            for (b, bb) in &acc[i + 1..] {
-                for (loc, aw, al) in aa {
-                    let (loc, aw) = (*loc, *aw);
-                    let hit = bb.iter().find(|(l, w, bl)| {
-                        *l == loc && (aw || *w) && !bl.iter().any(|x| al.contains(x))
-                    });
-                    if let Some(&(_, bw, _)) = hit {
-                        // Run the thread that ran last first, when it is one of them.
-                        let (first, second) = if n.last == Some(*b) {
-                            (*b, *a)
-                        } else {
-                            (*a, *b)
-                        };
-                        let cost = u8::from(Some(first) != n.last) + 1;
-                        let task = |t: Tid| n.world.threads[t as usize].role.task();
-                        let verb = |w: bool| if w { "writes" } else { "reads" };
-                        let (fw, sw) = if first == *a { (aw, bw) } else { (bw, aw) };
-                        x.violation = Some((
-                            cost,
-                            vec![first, second],
-                            Violation {
-                                inv: Oracle::race_invariant(loc).into(),
-                                tid: second,
-                                msg: format!(
-                                    "data race on {}: {} {} it and {} {} it, in either order from the same state",
-                                    loc.name(),
-                                    task(first),
-                                    verb(fw),
-                                    task(second),
-                                    verb(sw)
-                                ),
-                            },
-                        ));
-                        break 'pairs;
-                    }
-                }
+        x.violation = coenabled_race(n, &acc);
+    }
+    x
+}
+
+/// Two threads whose next steps conflict on a location (one writes, no common exclusive lock)
+/// can run in either order from `n`: a data race, whatever the history (the exhaustive form of
+/// the happens-before detector that random runs use). Returns the cost and the two steps.
+fn coenabled_race(n: &Node, acc: &[(Tid, Vec<Access>)]) -> Option<(u8, Vec<Tid>, Violation)> {
+    for (i, (a, aa)) in acc.iter().enumerate() {
+        for (b, bb) in &acc[i + 1..] {
+            for (loc, aw, al) in aa {
+                let Some((_, bw, _)) = bb.iter().find(|(l, w, bl)| {
+                    l == loc && (*aw || *w) && !bl.iter().any(|x| al.contains(x))
+                }) else {
+                    continue;
+                };
+                // Run the thread that ran last first, when it is one of them.
+                let ((first, fw), (second, sw)) = if n.last == Some(*b) {
+                    ((*b, *bw), (*a, *aw))
+                } else {
+                    ((*a, *aw), (*b, *bw))
+                };
+                let task = |t: Tid| n.world.threads[t as usize].role.task();
+                let verb = |w: bool| if w { "writes" } else { "reads" };
+                let v = Violation {
+                    inv: Oracle::race_invariant(*loc).into(),
+                    tid: second,
+                    msg: format!(
+                        "data race on {}: {} {} it and {} {} it, in either order from the same state",
+                        loc.name(),
+                        task(first),
+                        verb(fw),
+                        task(second),
+                        verb(sw)
+                    ),
+                };
+                return Some((u8::from(Some(first) != n.last) + 1, vec![first, second], v));
             }
         }
     }
-    x
+    None
 }
 
 /// Explore every interleaving of every root within the bounds. `progress` is called after
@@ -590,14 +593,6 @@ pub fn numbered(sc: &Scenario) -> usize {
     match &sc.schedule {
         Schedule::Segments(s) => s.len(),
         _ => 0,
-    }
-}
-
-/// Whether the config uses the list or the tree (for messages).
-pub fn store_name(prog: &Program) -> &'static str {
-    match prog.store() {
-        VmaStore::List => "list",
-        VmaStore::Maple => "maple",
     }
 }
 

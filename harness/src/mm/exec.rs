@@ -206,12 +206,9 @@ fn thread_state(world: &World, tid: Tid, depth: u8) -> String {
     }
 }
 
-/// The threads' roles, as [`run`] starts them.
-pub(crate) fn roles(prog: &Program, sc: &Scenario) -> Vec<Role> {
-    roles_of(prog, &sc.threads)
-}
-
-fn roles_of(prog: &Program, threads: &[super::scenario::Thread]) -> Vec<Role> {
+/// The threads' roles, as [`run`] starts them: those the config offers, at most
+/// [`MAX_THREADS`].
+pub(crate) fn roles(prog: &Program, threads: &[super::scenario::Thread]) -> Vec<Role> {
     threads
         .iter()
         .map(|t| t.role())
@@ -222,9 +219,7 @@ fn roles_of(prog: &Program, threads: &[super::scenario::Thread]) -> Vec<Role> {
 
 /// The flags [`TraceStep::flags`] shows, before the first step (`None`: set-up refused).
 pub(crate) fn start_flags(prog: &Program, sc: &Scenario) -> Option<String> {
-    let mut world = World::new();
-    setup(&mut world, &sc.setup).ok()?;
-    world.start(prog, &roles(prog, sc));
+    let (_, world) = start(prog, &sc.setup, &sc.threads).ok()?;
     Some(flags_of(prog, &world))
 }
 
@@ -409,7 +404,7 @@ pub fn start(
 ) -> Result<(World, World), BadScenario> {
     let mut world = World::new();
     setup(&mut world, setup_ops)?;
-    let roles = roles_of(prog, threads);
+    let roles = roles(prog, threads);
     if prog.entry(Role::Pm).is_some()
         && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
     {

@@ -168,8 +168,7 @@ impl Oracle {
                 })
             }
             Event::Acquire { tid, lock, .. } => {
-                if !self.races {
-                } else if let Some(lc) = self.lock_clocks.get(&lock) {
+                if let Some(lc) = self.lock_clocks.get(&lock).filter(|_| self.races) {
                     let lc = *lc;
                     join(&mut self.clocks[tid as usize], &lc);
                 }

@@ -230,7 +230,7 @@ fn object_lines(s: &TraceStep, freed_ever: &BTreeSet<Loc>) -> Lines {
 }
 
 fn lanes(prog: &Program, sc: &Scenario, out: &Outcome) -> Vec<Lane> {
-    let roles = roles(prog, sc);
+    let roles = roles(prog, &sc.threads);
     let n = out
         .trace
         .iter()
