@@ -1,5 +1,7 @@
 //! Time-boxed random campaigns on all cores (rayon), deterministic per seed and job.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -42,6 +44,8 @@ pub struct Settings {
     pub case_bytes: usize,
     /// Stop after this many executions per job (for benchmarks), if set.
     pub max_execs_per_job: Option<u64>,
+    /// mm campaigns: start every scenario from this address space (`import-maps`).
+    pub setup: Option<Vec<crate::mm::scenario::Setup>>,
 }
 
 /// What one job found.
@@ -128,6 +132,31 @@ pub struct ConfigReport {
     pub first: Option<Found>,
     /// The earliest violation of an expected invariant (for `bug` configs).
     pub expected: Option<Found>,
+    /// Stopped by [`Live::stop`] (Ctrl-C) before the budget ran out.
+    pub interrupted: bool,
+}
+
+/// Figures a running campaign publishes for a progress display, and its stop switch.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Scenarios executed so far, all jobs (updated every [`Live::BATCH`] executions).
+    pub execs: AtomicU64,
+    /// Violations seen so far (any invariant), all jobs.
+    pub violations: AtomicU64,
+    /// Set to stop every job at its next scenario (Ctrl-C).
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Live {
+    /// Executions between updates of [`Live::execs`].
+    pub const BATCH: u64 = 64;
+    /// A fresh display sharing `stop`.
+    pub fn new(stop: Arc<AtomicBool>) -> Live {
+        Live {
+            stop,
+            ..Live::default()
+        }
+    }
 }
 
 impl ConfigReport {
@@ -145,8 +174,17 @@ fn earlier(a: &Option<Found>, b: &Found) -> bool {
 /// expected invariant is found (`want`, for `bug` configs), or any violation (otherwise).
 /// Job `j` draws from `SplitMix64(seed + j)`.
 pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> ConfigReport {
+    mm_config_live(prog, want, s, &Live::default())
+}
+
+/// [`mm_config`], publishing its figures to `live` and stopping early when `live.stop` is set.
+pub fn mm_config_live(
+    prog: &mmfuzz::mm::Program,
+    want: &[String],
+    s: &Settings,
+    live: &Live,
+) -> ConfigReport {
     use crate::mm::{exec, scenario};
-    use std::sync::atomic::{AtomicBool, Ordering};
     let start = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs.max(1))
@@ -164,14 +202,22 @@ pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> C
                 while start.elapsed() < s.time
                     && s.max_execs_per_job.is_none_or(|m| execs < m)
                     && !done.load(Ordering::Relaxed)
+                    && !live.stop.load(Ordering::Relaxed)
                 {
-                    let sc = scenario::random(prog, &mut rng);
+                    let mut sc = scenario::random(prog, &mut rng);
+                    if let Some(setup) = &s.setup {
+                        sc = scenario::with_setup(sc, setup);
+                    }
                     execs += 1;
+                    if execs % Live::BATCH == 0 {
+                        live.execs.fetch_add(Live::BATCH, Ordering::Relaxed);
+                    }
                     let Ok(out) = exec::run(prog, &sc, exec::Opts::default()) else {
                         continue;
                     };
                     steps += out.steps as u64;
                     if let Some(v) = out.violation {
+                        live.violations.fetch_add(1, Ordering::Relaxed);
                         let matched = want.contains(&v.inv);
                         let f = (execs, j, sc, v);
                         if matched || want.is_empty() {
@@ -195,6 +241,7 @@ pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> C
         elapsed: start.elapsed(),
         first: None,
         expected: None,
+        interrupted: live.stop.load(Ordering::Relaxed),
     };
     for (e, st, f, m) in jobs {
         rep.execs += e;

@@ -22,6 +22,7 @@ fn settings(seed: u64, execs: u64) -> Settings {
         seed,
         case_bytes: 0,
         max_execs_per_job: Some(execs),
+        setup: None,
     }
 }
 

@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -13,7 +15,7 @@ use mmfuzz::mm::{builtin, Expect as Verdict, Program};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{self, Case, Expect, Payload, Saved};
 use mmfuzz_harness::maple::{self, erase2};
-use mmfuzz_harness::mm::{check, exec, picture, report, scenario, shrink};
+use mmfuzz_harness::mm::{check, exec, maps, picture, report, scenario, shrink};
 use mmfuzz_harness::targets;
 use serde_json::json;
 
@@ -83,6 +85,9 @@ enum Command {
         /// Print each counterexample as numbered steps per CPU (default with --config).
         #[arg(long)]
         explain: bool,
+        /// Start every scenario from this address space (a set-up file from `import-maps`).
+        #[arg(long, value_name = "FILE")]
+        setup: Option<PathBuf>,
     },
     /// Exhaustive mode: every interleaving of a config's threads over every set-up of a small
     /// menu, breadth-first, so the first violation is a shortest one; or "no violation" with
@@ -133,6 +138,27 @@ enum Command {
         /// Where the counterexample is written (a corpus folder).
         #[arg(long, default_value = "mmfuzz-findings")]
         out: PathBuf,
+        /// Start from this address space (a set-up file from `import-maps`) instead of the
+        /// menu's; --vmas and --menu are then ignored.
+        #[arg(long, value_name = "FILE")]
+        setup: Option<PathBuf>,
+    },
+    /// Turn a real `/proc/PID/maps` (or `smaps`) into a set-up file: its mappings grouped into
+    /// the model's VMAs (anonymous or not, VM_SHARED, VM_ACCOUNT, VM_LOCKED, VM_HUGETLB,
+    /// VM_PFNMAP), for `run --setup` and `check --setup`.
+    #[command(
+        name = "import-maps",
+        after_help = "Examples:\n  mmfuzz import-maps /proc/self/maps --out my-setup.json\n  \
+            cat /proc/$(pgrep -n sshd)/smaps > sshd.smaps; mmfuzz import-maps sshd.smaps --out sshd.json\n  \
+            mmfuzz run --config v6.1 --setup my-setup.json\n  \
+            mmfuzz check --config v6.1 --threads 3 --setup my-setup.json"
+    )]
+    ImportMaps {
+        /// A copy of /proc/PID/maps or /proc/PID/smaps (from any Linux machine).
+        file: PathBuf,
+        /// Write the set-up file here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List the built-in configs (or path versions), or print one in the path language.
     Configs {
@@ -239,6 +265,7 @@ fn main() -> ExitCode {
         json: false,
         out: PathBuf::from("mmfuzz-findings"),
         explain: false,
+        setup: None,
     });
     let res = match command {
         Command::Run {
@@ -249,9 +276,11 @@ fn main() -> ExitCode {
             json,
             out,
             explain,
+            setup,
         } => {
             let explain = !json && (explain || !configs.is_empty());
-            run(&configs, seconds, jobs, seed, json, &out, explain)
+            load_setup(setup.as_deref())
+                .and_then(|setup| run(&configs, seconds, jobs, seed, json, &out, explain, setup))
         }
         Command::Check {
             config,
@@ -267,6 +296,7 @@ fn main() -> ExitCode {
             jobs,
             json,
             out,
+            setup,
         } => {
             let kinds: Result<Vec<_>, _> = menu
                 .iter()
@@ -276,7 +306,9 @@ fn main() -> ExitCode {
                     })
                 })
                 .collect();
+            let setup = load_setup(setup.as_deref());
             kinds.and_then(|menu| {
+                let setup = setup?;
                 let b = check::Bounds {
                     threads,
                     vmas,
@@ -286,10 +318,12 @@ fn main() -> ExitCode {
                     dedup: !no_dedup,
                     reduce: !no_reduce,
                     hb: matches!(races, Races::Hb),
+                    setup,
                 };
                 exhaustive(&config, &b, force, jobs, json, &out)
             })
         }
+        Command::ImportMaps { file, out } => import_maps(&file, out.as_deref()),
         Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
         Command::Replay { paths, json } => replay(&paths, json),
         Command::Explain { file, svg, html } => explain(&file, svg.as_deref(), html.as_deref()),
@@ -316,7 +350,9 @@ fn main() -> ExitCode {
         } => maple_campaign(seconds, jobs, seed),
         Command::Erase2 { dir } => run_erase2(dir),
     };
+    let interrupted = STOP.get().is_some_and(|s| s.load(Ordering::Relaxed));
     match res {
+        Ok(_) if interrupted => ExitCode::from(130),
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(BadInput(msg)) => {
@@ -341,6 +377,74 @@ fn check_seconds(seconds: f64) -> Result<Duration, BadInput> {
         )));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Read a set-up file (`import-maps` output) for `--setup`.
+fn load_setup(path: Option<&Path>) -> Result<Option<Vec<scenario::Setup>>, BadInput> {
+    let Some(path) = path else { return Ok(None) };
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("{shown}: {e}")))?;
+    let file: maps::SetupFile = serde_json::from_str(&text).map_err(|e| {
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or_default();
+        BadInput(format!(
+            "{shown}:{}:{}: not a set-up file (from import-maps): {what}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    maps::check_setup(&file.setup).map_err(|e| BadInput(format!("{shown}: {e}")))?;
+    Ok(Some(file.setup))
+}
+
+/// `import-maps`: a maps/smaps file to a set-up file; a summary on standard error.
+fn import_maps(file: &Path, out: Option<&Path>) -> Result<bool, BadInput> {
+    let shown = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| BadInput(format!("{shown}: {e}")))?;
+    let mappings = maps::parse(&text).map_err(|e| {
+        if e.line == 0 {
+            BadInput(format!("{shown}: {}", e.msg))
+        } else {
+            BadInput(format!("{shown}:{}: {}", e.line, e.msg))
+        }
+    })?;
+    let f = maps::import(&file.display().to_string(), &mappings);
+    eprintln!(
+        "{shown}: {} mapping(s) -> {} model VMA(s){}",
+        mappings.len(),
+        f.groups.len(),
+        if f.skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; left out line(s) {:?}", f.skipped)
+        }
+    );
+    for (i, g) in f.groups.iter().enumerate() {
+        eprintln!(
+            "  vma {i}: {:<5} {:<22} {:>4} mapping(s) {:>8} pages  e.g. {}",
+            if g.anon { "anon" } else { "file" },
+            if g.flags.is_empty() {
+                "0".to_string()
+            } else {
+                g.flags.join("|")
+            },
+            g.mappings,
+            g.pages,
+            g.label
+        );
+    }
+    let json = serde_json::to_string_pretty(&f).expect("serialisable") + "\n";
+    match out {
+        None => print!("{json}"),
+        Some(p) => {
+            let tmp = p.with_extension("json.tmp");
+            std::fs::write(&tmp, &json)
+                .and_then(|()| std::fs::rename(&tmp, p))
+                .map_err(|e| BadInput(format!("{}: {e}", p.display())))?;
+            eprintln!("wrote {}", p.display());
+        }
+    }
+    Ok(true)
 }
 
 /// Resolve `--config` arguments: built-in names or files.
@@ -390,6 +494,7 @@ fn run(
     json: bool,
     out: &Path,
     explain: bool,
+    setup: Option<Vec<scenario::Setup>>,
 ) -> Result<bool, BadInput> {
     let time = check_seconds(seconds)?;
     let mut stories = Vec::new();
@@ -406,16 +511,40 @@ fn run(
         );
     }
     let mut all_ok = true;
-    for prog in &progs {
+    let stop = interrupt_switch();
+    let tty = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for (k, prog) in progs.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            if !json {
+                println!(
+                    "!{:<23} not run (interrupted): {}",
+                    prog.config.name,
+                    progs[k..]
+                        .iter()
+                        .map(|p| p.config.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            all_ok = false;
+            break;
+        }
         let s = Settings {
             time,
             jobs,
             seed,
             case_bytes: 0,
             max_execs_per_job: None,
+            setup: setup.clone(),
         };
         let want = expected_invariants(&prog.config.expect);
-        let rep = campaign::mm_config(prog, &want, &s);
+        let live = campaign::Live::new(stop.clone());
+        let label = format!("[{}/{}] {}", k + 1, progs.len(), prog.config.name);
+        let rep = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| campaign::mm_config_live(prog, &want, &s, &live));
+            show_progress(&label, time, &live, &worker, tty, json);
+            worker.join().expect("campaign thread")
+        });
         let shown = rep.shown().cloned();
         let mut saved = None;
         let mut shortest = None;
@@ -442,11 +571,12 @@ fn run(
         let expected = expect_word(&prog.config.expect);
         let found = if shown.is_some() { "bug" } else { "safe" };
         let inv = shown.as_ref().map(|(_, _, _, v)| v.inv.clone());
-        let ok = match &prog.config.expect {
-            Verdict::Unknown => false,
-            Verdict::Safe => found == "safe",
-            Verdict::Bug(_) => found == "bug",
-        };
+        let ok = !rep.interrupted
+            && match &prog.config.expect {
+                Verdict::Unknown => false,
+                Verdict::Safe => found == "safe",
+                Verdict::Bug(_) => found == "bug",
+            };
         all_ok &= ok;
         let secs = rep.elapsed.as_secs_f64().max(1e-9);
         let to_first = rep.first.as_ref().map(|(n, _, _, _)| *n);
@@ -466,10 +596,16 @@ fn run(
                     "shortest_steps": shortest,
                     "counterexample": saved.as_ref().map(|p| p.display().to_string()),
                     "kernel": prog.config.meta.kernel,
+                    "interrupted": rep.interrupted,
                 })
             );
         } else {
             let mark = if ok { ' ' } else { '!' };
+            let found = if rep.interrupted && shown.is_none() {
+                "stop"
+            } else {
+                found
+            };
             println!(
                 "{mark}{:<23} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
                 prog.config.name,
@@ -489,6 +625,12 @@ fn run(
     for s in stories {
         println!("\n{s}");
     }
+    if stop.load(Ordering::Relaxed) {
+        eprintln!(
+            "mmfuzz: interrupted; counterexamples found so far are in {}",
+            out.join("mm").display()
+        );
+    }
     if !json {
         println!(
             "{}",
@@ -500,6 +642,76 @@ fn run(
         );
     }
     Ok(all_ok)
+}
+
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// A switch Ctrl-C sets (a second Ctrl-C exits at once, status 130: corpus writes are
+/// atomic renames, so nothing is left half-written).
+fn interrupt_switch() -> Arc<AtomicBool> {
+    STOP.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let installed = ctrlc::set_handler(move || {
+            if s.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+            eprintln!("\nmmfuzz: stopping at the next scenario (Ctrl-C again to quit now)");
+        });
+        if let Err(e) = installed {
+            eprintln!("mmfuzz: Ctrl-C will not stop cleanly: {e}");
+        }
+        stop
+    })
+    .clone()
+}
+
+/// Until `worker` ends: a progress bar on a terminal (executions, executions/s, violations so
+/// far), else a plain line every 10 s and one at the end.
+fn show_progress<T>(
+    label: &str,
+    time: Duration,
+    live: &campaign::Live,
+    worker: &std::thread::ScopedJoinHandle<'_, T>,
+    tty: bool,
+    json: bool,
+) {
+    let t0 = std::time::Instant::now();
+    let figures = || {
+        let e = live.execs.load(Ordering::Relaxed);
+        let secs = t0.elapsed().as_secs_f64().max(1e-9);
+        format!(
+            "{e} execs, {:.0}/s, {} violation(s)",
+            e as f64 / secs,
+            live.violations.load(Ordering::Relaxed)
+        )
+    };
+    let bar = if tty {
+        let b = indicatif::ProgressBar::new(time.as_millis() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:<28} [{bar:24}] {elapsed:>4} {msg}")
+                .expect("template")
+                .progress_chars("=> "),
+        );
+        b.set_prefix(label.to_string());
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if !tty && !json {
+        eprintln!("{label}: {:.0} s", time.as_secs_f64());
+    }
+    let mut last_line = t0;
+    while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(100));
+        bar.set_position(t0.elapsed().as_millis() as u64);
+        bar.set_message(figures());
+        if !tty && !json && last_line.elapsed() >= Duration::from_secs(10) {
+            eprintln!("{label}: {}", figures());
+            last_line = std::time::Instant::now();
+        }
+    }
+    bar.finish_and_clear();
 }
 
 fn exhaustive(
@@ -1022,6 +1234,7 @@ fn maple_campaign(seconds: f64, jobs: Option<usize>, seed: u64) -> Result<bool, 
         seed,
         case_bytes: 2048,
         max_execs_per_job: None,
+        setup: None,
     };
     let rep = campaign::maple_store(&s);
     let secs = rep.elapsed.as_secs_f64();

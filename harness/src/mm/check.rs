@@ -74,6 +74,8 @@ pub struct Bounds {
     /// runs: exact, larger state space); else as co-enabled conflicting steps (history-free,
     /// much smaller; a race may then take one numbered step more to show).
     pub hb: bool,
+    /// A fixed set-up (from `import-maps`) instead of the menu's.
+    pub setup: Option<Vec<Setup>>,
 }
 
 impl Default for Bounds {
@@ -87,6 +89,7 @@ impl Default for Bounds {
             dedup: true,
             reduce: true,
             hb: true,
+            setup: None,
         }
     }
 }
@@ -145,7 +148,7 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
     let mut menu = b.menu.clone();
     menu.sort();
     menu.dedup();
-    let mut out = Vec::new();
+    let mut setups = Vec::new();
     for kinds in multisets(&menu, b.vmas) {
         let mut setup = Vec::new();
         for (i, k) in kinds.iter().enumerate() {
@@ -165,6 +168,13 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
                 _ => Setup::Fault { vma: i as u8 },
             });
         }
+        setups.push(setup);
+    }
+    if let Some(s) = &b.setup {
+        setups = vec![s.clone()];
+    }
+    let mut out = Vec::new();
+    for setup in setups {
         if offered.contains(&Role::Pm) {
             let base = [Thread::User, Thread::Pm, Thread::OomReaper];
             let extra: Vec<Thread> = [Role::OomKill, Role::Holder]

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod exec;
+pub mod maps;
 pub mod oracle;
 pub mod picture;
 pub mod report;

@@ -302,6 +302,17 @@ pub fn offered(prog: &Program) -> Vec<Role> {
     prog.roles.iter().map(|&(r, _)| r).collect()
 }
 
+/// `sc` starting from the address space `setup` (from `import-maps`): its own `mmap`, `fault`,
+/// `mlock` and `munmap` operations are replaced, its kills kept.
+pub fn with_setup(mut sc: Scenario, setup: &[Setup]) -> Scenario {
+    let kills = sc
+        .setup
+        .into_iter()
+        .filter(|s| matches!(s, Setup::OomKill | Setup::Kill));
+    sc.setup = setup.iter().cloned().chain(kills).collect();
+    sc
+}
+
 /// Decode a scenario for `prog` from fuzzer bytes.
 pub fn decode(prog: &Program, data: &[u8]) -> Scenario {
     let mut u = Unstructured::new(data);

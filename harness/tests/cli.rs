@@ -1,0 +1,199 @@
+//! The `mmfuzz` binary on bad input and when interrupted: one line naming the file and the
+//! place, exit status 2 (130 for Ctrl-C), and nothing in the corpus folder changed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mmfuzz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+        .args(args)
+        .output()
+        .expect("run mmfuzz")
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mmfuzz-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Every file below `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn copy_corpus(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/mm");
+    std::fs::create_dir_all(to.join("mm")).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, to.join("mm").join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Exit status 2 and exactly one line on standard error that contains each of `want`.
+fn bad_input(out: &Output, want: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line wanted: {err}");
+    for w in want {
+        assert!(err.contains(w), "{w:?} not in {err:?}");
+    }
+}
+
+#[test]
+fn broken_corpus_files_are_named_and_nothing_changes() {
+    let dir = tmpdir("corpus");
+    copy_corpus(&dir);
+    let mm = dir.join("mm");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&mm)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // One truncated, one hand-broken (a field of the wrong type).
+    let truncated = &files[0];
+    let text = std::fs::read_to_string(truncated).unwrap();
+    std::fs::write(truncated, &text[..text.len() / 2]).unwrap();
+    let edited = &files[1];
+    let text = std::fs::read_to_string(edited).unwrap();
+    let broken = text.replacen("\"expect\": ", "\"expect\": 7, \"x\": ", 1);
+    assert_ne!(broken, text, "the case files have an expect field");
+    std::fs::write(edited, broken).unwrap();
+    let before = snapshot(&dir);
+    let t = truncated.to_str().unwrap();
+    let e = edited.to_str().unwrap();
+    let d = dir.to_str().unwrap();
+    bad_input(&mmfuzz(&["replay", t]), &[t, "line", "column"]);
+    bad_input(&mmfuzz(&["replay", e]), &[e, "line", "column"]);
+    bad_input(&mmfuzz(&["replay", d]), &["line", "column"]);
+    bad_input(&mmfuzz(&["explain", t]), &[t, "line"]);
+    bad_input(&mmfuzz(&["minimize", t, "--save", d]), &[t, "line"]);
+    bad_input(
+        &mmfuzz(&[
+            "corpus", "add", "--target", "mm", "--config", "v6.1", e, "--dir", d,
+        ]),
+        &[e, "line"],
+    );
+    assert_eq!(snapshot(&dir), before, "the corpus folder changed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_config_maps_and_setup_files_are_named() {
+    let dir = tmpdir("files");
+    let cfg = dir.join("mine.mmp");
+    std::fs::write(&cfg, "config mine\nuse exit_mmap@nonesuch\n").unwrap();
+    let c = cfg.to_str().unwrap();
+    let out = mmfuzz(&["run", "--config", c, "--out", dir.to_str().unwrap()]);
+    bad_input(&out, &[c]);
+
+    let maps = dir.join("bad.maps");
+    std::fs::write(
+        &maps,
+        "00400000-00401000 r-xp 00000000 fd:01 12 /bin/x\n00401000-00402000 r--q 00000000 fd:01 12 /bin/x\n",
+    )
+    .unwrap();
+    let m = maps.to_str().unwrap();
+    bad_input(
+        &mmfuzz(&["import-maps", m]),
+        &[&format!("{m}:2:"), "permissions"],
+    );
+    bad_input(
+        &mmfuzz(&["run", "--config", "v6.1", "--setup", m]),
+        &[&format!("{m}:1:"), "not a set-up file"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn import_maps_of_a_real_process_drives_a_campaign() {
+    let dir = tmpdir("maps");
+    let setup = dir.join("self.json");
+    let s = setup.to_str().unwrap();
+    let out = mmfuzz(&["import-maps", "/proc/self/maps", "--out", s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = dir.to_str().unwrap();
+    let out = mmfuzz(&[
+        "run",
+        "--config",
+        "v6.1",
+        "--setup",
+        s,
+        "--seconds",
+        "0.3",
+        "--jobs",
+        "1",
+        "--out",
+        f,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["found"], "safe");
+    assert!(line["execs"].as_u64().unwrap() > 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_keeps_what_was_found_and_prints_the_table() {
+    let dir = tmpdir("sigint");
+    let d = dir.to_str().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+        .args([
+            "run",
+            "--config",
+            "v5.17-rc3",
+            "--config",
+            "v6.1",
+            "--config",
+            "v6.18",
+            "--seconds",
+            "60",
+            "--jobs",
+            "1",
+            "--out",
+            d,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains(" v5.17-rc3 "), "{stdout}");
+    assert!(stdout.contains("!v6.1 "), "{stdout}");
+    assert!(stdout.contains("not run (interrupted): v6.18"), "{stdout}");
+    let kept = std::fs::read_dir(dir.join("mm")).unwrap().count();
+    assert_eq!(kept, 1, "the v5.17-rc3 counterexample is kept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
