@@ -35,10 +35,32 @@ replay *PATHS="corpus":
 erase2 DIR="../shared/data/maple-erase2":
     cargo run --release -q -- erase2 {{DIR}}
 
-# Benchmarks: the store against the reference; writes the ratios to BENCHMARKS.md.
+# Benchmarks: the store against the reference (ratios appended to BENCHMARKS.md); scenario
+# throughput; exhaustive mode with and without reduction and dedup, and loom on the v5.17-rc3
+# race; the two-core speed-up of `mmfuzz run`.
 bench:
     cargo bench -p mmfuzz-harness --bench maple
     python3 scripts/bench_ratios.py >> BENCHMARKS.md
+    cargo bench -p mmfuzz-harness --bench mm
+    cargo bench -p mmfuzz-harness --bench exhaustive
+    bash scripts/mm_speedup.sh
+
+# bolero over the mm scenarios (libFuzzer engine; `-e afl` for AFL). Needs nightly and
+# `cargo install cargo-bolero`. Under plain `cargo test` the same checks take random inputs.
+bolero TEST="mm_safe_configs_bolero" SECONDS="60":
+    cargo +nightly bolero test -p mmfuzz-harness --test mm_bolero {{TEST}} -T {{SECONDS}}s
+
+# Mutation testing of the model (the `mmfuzz` crate) against the harness's tests; prints the
+# score. Needs `cargo install cargo-mutants`. Slow: each mutant runs the test binaries that
+# judge the model (verdict table, exhaustive, corpus replay).
+mutants *ARGS:
+    cargo mutants -p mmfuzz --test-package mmfuzz-harness --timeout 300 {{ARGS}} -- --release --test mm_configs --test replay --test exhaustive || true
+    python3 scripts/mutants_score.py
+
+# A real address space as a set-up file, then a campaign from it, e.g. `just import-maps /proc/1/maps v6.1`.
+import-maps MAPS CONFIG="v6.1":
+    cargo run --release -q -- import-maps {{MAPS}} --out target/setup.json
+    cargo run --release -q -- run --config {{CONFIG}} --setup target/setup.json
 
 # Formatting and lints, as CI runs them.
 lint:
