@@ -54,7 +54,7 @@ bolero TEST="mm_safe_configs_bolero" SECONDS="60":
 # score. Needs `cargo install cargo-mutants`. Slow: each mutant runs the test binaries that
 # judge the model (verdict table, exhaustive, corpus replay).
 mutants *ARGS:
-    cargo mutants -p mmfuzz --test-package mmfuzz-harness --timeout 300 {{ARGS}} -- --release --test mm_configs --test replay --test exhaustive || true
+    cargo mutants -p mmfuzz --profile release --timeout 300 {{ARGS}} -- --workspace --test mm_configs --test replay --test exhaustive || true
     python3 scripts/mutants_score.py
 
 # A real address space as a set-up file, then a campaign from it, e.g. `just import-maps /proc/1/maps v6.1`.

@@ -2,7 +2,8 @@
 """Print the mutation score of the last `cargo mutants` run (mutants.out/outcomes.json)."""
 import json, pathlib, sys
 
-f = pathlib.Path(__file__).resolve().parent.parent / "mutants.out" / "outcomes.json"
+root = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent
+f = root / "mutants.out" / "outcomes.json"
 if not f.exists():
     sys.exit(f"{f}: no cargo-mutants results (run `just mutants`)")
 counts = {}

@@ -197,3 +197,26 @@ fn ctrl_c_keeps_what_was_found_and_prints_the_table() {
     assert_eq!(kept, 1, "the v5.17-rc3 counterexample is kept");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn explain_json_gives_the_steps_and_the_violation() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/mm");
+    let case = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with("v5.17-rc3-I4-") && !n.contains("-on-")
+        })
+        .expect("the v5.17-rc3 case");
+    let out = mmfuzz(&["explain", case.to_str().unwrap(), "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"], "v5.17-rc3");
+    assert_eq!(v["violation"]["invariant"], "I4");
+    let steps = v["steps"].as_array().unwrap();
+    assert!(steps
+        .iter()
+        .any(|s| s["what"] == "exit_mmap: mmap_write_unlock"));
+    assert_eq!(v["numbered_steps"], v["violation"]["at_step"]);
+}

@@ -169,6 +169,8 @@ enum Command {
         #[arg(long)]
         versions: bool,
     },
+    /// List the path versions: kernel range, commit, file (as `configs --versions`).
+    Versions,
     /// Replay corpus cases (files or folders) and check each gives its expected verdict.
     #[command(after_help = "Example:\n  mmfuzz replay corpus/ --json")]
     Replay {
@@ -193,6 +195,9 @@ enum Command {
         /// Also write an HTML page (the picture and the text report) here.
         #[arg(long, value_name = "OUT")]
         html: Option<PathBuf>,
+        /// Print the report as one JSON object (steps, locks, flags, violation) instead.
+        #[arg(long)]
+        json: bool,
     },
     /// Shrink a failing case to its shortest form; prints the new case.
     Minimize {
@@ -325,8 +330,14 @@ fn main() -> ExitCode {
         }
         Command::ImportMaps { file, out } => import_maps(&file, out.as_deref()),
         Command::Configs { show, versions } => list_configs(show.as_deref(), versions),
+        Command::Versions => list_configs(None, true),
         Command::Replay { paths, json } => replay(&paths, json),
-        Command::Explain { file, svg, html } => explain(&file, svg.as_deref(), html.as_deref()),
+        Command::Explain {
+            file,
+            svg,
+            html,
+            json,
+        } => explain(&file, svg.as_deref(), html.as_deref(), json),
         Command::Minimize { file, save } => minimize(&file, save.as_deref()),
         Command::Corpus(CorpusCmd::Add {
             inputs,
@@ -1024,7 +1035,12 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), BadInput> {
     })
 }
 
-fn explain(file: &Path, svg: Option<&Path>, html: Option<&Path>) -> Result<bool, BadInput> {
+fn explain(
+    file: &Path,
+    svg: Option<&Path>,
+    html: Option<&Path>,
+    json: bool,
+) -> Result<bool, BadInput> {
     let case = Case::load(file).map_err(|e| BadInput(e.to_string()))?;
     match &case.payload {
         Payload::Mm { scenario, .. } => {
@@ -1032,17 +1048,27 @@ fn explain(file: &Path, svg: Option<&Path>, html: Option<&Path>) -> Result<bool,
                 .program(file)
                 .map_err(|e| BadInput(e.to_string()))?
                 .expect("an mm case");
-            println!("{}: {}", file.display(), case.name);
-            if !case.note.is_empty() {
-                println!("{}", case.note);
+            if !json {
+                println!("{}: {}", file.display(), case.name);
+                if !case.note.is_empty() {
+                    println!("{}", case.note);
+                }
+                println!();
             }
-            println!();
             let opts = exec::Opts {
                 record: true,
                 ..exec::Opts::default()
             };
             let out = match exec::run(&prog, scenario, opts) {
                 Ok(out) => out,
+                Err(e) if json => {
+                    return Err(BadInput(format!(
+                        "{}: the scenario cannot run on {}: {}",
+                        file.display(),
+                        prog.config.name,
+                        e.0
+                    )))
+                }
                 Err(e) => {
                     print!("{}", report::explain(&prog, scenario));
                     if svg.is_some() || html.is_some() {
@@ -1056,7 +1082,14 @@ fn explain(file: &Path, svg: Option<&Path>, html: Option<&Path>) -> Result<bool,
                     return Ok(true);
                 }
             };
-            print!("{}", report::explain_outcome(&prog, scenario, &out));
+            if json {
+                let mut v = report::json(&prog, scenario, &out);
+                v["case"] = json!(file.display().to_string());
+                v["name"] = json!(case.name);
+                println!("{v}");
+            } else {
+                print!("{}", report::explain_outcome(&prog, scenario, &out));
+            }
             let title = if case.note.is_empty() {
                 case.name.clone()
             } else {

@@ -256,3 +256,56 @@ pub fn explain(prog: &Program, sc: &Scenario) -> String {
         Err(e) => format!("the scenario cannot run on {}: {}", prog.config.name, e.0),
     }
 }
+
+/// The same report as JSON, for tools: the config and its kernel, the threads, every model
+/// step with its numbered step, CPU, `path: primitive`, locks held and flags, and the
+/// violation with the numbered step that broke it.
+pub fn json(prog: &Program, sc: &Scenario, out: &Outcome) -> serde_json::Value {
+    use serde_json::json;
+    let roles: Vec<_> = sc
+        .threads
+        .iter()
+        .map(|t| t.role())
+        .filter(|r| prog.entry(*r).is_some())
+        .collect();
+    let mut numbered = 0usize;
+    let mut last = None;
+    let mut steps = Vec::new();
+    for s in &out.trace {
+        if last != Some(s.tid) {
+            numbered += 1;
+            last = Some(s.tid);
+        }
+        steps.push(json!({
+            "step": numbered,
+            "cpu": s.tid,
+            "what": step_text(prog, s),
+            "locks": s.held.get(s.tid as usize).map_or("-".into(), |h| locks(h)),
+            "flags": s.flags,
+        }));
+    }
+    json!({
+        "config": prog.config.name,
+        "kernel": prog.config.meta.kernel,
+        "paths": prog.paths.iter().map(|p| json!({
+            "path": format!("{}@{}", p.name, p.version),
+            "kernel": p.meta.kernel,
+            "commit": p.meta.commit,
+            "file": p.meta.file,
+        })).collect::<Vec<_>>(),
+        "setup": setup_lines(sc),
+        "threads": roles.iter().enumerate().map(|(i, r)| json!({
+            "cpu": i,
+            "task": r.task(),
+            "entry": r.entry(),
+        })).collect::<Vec<_>>(),
+        "steps": steps,
+        "numbered_steps": numbered,
+        "violation": out.violation.as_ref().map(|v| json!({
+            "invariant": v.inv,
+            "cpu": v.tid,
+            "message": v.msg,
+            "at_step": numbered,
+        })),
+    })
+}
