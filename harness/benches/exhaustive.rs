@@ -3,12 +3,13 @@
 //! of the same race, all in one run on one machine.
 //!
 //! - mmfuzz: the bug config `v5.17-rc3` (syzbot 2ccf63a4bd07cf39cab0, "KASAN: use-after-free
-//!   Read in __oom_reap_task_mm") and its fix `v5.17` (f798a1d4f94d, `mm->mmap = NULL`), plus
-//!   `v6.1`; every combination of dedup × reduce. Runs without dedup never finish (the state
+//!   Read in __oom_reap_task_mm"), its fix `v5.17` (f798a1d4f94d, `mm->mmap = NULL`) and
+//!   `v6.1`, each with every combination of dedup × reduce at 3 threads, and the full search at
+//!   the other thread counts the loom rows use. Runs without dedup never finish (the state
 //!   graph unfolds into a tree), so they stop at [`NO_DEDUP_CAP`] states and say so.
-//! - loom: [`race`], the exiting task's `exit_mmap` against `process_mrelease`, with loom's
-//!   `RwLock`, `Mutex` and atomics; the time and iterations until loom reports the
-//!   use-after-free, and the iterations of a complete exploration of the fixed model.
+//! - loom: [`race`], the exiting task's `exit_mmap` against `process_mrelease` callers, with
+//!   loom's `RwLock`, `Mutex` and atomics: the time and iterations until loom reports the
+//!   use-after-free, and those of a complete exploration of the fixed model.
 //!
 //! Prints one markdown table to stdout and writes no file. Run with
 //! `cargo bench -p mmfuzz-harness --bench exhaustive` (about a minute on two cores).
@@ -34,9 +35,11 @@ struct Row {
     count: u64,
     transitions: Option<u64>,
     secs: f64,
+    /// Stopped at a cap: the counts and time are lower bounds.
+    truncated: bool,
     verdict: String,
-    /// Rate relative to the row it is compared with, and that row's name.
-    vs: Option<(f64, &'static str)>,
+    /// The row (index) this one is compared with.
+    reference: Option<usize>,
 }
 
 impl Row {
@@ -45,33 +48,42 @@ impl Row {
     }
 }
 
-/// Run `f` up to three times (fewer once a second has gone) and keep the fastest time, since
+/// Run `f` up to three times (fewer once two seconds have gone) and keep the fastest time, since
 /// another process may share the cores; returns the last result and that time.
 fn best<T>(mut f: impl FnMut() -> T) -> (T, f64) {
     let (mut min, mut total) = (f64::INFINITY, 0.0);
-    loop {
+    for run in 1.. {
         let t0 = Instant::now();
         let out = f();
         let secs = t0.elapsed().as_secs_f64();
         min = min.min(secs);
         total += secs;
-        if total >= 1.0 || min.is_finite() && total >= 3.0 * min {
+        if run == 3 || total >= 2.0 {
             return (out, min);
         }
     }
+    unreachable!()
 }
 
-/// `mmfuzz check` on a built-in config, every combination of dedup and reduce; the first row
-/// is the full one (both on) and the others are compared with it.
-fn mmfuzz(config: &'static str, threads: usize, rows: &mut Vec<Row>) -> f64 {
+/// `mmfuzz check` on a built-in config at `threads` threads, at most `preemptions`, and 1
+/// anonymous VMA, races co-enabled, for each (dedup, reduce) of `combos`; the first is the
+/// full search and the reference of the others. Returns the full row's index.
+fn mmfuzz(
+    config: &'static str,
+    threads: usize,
+    preemptions: Option<u8>,
+    combos: &[(bool, bool)],
+    rows: &mut Vec<Row>,
+) -> usize {
     let prog = builtin::program(config).expect("a built-in config");
-    let mut full = 0.0;
-    for (dedup, reduce) in [(true, true), (true, false), (false, true), (false, false)] {
+    let full = rows.len();
+    for &(dedup, reduce) in combos {
         let b = Bounds {
             threads,
             vmas: 1,
             menu: vec![VmaKind::Anon],
             hb: false,
+            preemptions,
             dedup,
             reduce,
             max_states: if dedup { 20_000_000 } else { NO_DEDUP_CAP },
@@ -82,17 +94,15 @@ fn mmfuzz(config: &'static str, threads: usize, rows: &mut Vec<Row>) -> f64 {
             best(|| check::search(&prog, &b, &roots, |_, _, _| {}).expect("the search runs"));
         let verdict = match (&rep.counterexample, rep.steps) {
             (Some((_, v)), Some(n)) => format!("{} in {n} numbered step(s)", v.inv),
-            _ if rep.truncated => format!(
-                "**truncated** at {} states, {} levels done: no verdict",
-                rep.states, rep.levels
-            ),
+            _ if rep.truncated => format!("**truncated** after {} levels: no verdict", rep.levels),
             _ => "no violation (complete)".into(),
         };
-        let mut row = Row {
+        rows.push(Row {
             tool: "mmfuzz",
             model: config.into(),
             bounds: format!(
-                "{threads} threads, 1 VMA {{anon}}, races coenabled ({} roots)",
+                "{threads} threads, 1 VMA {{anon}}, races coenabled, preemptions {} ({} roots)",
+                preemptions.map_or("unbounded".into(), |p| format!("≤ {p}")),
                 rep.roots
             ),
             dedup: if dedup { "on" } else { "off" },
@@ -100,15 +110,10 @@ fn mmfuzz(config: &'static str, threads: usize, rows: &mut Vec<Row>) -> f64 {
             count: rep.states,
             transitions: Some(rep.transitions),
             secs,
+            truncated: rep.truncated,
             verdict,
-            vs: None,
-        };
-        if dedup && reduce {
-            full = row.rate();
-        } else {
-            row.vs = Some((row.rate() / full, "mmfuzz full"));
-        }
-        rows.push(row);
+            reference: (rows.len() != full).then_some(full),
+        });
     }
     full
 }
@@ -217,16 +222,21 @@ mod race {
     }
 }
 
-/// Run loom on [`race::model`] to the first failure or to the end; `vs` is the mmfuzz full
-/// row's states/s for the same race.
-fn loom_row(vmas: usize, callers: usize, fixed: bool, vs: (f64, &'static str)) -> Row {
+/// Run loom on [`race::model`] to the first failure or to the end of the exploration.
+fn loom_row(
+    vmas: usize,
+    callers: usize,
+    preemptions: Option<usize>,
+    fixed: bool,
+    reference: usize,
+) -> Row {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let ((failed, count), secs) = best(|| {
         let iters = std::sync::Arc::new(AtomicU64::new(0));
         let n = iters.clone();
         let mut b = loom::model::Builder::new();
-        b.preemption_bound = None;
+        b.preemption_bound = preemptions;
         b.checkpoint_file = None;
         let failed = std::panic::catch_unwind(move || {
             b.check(move || {
@@ -238,62 +248,94 @@ fn loom_row(vmas: usize, callers: usize, fixed: bool, vs: (f64, &'static str)) -
         (failed, iters.load(Relaxed))
     });
     std::panic::set_hook(hook);
-    let mut row = Row {
+    Row {
         tool: "loom 0.7",
         model: if fixed {
-            "race model + f798a1d4f94d".into()
+            "race model + f798a1d4f94d"
         } else {
-            "race model, v5.17-rc3".into()
-        },
+            "race model, v5.17-rc3"
+        }
+        .into(),
         bounds: format!(
-            "{} threads (exit + {callers} process_mrelease), {vmas} VMA{}, preemptions unbounded",
+            "{} threads (exit + {callers} process_mrelease), {vmas} VMA{}, preemptions {}",
             callers + 1,
-            if vmas == 1 { "" } else { "s" }
+            if vmas == 1 { "" } else { "s" },
+            preemptions.map_or("unbounded".into(), |p| format!("≤ {p}")),
         ),
         dedup: "–",
         reduce: "–",
         count,
         transitions: None,
         secs,
+        truncated: false,
         verdict: if failed {
-            format!("use-after-free in execution {count}")
+            format!("use-after-free in iteration {count}")
         } else {
             "no failure (complete)".into()
         },
-        vs: None,
-    };
-    row.vs = Some((row.rate() / vs.0, vs.1));
-    row
+        reference: Some(reference),
+    }
 }
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "# Exhaustive checking: mmfuzz check vs loom\n\n\
-         Machine: {cores} core(s) (`available_parallelism`); every row is from this one run. \
-         mmfuzz expands each level on rayon's pool ({cores} threads); loom runs on one thread. \
-         Counts are distinct states for mmfuzz, complete executions (iterations) for loom.\n"
+         Machine: {cores} core(s) (`available_parallelism`); every row is from this one run, \
+         each time the best of up to three runs. mmfuzz expands each level on rayon's pool \
+         ({cores} threads); loom runs on one thread. Counts are distinct states for mmfuzz, \
+         complete executions (iterations) for loom. `ref` is the row a ratio is taken against: \
+         mmfuzz's full search (dedup and reduce on) of the same config, threads and preemption \
+         bound; for loom, of the same race (v5.17-rc3 for the bug, v5.17 for the fix).\n"
     );
+    let all = [(true, true), (true, false), (false, true), (false, false)];
     let mut rows = Vec::new();
-    let bug = 1.0;
-    let fix = 1.0;
-
-    for (vmas, callers) in [(1, 3)] {
-        rows.push(loom_row(
-            vmas,
-            callers,
-            false,
-            (bug, "mmfuzz v5.17-rc3 full"),
-        ));
-        rows.push(loom_row(vmas, callers, true, (fix, "mmfuzz v5.17 full")));
+    let mut refs = std::collections::HashMap::new();
+    for (config, threads, pre, combos) in [
+        ("v5.17-rc3", 3, None, &all[..]),
+        ("v5.17", 3, None, &all),
+        ("v6.1", 3, None, &all),
+        ("v5.17-rc3", 2, None, &all[..1]),
+        ("v5.17", 2, None, &all[..1]),
+        ("v5.17-rc3", 4, Some(2), &all[..1]),
+        ("v5.17", 4, Some(2), &all[..1]),
+        ("v5.17-rc3", 4, None, &all[..1]),
+        ("v5.17", 4, None, &all[..1]),
+    ] {
+        let full = mmfuzz(config, threads, pre, combos, &mut rows);
+        refs.insert((config, threads, pre.map(usize::from)), full);
     }
+    // Unbounded, loom finds the 4-thread bug but does not finish the fixed model (note below).
+    let loom = [
+        (1, 1, None),
+        (2, 1, None),
+        (1, 2, None),
+        (2, 2, None),
+        (3, 2, None),
+        (1, 3, Some(2)),
+    ];
+    for (vmas, callers, pre) in loom {
+        for fixed in [false, true] {
+            let config = if fixed { "v5.17" } else { "v5.17-rc3" };
+            let r = refs[&(config, callers + 1, pre)];
+            rows.push(loom_row(vmas, callers, pre, fixed, r));
+        }
+    }
+    rows.push(loom_row(1, 3, None, false, refs[&("v5.17-rc3", 4, None)]));
     println!(
-        "| tool | model | bounds | dedup | reduce | states / iterations | transitions | time (s) | per s | per s vs | verdict |"
+        "| # | tool | model | bounds | dedup | reduce | states / iterations | transitions | time (s) | per s | ref | per s vs ref | states vs ref | time vs ref | verdict |"
     );
-    println!("|---|---|---|---|---|---:|---:|---:|---:|---|---|");
-    for r in &rows {
+    println!("|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (i, r) in rows.iter().enumerate() {
+        let at_least = if r.truncated { "≥ " } else { "" };
+        let vs = |f: fn(&Row) -> f64, same_unit: bool| {
+            r.reference.filter(|_| same_unit).map_or("–".into(), |j| {
+                format!("{at_least}{:.2}×", f(r) / f(&rows[j]))
+            })
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {at_least}{} | {} | {at_least}{:.4} | {:.0} | {} | {} | {} | {} | {} |",
+            i + 1,
             r.tool,
             r.model,
             r.bounds,
@@ -303,15 +345,23 @@ fn main() {
             r.transitions.map_or("–".into(), |t| t.to_string()),
             r.secs,
             r.rate(),
-            r.vs.map_or("(reference)".into(), |(x, of)| format!("{x:.2}× {of}")),
+            r.reference.map_or("–".into(), |j| format!("#{}", j + 1)),
+            r.reference
+                .map_or("–".into(), |j| format!("{:.2}×", r.rate() / rows[j].rate())),
+            vs(|r| r.count as f64, r.tool == "mmfuzz"),
+            vs(|r| r.secs, true),
             r.verdict
         );
     }
     println!(
         "\nmmfuzz's v5.17-rc3 verdict is I4 (`mm->mmap` still points at freed VMAs when \
          `mmap_write_unlock` runs), which the exit thread breaks alone; loom has no such \
-         invariant and must reach the use-after-free itself (process_mrelease between \
-         `exit_mm`'s `task_lock` and `exit_mmap`'s unlock). Rows without dedup stop at {NO_DEDUP_CAP} \
-         states."
+         invariant and must reach the use-after-free itself (process_mrelease takes \
+         `task_lock` before `exit_mm` and `mmap_read_lock` after `exit_mmap`'s unlock, two \
+         preemptions). mmfuzz's threads are the exiting task plus any of the config's other \
+         roles (reaper, process_mrelease, /proc reader, OOM killer); loom's are the exiting task \
+         plus process_mrelease callers. Without dedup the search stops at {NO_DEDUP_CAP} states \
+         (`≥`: lower bounds). Unbounded, loom's fixed 4-thread model did not finish in 15 \
+         minutes (measured separately), hence its row at two preemptions."
     );
 }

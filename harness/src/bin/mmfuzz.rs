@@ -284,8 +284,10 @@ fn main() -> ExitCode {
             setup,
         } => {
             let explain = !json && (explain || !configs.is_empty());
-            load_setup(setup.as_deref())
-                .and_then(|setup| run(&configs, seconds, jobs, seed, json, &out, explain, setup))
+            load_setup(setup.as_deref()).and_then(|setup| {
+                let report = Report { json, explain };
+                run(&configs, seconds, jobs, seed, &out, report, setup)
+            })
         }
         Command::Check {
             config,
@@ -497,16 +499,22 @@ fn expected_invariants(e: &Verdict) -> Vec<String> {
     }
 }
 
+/// How `run` reports: JSON lines, or the table and (with `explain`) each counterexample.
+struct Report {
+    json: bool,
+    explain: bool,
+}
+
 fn run(
     configs: &[String],
     seconds: f64,
     jobs: Option<usize>,
     seed: u64,
-    json: bool,
     out: &Path,
-    explain: bool,
+    report: Report,
     setup: Option<Vec<scenario::Setup>>,
 ) -> Result<bool, BadInput> {
+    let Report { json, explain } = report;
     let time = check_seconds(seconds)?;
     let mut stories = Vec::new();
     let jobs = jobs_or_all(jobs)?;
