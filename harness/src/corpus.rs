@@ -356,8 +356,53 @@ mod erased {
 pub enum Saved {
     /// Written as a new file.
     New(PathBuf),
-    /// The same input is already in the corpus under this file.
+    /// The same input, or an mm failure of the same shape ([`shape`]), is already in the
+    /// corpus under this file.
     Duplicate(PathBuf),
+}
+
+/// The shape of an mm failure: its config and invariant, and for each numbered step the task
+/// that ran it and the kernel functions it went through. Two cases of one shape show the same
+/// interleaving (they may differ in set-up details or in steps that do not matter); the corpus
+/// keeps one. `None` for a case that is not a failing mm case.
+pub fn shape(case: &Case) -> Option<String> {
+    let Payload::Mm {
+        config,
+        invariant: Some(inv),
+        scenario,
+        ..
+    } = &case.payload
+    else {
+        return None;
+    };
+    if case.expect != Expect::Fail {
+        return None;
+    }
+    let prog = case.program(Path::new("")).ok()??;
+    let opts = crate::mm::exec::Opts {
+        record: true,
+        ..crate::mm::exec::Opts::default()
+    };
+    let out = crate::mm::exec::run(&prog, scenario, opts).ok()?;
+    let v = out.violation.as_ref()?;
+    let roles: Vec<_> = scenario.threads.iter().map(|t| t.role()).collect();
+    let mut s = format!("{config} {inv}->{}", v.inv);
+    let mut last = None;
+    for st in &out.trace {
+        let f = prog
+            .paths
+            .get(st.at.0 as usize)
+            .map_or("?", |p| p.name.as_str());
+        if last != Some(st.tid) {
+            let task = roles.get(st.tid as usize).map_or("?", |r| r.task());
+            s.push_str(&format!(" | {task}:"));
+            last = Some(st.tid);
+        }
+        if !s.ends_with(&format!(":{f}")) && !s.ends_with(&format!(">{f}")) {
+            s.push_str(&format!(">{f}"));
+        }
+    }
+    Some(s)
 }
 
 fn slug(name: &str) -> String {
@@ -384,10 +429,25 @@ pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
     fs::create_dir_all(dir).map_err(|e| cerr(dir, e.to_string()))?;
     let hash = format!("{:016x}", case.input_hash());
     let rd = fs::read_dir(dir).map_err(|e| cerr(dir, e.to_string()))?;
+    let mut same_kind = Vec::new();
     for entry in rd.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(&format!("-{hash}.json")) {
             return Ok(Saved::Duplicate(entry.path()));
+        }
+        if name.ends_with(".json") {
+            same_kind.push(entry.path());
+        }
+    }
+    if let Some(mine) = shape(case) {
+        same_kind.sort();
+        for p in same_kind {
+            // Unreadable files are left for `replay` to report.
+            if let Ok(other) = Case::load(&p) {
+                if shape(&other).as_deref() == Some(mine.as_str()) {
+                    return Ok(Saved::Duplicate(p));
+                }
+            }
         }
     }
     let path = dir.join(format!("{}-{hash}.json", slug(&case.name)));

@@ -134,3 +134,47 @@ fn minimize_needs_a_failure() {
     assert!(maple::execute(&ops).is_ok());
     assert!(targets::minimize_maple(ops).is_none());
 }
+
+/// Two failures of one shape (same config, invariant, tasks and functions per numbered step)
+/// are one case: a set-up VMA that changes nothing in the interleaving is a duplicate.
+#[test]
+fn mm_failures_are_deduplicated_by_shape() {
+    let d = tmpdir("shape");
+    let src = corpus::collect(&[corpus::default_dir().join("mm")])
+        .unwrap()
+        .into_iter()
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("v5.15-rc-I1-") && !n.contains("-on-")
+        })
+        .expect("the v5.15-rc case");
+    let case = Case::load(&src).unwrap();
+    let Saved::New(first) = corpus::save(&d, &case).unwrap() else {
+        panic!("not new")
+    };
+    let mut wider = case.clone();
+    let corpus::Payload::Mm { scenario, .. } = &mut wider.payload else {
+        panic!("an mm case")
+    };
+    let at = scenario
+        .setup
+        .iter()
+        .position(|s| !matches!(s, mmfuzz_harness::mm::scenario::Setup::Mmap { .. }))
+        .unwrap_or(scenario.setup.len());
+    scenario.setup.insert(
+        at,
+        mmfuzz_harness::mm::scenario::Setup::Mmap {
+            pages: 1,
+            flags: vec!["VM_PFNMAP".into()],
+            anon: false,
+        },
+    );
+    assert_ne!(wider.input_hash(), case.input_hash());
+    assert_eq!(
+        corpus::shape(&wider),
+        corpus::shape(&case),
+        "an untouched VMA changes the shape"
+    );
+    assert_eq!(corpus::save(&d, &wider).unwrap(), Saved::Duplicate(first));
+    let _ = fs::remove_dir_all(&d);
+}
