@@ -219,4 +219,7 @@ fn explain_json_gives_the_steps_and_the_violation() {
         .iter()
         .any(|s| s["what"] == "exit_mmap: mmap_write_unlock"));
     assert_eq!(v["numbered_steps"], v["violation"]["at_step"]);
+    // The locks each CPU holds, by their kernel names.
+    assert!(steps.iter().any(|s| s["locks"] == "task_lock"));
+    assert!(steps.iter().any(|s| s["locks"] == "mmap_lock(W)"));
 }
