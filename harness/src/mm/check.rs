@@ -290,6 +290,8 @@ struct Node {
     /// Arena index of the parent and the thread that stepped (`FIRE`: a timeout fired).
     parent: u32,
     tid: Tid,
+    /// [`key`], computed where the node is made (in parallel).
+    key: u64,
 }
 
 /// A location a step touches, whether it writes it, and the exclusive locks held then.
@@ -323,15 +325,23 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
     let mut x = Expansion::default();
     let mut ev = Vec::with_capacity(16);
     let runnable: Vec<Tid> = n.world.runnable().collect();
-    let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| Node {
-        world,
-        oracle,
-        last,
-        pre,
-        depth: n.depth + 1,
-        root: n.root,
-        parent: idx,
-        tid,
+    let with_pre = b.preemptions.is_some();
+    let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| {
+        let mut c = Node {
+            world,
+            oracle,
+            last,
+            pre,
+            depth: n.depth + 1,
+            root: n.root,
+            parent: idx,
+            tid,
+            key: 0,
+        };
+        if b.dedup {
+            c.key = key(&c, with_pre);
+        }
+        c
     };
     if runnable.is_empty() {
         let mut w = n.world.clone();
@@ -488,9 +498,19 @@ pub fn search(
             root: i as u32,
             parent: NONE,
             tid: FIRE,
+            key: 0,
         });
     }
     let with_pre = b.preemptions.is_some();
+    for n in &mut level {
+        n.key = key(n, with_pre);
+    }
+    // Keys queued at this cost and at the next: a child already settled or already queued at
+    // the same cost is not stored again (the frontier would otherwise hold every duplicate as a
+    // whole state until it is settled). A node queued at the next cost and then reached at
+    // this one is queued again here; its later copy is dropped when settled.
+    let mut in_work: HashSet<u64> = HashSet::new();
+    let mut in_next: HashSet<u64> = HashSet::new();
     let mut visited: HashSet<u64> = HashSet::new();
     // Arena of settled nodes: (parent, tid, root).
     let mut arena: Vec<(u32, Tid, u32)> = Vec::new();
@@ -513,8 +533,11 @@ pub fn search(
             // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
             let mut batch = Vec::new();
             while let Some(n) = work.pop_front() {
-                if b.dedup && !visited.insert(key(&n, with_pre)) {
-                    continue;
+                if b.dedup {
+                    in_work.remove(&n.key);
+                    if !visited.insert(n.key) {
+                        continue;
+                    }
                 }
                 arena.push((n.parent, n.tid, n.root));
                 batch.push((arena.len() as u32 - 1, n));
@@ -535,8 +558,21 @@ pub fn search(
                         found = Some((at, *i, t, v));
                     }
                 }
-                work.extend(x.zero);
-                next.extend(x.one);
+                if b.dedup {
+                    for c in x.zero {
+                        if !visited.contains(&c.key) && in_work.insert(c.key) {
+                            work.push_back(c);
+                        }
+                    }
+                    for c in x.one {
+                        if !visited.contains(&c.key) && in_next.insert(c.key) {
+                            next.push(c);
+                        }
+                    }
+                } else {
+                    work.extend(x.zero);
+                    next.extend(x.one);
+                }
             }
             progress(cost, rep.states, rep.transitions);
             if rep.states >= b.max_states {
@@ -555,6 +591,7 @@ pub fn search(
         rep.levels = cost + 1;
         cost += 1;
         work = std::mem::take(&mut next).into();
+        in_work = std::mem::take(&mut in_next);
     }
     if let Some((_, idx, ext, v)) = found {
         let mut tids: Vec<Tid> = ext.into_iter().rev().collect();
