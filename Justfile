@@ -48,7 +48,7 @@ bench:
 # bolero over the mm scenarios (libFuzzer engine; `-e afl` for AFL). Needs nightly and
 # `cargo install cargo-bolero`. Under plain `cargo test` the same checks take random inputs.
 bolero TEST="mm_safe_configs_bolero" SECONDS="60":
-    cargo +nightly bolero test -p mmfuzz-harness --test mm_bolero {{TEST}} -T {{SECONDS}}s
+    cargo +nightly bolero test -p mmfuzz-bolero {{TEST}} -s NONE -T {{SECONDS}}s
 
 # Mutation testing of the model (the `mmfuzz` crate) against the harness's tests; prints the
 # score. Needs `cargo install cargo-mutants`. Slow: each mutant runs the test binaries that

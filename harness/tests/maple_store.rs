@@ -1,10 +1,8 @@
-//! The maple-store property (store == reference, `mt_validate` after every op) driven three
-//! ways: proptest, bolero (the same entry point as `fuzz/fuzz_targets/maple_store.rs`), and a
-//! generator check; plus unit cases for the API's corners.
+//! The maple-store property (store == reference, `mt_validate` after every op) driven by
+//! proptest and a generator check (bolero: `harness/bolero/tests/maple_store.rs`); plus unit cases for the API's corners.
 
 use mmfuzz::maple::{MaState, MapleError, MapleTree};
 use mmfuzz_harness::maple::{self, decode, expand, ops, Op};
-use mmfuzz_harness::targets;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 
@@ -23,15 +21,6 @@ proptest! {
             return Err(TestCaseError::fail(d.to_string()));
         }
     }
-}
-
-/// bolero drives the same entry point as the libFuzzer target (`cargo bolero test` too).
-#[test]
-fn maple_store_bolero() {
-    bolero::check!()
-        .with_iterations(2000)
-        .with_max_len(4096)
-        .for_each(targets::maple_store);
 }
 
 /// A broken generator shows up here, on stable, without a fuzzer: random byte buffers decode to

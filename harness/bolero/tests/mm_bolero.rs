@@ -1,6 +1,6 @@
 //! The mm scenario properties as bolero checks: the same entry point as the libFuzzer target
 //! `fuzz/fuzz_targets/exit_vs_reaper.rs`. Under `cargo test` bolero feeds random inputs; under
-//! `cargo bolero test -p mmfuzz-harness --test mm_bolero mm_safe_configs_bolero` it drives
+//! `cargo +nightly bolero test -p mmfuzz-bolero mm_safe_configs_bolero -s NONE` it drives
 //! libFuzzer (or AFL, `-e afl`) with coverage.
 
 use std::sync::atomic::{AtomicU64, Ordering};
