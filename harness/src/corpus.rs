@@ -385,22 +385,25 @@ pub fn shape(case: &Case) -> Option<String> {
     };
     let out = crate::mm::exec::run(&prog, scenario, opts).ok()?;
     let v = out.violation.as_ref()?;
-    let roles: Vec<_> = scenario.threads.iter().map(|t| t.role()).collect();
+    let roles = crate::mm::exec::roles(&prog, &scenario.threads);
     let mut s = format!("{config} {inv}->{}", v.inv);
-    let mut last = None;
+    // The thread and the path of the previous step: a new numbered step on a switch, a new
+    // function on a call or return.
+    let mut last: Option<(mmfuzz::mm::Tid, &str)> = None;
     for st in &out.trace {
         let f = prog
             .paths
             .get(st.at.0 as usize)
             .map_or("?", |p| p.name.as_str());
-        if last != Some(st.tid) {
-            let task = roles.get(st.tid as usize).map_or("?", |r| r.task());
-            s.push_str(&format!(" | {task}:"));
-            last = Some(st.tid);
+        match last {
+            Some((t, g)) if t == st.tid && g == f => {}
+            Some((t, _)) if t == st.tid => s.push_str(&format!(">{f}")),
+            _ => {
+                let task = roles.get(st.tid as usize).map_or("?", |r| r.task());
+                s.push_str(&format!(" | {task}:{f}"));
+            }
         }
-        if !s.ends_with(&format!(":{f}")) && !s.ends_with(&format!(">{f}")) {
-            s.push_str(&format!(">{f}"));
-        }
+        last = Some((st.tid, f));
     }
     Some(s)
 }

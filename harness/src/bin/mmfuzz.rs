@@ -450,10 +450,7 @@ fn import_maps(file: &Path, out: Option<&Path>) -> Result<bool, BadInput> {
     match out {
         None => print!("{json}"),
         Some(p) => {
-            let tmp = p.with_extension("json.tmp");
-            std::fs::write(&tmp, &json)
-                .and_then(|()| std::fs::rename(&tmp, p))
-                .map_err(|e| BadInput(format!("{}: {e}", p.display())))?;
+            write_atomic(p, &json)?;
             eprintln!("wrote {}", p.display());
         }
     }

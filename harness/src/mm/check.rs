@@ -140,16 +140,13 @@ fn combinations<T: Copy>(items: &[T], k: usize) -> Vec<Vec<T>> {
     out
 }
 
-/// Every set-up of the menu and every legal choice of threads, for `prog` (the same legality
-/// rules as the random generator: the reaper only runs for an OOM-killed victim, a suspend
-/// scenario always runs the victim, the suspend and the reaper).
-pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
-    let offered: Vec<Role> = prog.roles.iter().map(|&(r, _)| r).collect();
-    let mut menu = b.menu.clone();
+/// Every set-up of `vmas` VMAs drawn from `menu`, each faulted in (or `mlock`ed).
+fn menu_setups(menu: &[VmaKind], vmas: u8) -> Vec<Vec<Setup>> {
+    let mut menu = menu.to_vec();
     menu.sort();
     menu.dedup();
     let mut setups = Vec::new();
-    for kinds in multisets(&menu, b.vmas) {
+    for kinds in multisets(&menu, vmas) {
         let mut setup = Vec::new();
         for (i, k) in kinds.iter().enumerate() {
             let (flags, anon) = match k {
@@ -170,9 +167,18 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
         }
         setups.push(setup);
     }
-    if let Some(s) = &b.setup {
-        setups = vec![s.clone()];
-    }
+    setups
+}
+
+/// Every set-up of the menu (or the fixed one) and every legal choice of threads, for `prog`
+/// (the same legality rules as the random generator: the reaper only runs for an OOM-killed
+/// victim, a suspend scenario always runs the victim, the suspend and the reaper).
+pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
+    let offered: Vec<Role> = prog.roles.iter().map(|&(r, _)| r).collect();
+    let setups = match &b.setup {
+        Some(s) => vec![s.clone()],
+        None => menu_setups(&b.menu, b.vmas),
+    };
     let mut out = Vec::new();
     for setup in setups {
         if offered.contains(&Role::Pm) {
@@ -502,8 +508,10 @@ pub fn search(
         });
     }
     let with_pre = b.preemptions.is_some();
-    for n in &mut level {
-        n.key = key(n, with_pre);
+    if b.dedup {
+        for n in &mut level {
+            n.key = key(n, with_pre);
+        }
     }
     // Keys queued at this cost and at the next: a child already settled or already queued at
     // the same cost is not stored again (the frontier would otherwise hold every duplicate as a

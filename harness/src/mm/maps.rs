@@ -251,82 +251,90 @@ pub struct SetupFile {
 /// are more kinds than that) and write their set-up: `mmap`, then `mlock` for `VM_LOCKED`
 /// groups or `fault` for groups with resident pages.
 pub fn import(source: &str, maps: &[Mapping]) -> SetupFile {
-    let mut groups: Vec<(Kind, Group, bool, Vec<usize>)> = Vec::new();
+    /// One model VMA being gathered.
+    struct Acc {
+        kind: Kind,
+        label: String,
+        mappings: usize,
+        pages: u64,
+        resident: bool,
+        lines: Vec<usize>,
+    }
+    let mut groups: Vec<Acc> = Vec::new();
     let mut skipped = Vec::new();
     for m in maps {
         if m.is_gate() {
             skipped.push(m.line);
             continue;
         }
-        let k = m.kind();
-        let i = match groups.iter().position(|(g, ..)| *g == k) {
+        let kind = m.kind();
+        let i = match groups.iter().position(|g| g.kind == kind) {
             Some(i) => i,
             None => {
-                let label = if m.path.is_empty() {
-                    "anon".to_string()
-                } else {
-                    m.path.clone()
-                };
-                groups.push((
-                    k,
-                    Group {
-                        label,
-                        anon: k.anon,
-                        flags: flag_names(k.flags),
-                        mappings: 0,
-                        pages: 0,
-                        lines: String::new(),
+                groups.push(Acc {
+                    kind,
+                    label: if m.path.is_empty() {
+                        "anon".into()
+                    } else {
+                        m.path.clone()
                     },
-                    false,
-                    Vec::new(),
-                ));
+                    mappings: 0,
+                    pages: 0,
+                    resident: false,
+                    lines: Vec::new(),
+                });
                 groups.len() - 1
             }
         };
         let g = &mut groups[i];
-        g.1.mappings += 1;
-        g.1.pages += m.pages();
-        g.3.push(m.line);
-        g.2 |= m.resident() && k.flags & vm::VM_PFNMAP == 0;
+        g.mappings += 1;
+        g.pages += m.pages();
+        g.lines.push(m.line);
+        g.resident |= m.resident() && kind.flags & vm::VM_PFNMAP == 0;
     }
     if groups.len() > MAX_VMAS {
+        // Keep the largest groups, in their order of appearance.
         let mut by_size: Vec<usize> = (0..groups.len()).collect();
-        by_size.sort_by_key(|&i| std::cmp::Reverse(groups[i].1.pages));
-        let keep: Vec<usize> = by_size[..MAX_VMAS].to_vec();
+        by_size.sort_by_key(|&i| std::cmp::Reverse(groups[i].pages));
+        let keep = &by_size[..MAX_VMAS];
         let mut kept = Vec::new();
         for (i, g) in groups.into_iter().enumerate() {
             if keep.contains(&i) {
                 kept.push(g);
             } else {
-                skipped.extend(g.3);
+                skipped.extend(g.lines);
             }
         }
         groups = kept;
     }
     skipped.sort_unstable();
-    let mut setup = Vec::new();
-    for (k, g, ..) in &groups {
-        setup.push(Setup::Mmap {
-            pages: g.pages.clamp(1, 255) as u8,
-            flags: flag_names(k.flags & !vm::VM_LOCKED),
-            anon: k.anon,
-        });
-    }
-    for (i, (k, _, resident, _)) in groups.iter().enumerate() {
+    let mmaps = groups.iter().map(|g| Setup::Mmap {
+        pages: g.pages.clamp(1, 255) as u8,
+        flags: flag_names(g.kind.flags & !vm::VM_LOCKED),
+        anon: g.kind.anon,
+    });
+    let faults = groups.iter().enumerate().filter_map(|(i, g)| {
         let vma = i as u8;
-        if k.flags & vm::VM_LOCKED != 0 {
-            setup.push(Setup::Mlock { vma });
-        } else if *resident {
-            setup.push(Setup::Fault { vma });
+        if g.kind.flags & vm::VM_LOCKED != 0 {
+            Some(Setup::Mlock { vma })
+        } else if g.resident {
+            Some(Setup::Fault { vma })
+        } else {
+            None
         }
-    }
+    });
+    let setup = mmaps.chain(faults).collect();
     SetupFile {
         source: source.to_string(),
         groups: groups
             .into_iter()
-            .map(|(_, g, _, lines)| Group {
-                lines: ranges(&lines),
-                ..g
+            .map(|g| Group {
+                label: g.label,
+                anon: g.kind.anon,
+                flags: flag_names(g.kind.flags),
+                mappings: g.mappings,
+                pages: g.pages,
+                lines: ranges(&g.lines),
             })
             .collect(),
         skipped,

@@ -95,15 +95,6 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
     out
 }
 
-/// The scenario's threads that `prog` runs, by CPU number.
-fn roles(prog: &Program, sc: &Scenario) -> Vec<mmfuzz::mm::Role> {
-    sc.threads
-        .iter()
-        .map(|t| t.role())
-        .filter(|r| prog.entry(*r).is_some())
-        .collect()
-}
-
 /// The full text report of an executed, recorded scenario.
 pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
     let cfg = &prog.config;
@@ -116,7 +107,7 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
         .map_or(0, |m| m as usize + 1);
     let mut w = World::new();
     let _ = setup(&mut w, &sc.setup);
-    let roles = roles(prog, sc);
+    let roles = super::exec::roles(prog, &sc.threads);
     let _ = writeln!(
         r,
         "config {}: {} [{}]",
@@ -266,7 +257,7 @@ pub fn explain(prog: &Program, sc: &Scenario) -> String {
 /// violation with the numbered step that broke it.
 pub fn json(prog: &Program, sc: &Scenario, out: &Outcome) -> serde_json::Value {
     use serde_json::json;
-    let roles = roles(prog, sc);
+    let roles = super::exec::roles(prog, &sc.threads);
     let mut numbered = 0usize;
     let mut last = None;
     let mut steps = Vec::new();
