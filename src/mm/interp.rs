@@ -159,6 +159,20 @@ enum Exec {
     Spin,
 }
 
+/// Every lock the return check covers, with whether it is held for read.
+pub const HELD_LOCKS: [(Lock, bool); 8] = [
+    (Lock::MmapLock, true),
+    (Lock::MmapLock, false),
+    (Lock::OomLock, false),
+    (Lock::OomReaperLock, false),
+    (Lock::TaskLock, false),
+    (Lock::FreezerLock, false),
+    (Lock::IRwsem, false),
+    // Page-table locks are taken and released inside one step (`unmap_page_range`), so no
+    // path can return holding one; the slot keeps the set complete if that ever changes.
+    (Lock::Ptl(0), false),
+];
+
 /// Most local instructions one step may run before it is declared stuck.
 const MAX_LOCAL_RUN: usize = 10_000;
 
@@ -175,6 +189,7 @@ impl World {
                     vars: 0,
                     counters: [0; 4],
                     ret: 0,
+                    held: 0,
                 }],
                 vma: None,
                 mas_index: None,
@@ -193,6 +208,7 @@ impl World {
                         0
                     },
                     frozen: false,
+                    frozen_stable: false,
                     sleep: Sleep::No,
                     woken: false,
                 },
@@ -360,12 +376,21 @@ impl World {
     fn advance(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
         let t = tid as usize;
         for _ in 0..MAX_LOCAL_RUN {
-            let th = &mut self.threads[t];
-            let Some(f) = th.frames.last_mut() else {
-                th.status = Status::Done;
+            let Some(f) = self.threads[t].frames.last() else {
+                self.threads[t].status = Status::Done;
                 return;
             };
-            let insn = prog.paths[f.path as usize].insns[f.pc as usize];
+            let (code, entry) = (f.path, f.held);
+            let insn = prog.paths[code as usize].insns[f.pc as usize];
+            if let Insn::Ret(_) = insn {
+                self.check_return(prog, tid, code, entry, ev);
+            }
+            let held = match insn {
+                Insn::Call(_) => self.held_mask(tid),
+                _ => 0,
+            };
+            let th = &mut self.threads[t];
+            let f = th.frames.last_mut().expect("checked above");
             match insn {
                 Insn::Step(_) | Insn::Test(..) => return,
                 Insn::Local(l, neg, target) => {
@@ -387,6 +412,7 @@ impl World {
                         vars: 0,
                         counters: [0; 4],
                         ret: 0,
+                        held,
                     });
                 }
                 Insn::Ret(v) => {
@@ -434,6 +460,50 @@ impl World {
         self.threads[t].status = Status::Done;
     }
 
+    /// The locks `tid` holds, as a bit set (bit i = [`HELD_LOCKS`]`[i]`).
+    pub fn held_mask(&self, tid: Tid) -> u8 {
+        let held = self.held_by(tid);
+        HELD_LOCKS
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| held.contains(l))
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
+    /// I10 at every return of every path: the locks held must be those held at entry.
+    fn check_return(&self, prog: &Program, tid: Tid, code: u16, entry: u8, ev: &mut Vec<Event>) {
+        let now = self.held_mask(tid);
+        if now == entry {
+            return;
+        }
+        let names = |m: u8| {
+            HELD_LOCKS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| m & (1 << i) != 0)
+                .map(|(_, (l, r))| format!("{}{}", l.name(), if *r { "(R)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let c = &prog.paths[code as usize];
+        let mut what = Vec::new();
+        if now & !entry != 0 {
+            what.push(format!("holding {}", names(now & !entry)));
+        }
+        if entry & !now != 0 {
+            what.push(format!(
+                "having released {}, which its caller holds",
+                names(entry & !now)
+            ));
+        }
+        Self::fault(
+            tid,
+            "I10",
+            format!("{}@{} returned {}", c.name, c.version, what.join(" and ")),
+            ev,
+        );
+    }
+
     fn holds_spin(&self, tid: Tid) -> Option<Lock> {
         self.held_by(tid)
             .into_iter()
@@ -451,19 +521,20 @@ impl World {
         }
     }
 
+    /// After a release: readers at the head of the queue are granted the lock in
+    /// `rwsem_mark_wake` (up to the first writer); a writer at the head is only woken and
+    /// must take the lock itself (`rwsem_down_write_slowpath` retries
+    /// `rwsem_try_write_lock`), so the lock is free for a moment and a reader may steal it
+    /// where the config's rwsem allows (`rwsem steal`).
     fn rwsem_grant(&mut self, prog: &Program, ev: &mut Vec<Event>) {
         while let Some(&(w, write)) = self.mm.lock.waiters.first() {
             let l = &mut self.mm.lock;
             if write {
                 if l.readers == 0 && l.writer.is_none() {
-                    l.writer = Some(w);
-                    l.waiters.remove(0);
-                    ev.push(Event::Acquire {
-                        tid: w,
-                        lock: Lock::MmapLock,
-                        shared: false,
-                    });
-                    self.complete(prog, w, ev);
+                    let th = &mut self.threads[w as usize];
+                    if th.status == Status::Blocked {
+                        th.status = Status::Runnable;
+                    }
                 }
                 return;
             }
@@ -481,7 +552,14 @@ impl World {
         }
     }
 
-    fn rwsem_lock(&mut self, tid: Tid, write: bool, try_only: bool, ev: &mut Vec<Event>) -> Exec {
+    fn rwsem_lock(
+        &mut self,
+        prog: &Program,
+        tid: Tid,
+        write: bool,
+        try_only: bool,
+        ev: &mut Vec<Event>,
+    ) -> Exec {
         let bit = 1u8 << tid;
         let l = &self.mm.lock;
         if l.writer == Some(tid) || l.readers & bit != 0 {
@@ -494,12 +572,25 @@ impl World {
                 ),
             });
         }
+        let queued = l.waiters.iter().position(|&(w, _)| w == tid);
+        let unowned = l.writer.is_none() && l.readers == 0;
         let free = if write {
-            l.writer.is_none() && l.readers == 0 && l.waiters.is_empty()
+            // A woken writer at the head retries; a new writer queues behind any waiter.
+            unowned && (l.waiters.is_empty() || queued == Some(0))
+        } else if try_only {
+            // __down_read_trylock: fails on RWSEM_READ_FAILED_MASK (writer, waiters).
+            l.writer.is_none() && l.waiters.is_empty()
+        } else if prog.config.rwsem_steal {
+            // rwsem_down_read_slowpath: a reader takes an unowned lock past queued waiters
+            // (reader optimistic lock stealing; not when readers own it, rcnt > 1).
+            l.writer.is_none() && (l.waiters.is_empty() || l.readers == 0)
         } else {
             l.writer.is_none() && l.waiters.is_empty()
         };
         if free {
+            if let Some(i) = queued {
+                self.mm.lock.waiters.remove(i);
+            }
             if write {
                 self.mm.lock.writer = Some(tid);
             } else {
@@ -516,7 +607,9 @@ impl World {
             return Exec::Val(false);
         }
         self.might_sleep(tid, "mmap_lock", ev);
-        self.mm.lock.waiters.push((tid, write));
+        if queued.is_none() {
+            self.mm.lock.waiters.push((tid, write));
+        }
         ev.push(Event::Block {
             tid,
             lock: Lock::MmapLock,
@@ -595,6 +688,10 @@ impl World {
     }
 
     fn mutex_unlock(&mut self, prog: &Program, tid: Tid, l: Lock, ev: &mut Vec<Event>) {
+        if l == Lock::FreezerLock && self.freezer_lock.owner == Some(tid) {
+            let f = &mut self.threads[tid as usize].frz;
+            f.frozen_stable = f.frozen;
+        }
         let m = self.mutex_of(l);
         if m.owner != Some(tid) {
             ev.push(Event::Fault {
@@ -773,10 +870,10 @@ impl World {
         let t = tid as usize;
         let list = prog.store() == VmaStore::List;
         match prim {
-            mmap_read_lock => self.rwsem_lock(tid, false, false, ev),
-            mmap_read_lock_killable => self.rwsem_lock(tid, false, false, ev),
-            mmap_read_trylock => self.rwsem_lock(tid, false, true, ev),
-            mmap_write_lock => self.rwsem_lock(tid, true, false, ev),
+            mmap_read_lock => self.rwsem_lock(prog, tid, false, false, ev),
+            mmap_read_lock_killable => self.rwsem_lock(prog, tid, false, false, ev),
+            mmap_read_trylock => self.rwsem_lock(prog, tid, false, true, ev),
+            mmap_write_lock => self.rwsem_lock(prog, tid, true, false, ev),
             mmap_read_unlock => {
                 self.rwsem_unlock(prog, tid, false, ev);
                 Exec::Val(true)
@@ -832,7 +929,13 @@ impl World {
                 self.victim.has_mm = false;
                 Exec::Val(true)
             }
-            task_will_free_mem => Exec::Val(self.victim.exiting),
+            task_will_free_mem => {
+                // __task_will_free_mem (the group is exiting), then
+                // `if (test_bit(MMF_OOM_SKIP, &mm->flags)) return false;` (v4.14.5, v5.15.24
+                // mm/oom_kill.c:834, v6.18.2 :901). No other process shares the mm here.
+                self.access(tid, Loc::MmStruct, false, ev);
+                Exec::Val(self.victim.exiting && !self.mm.test(MmFlag::MMF_OOM_SKIP))
+            }
             tsk_is_oom_victim => {
                 Exec::Val(self.threads[t].role == Role::Exit && self.victim.oom_mm)
             }
@@ -925,6 +1028,16 @@ impl World {
                 Exec::Val(true)
             }
             oom_reaper_list_empty => Exec::Val(self.oom_reaper_list.is_empty()),
+            oom_reaper_queued => Exec::Val(self.oom_reaper_list.contains(&0)),
+            mmget => {
+                self.atomic(tid, ev);
+                if self.mm.users <= 0 {
+                    Self::fault(tid, "I8", "mmget on an mm with no users".into(), ev);
+                }
+                self.mm.users += 1;
+                self.threads[t].pins += 1;
+                Exec::Val(true)
+            }
             sleep_oom_reaper_wait => {
                 // prepare_to_wait, then the condition again, then schedule: no lost wakeup.
                 if !self.oom_reaper_list.is_empty() {
@@ -944,8 +1057,19 @@ impl World {
             set_global(g) | clear_global(g) => {
                 let v = matches!(prim, set_global(_));
                 match g {
-                    Global::pm_freezing => self.pm_freezing = v,
-                    Global::pm_nosig_freezing => self.pm_nosig_freezing = v,
+                    Global::pm_freezing => {
+                        self.pm_freezing = v;
+                        if !v {
+                            // thaw_processes(): user space is no longer claimed frozen.
+                            self.frozen_claim = false;
+                            self.strict_window = false;
+                        }
+                    }
+                    Global::pm_nosig_freezing => {
+                        self.pm_nosig_freezing = v;
+                        // freeze_kernel_threads() starts the next freezing round.
+                        self.strict_window = false;
+                    }
                     Global::oom_killer_disabled => self.oom_killer_disabled = v,
                 }
                 Exec::Val(true)
@@ -960,6 +1084,9 @@ impl World {
                 Exec::Val(true)
             }
             system_freezing_cnt_dec => {
+                // The first step of thaw_processes(): the claim ends here.
+                self.frozen_claim = false;
+                self.strict_window = false;
                 self.freezing_cnt -= 1;
                 Exec::Val(true)
             }
@@ -997,7 +1124,14 @@ impl World {
                 };
                 let f = self.threads[p as usize].frz;
                 if f.pf & pf::PF_FREEZER_SKIP != 0 {
+                    // freezer_should_skip(p), tested before the lock (v4.7..v6.0).
                     return Exec::Val(false);
+                }
+                if self.freezer_lock.owner.is_some_and(|o| o != tid) {
+                    // spin_lock_irqsave(&freezer_lock): the `!freezing(p) || frozen(p)` test
+                    // is made under the lock in every version (v4.7.4 kernel/freezer.c:134,
+                    // v6.18.2 the same), so it never sees __refrigerator's transient PF_FROZEN.
+                    return Exec::Spin;
                 }
                 if !self.freezing(prog, p, tid) || f.frozen {
                     return Exec::Val(false);
@@ -1061,15 +1195,13 @@ impl World {
             fatal_signal_pending => {
                 Exec::Val(self.threads[t].role.is_victim() && self.victim.exiting)
             }
-            do_io => Exec::Val(true),
-            suspend_devices => {
+            do_io | exit_files | suspend_devices | resume_devices => Exec::Val(true),
+            user_space_frozen => {
                 self.frozen_claim = true;
+                self.strict_window = true;
                 Exec::Val(true)
             }
-            resume_devices => {
-                self.frozen_claim = false;
-                Exec::Val(true)
-            }
+            mm_has_notifiers => Exec::Val(false),
             put_task_struct => {
                 self.victim.usage -= 1;
                 self.threads[t].task_refs -= 1;

@@ -219,7 +219,8 @@ pub enum Prim {
     get_task_mm,
     /// `current->mm = NULL` in `exit_mm` (under task_lock).
     clear_task_mm,
-    /// `task_will_free_mem(victim)` — condition: the whole process is exiting (fatal signal).
+    /// `task_will_free_mem(victim)` — condition: the whole process is exiting (fatal signal)
+    /// and its mm is not `MMF_OOM_SKIP` yet.
     task_will_free_mem,
     /// `tsk_is_oom_victim(current)` — condition.
     tsk_is_oom_victim,
@@ -243,6 +244,9 @@ pub enum Prim {
     wait_oom_reaper_list,
     /// `oom_reaper_list == NULL` — condition.
     oom_reaper_list_empty,
+    /// `tsk == oom_reaper_list || tsk->oom_reaper_list` — condition: the victim is queued
+    /// (the v4.7..v4.19 guard of `wake_oom_reaper`).
+    oom_reaper_queued,
     /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
     sleep_oom_reaper_wait,
     // the freezer (kernel/freezer.c, kernel/power/process.c, mm/oom_kill.c)
@@ -298,14 +302,25 @@ pub enum Prim {
     fatal_signal_pending,
     /// A user task's I/O (a syscall that touches a device or the disk).
     do_io,
-    /// `freeze_processes()` returned 0: from here the system claims every user task is frozen
-    /// (then `suspend_devices_and_enter`).
+    /// `exit_files(tsk)` in `do_exit` (after `exit_mm`): the last `fput` of a file may flush it
+    /// (I/O).
+    exit_files,
+    /// `freeze_processes()` has returned 0 to `suspend_freeze_processes()`: from here the
+    /// caller relies on user space being frozen (the I12 window opens; with `check I12s` the
+    /// strict window too, until `freeze_kernel_threads()` starts its round). A marker: no
+    /// kernel code of its own.
+    user_space_frozen,
+    /// `suspend_devices_and_enter()`: devices go down (no modelled effect).
     suspend_devices,
-    /// Resume: the claim ends.
+    /// Resume from the suspended state (no modelled effect).
     resume_devices,
+    /// `mm_has_notifiers(mm)` — condition; the model's mm has no MMU notifiers (false).
+    mm_has_notifiers,
     // mm refcounts (kernel/fork.c)
     /// `mmget_not_zero(mm)` — condition: pinned.
     mmget_not_zero,
+    /// `mmget(mm)` / `atomic_inc(&mm->mm_users)`: pin an mm known to have users.
+    mmget,
     /// `atomic_dec_and_test(&mm->mm_users)` in `mmput` — condition: this was the last user.
     mm_users_dec_and_test,
     /// `mmgrab(mm)`.
@@ -392,9 +407,18 @@ pub enum Nop {
     mmu_notifier_invalidate_range_start,
     /// `mmu_notifier_invalidate_range_end`.
     mmu_notifier_invalidate_range_end,
+    /// `exit_fs(tsk)` in `do_exit`.
+    exit_fs,
+    /// `exit_notify(tsk, group_dead)` in `do_exit`.
+    exit_notify,
+    /// `exit_signals(tsk)` in `do_exit`: `PF_EXITING`.
+    exit_signals,
 }
 
-const NOPS: [(&str, Nop); 11] = [
+const NOPS: [(&str, Nop); 14] = [
+    ("exit_fs", Nop::exit_fs),
+    ("exit_notify", Nop::exit_notify),
+    ("exit_signals", Nop::exit_signals),
     ("mmu_notifier_release", Nop::mmu_notifier_release),
     ("lru_add_drain", Nop::lru_add_drain),
     ("flush_cache_mm", Nop::flush_cache_mm),
@@ -431,6 +455,7 @@ impl Prim {
                 | mutex_trylock_oom_lock
                 | oom_reaper_list_pop
                 | oom_reaper_list_empty
+                | oom_reaper_queued
                 | test_global(_)
                 | freezing_current
                 | frozen_current
@@ -438,6 +463,7 @@ impl Prim {
                 | wait_oom_victims_zero_timeout
                 | test_memdie_current
                 | fatal_signal_pending
+                | mm_has_notifiers
                 | mm_users_dec_and_test
                 | test_bit(_)
                 | test_and_set_bit(_)
@@ -613,9 +639,11 @@ pub enum Expect {
 /// Which `freezing_slow_path` a config runs (`kernel/freezer.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Freezing {
-    /// v4.7-rc: tests `current`'s `TIF_MEMDIE`, whatever task it is asked about (B15).
+    /// v4.7-rc3 and v4.7.4 (`kernel/freezer.c:45`, `test_thread_flag(TIF_MEMDIE)`): tests
+    /// `current`'s `TIF_MEMDIE`, whatever task it is asked about (B15).
     CurrentMemdie,
-    /// v4.7 .. v6.17: tests the task's own `TIF_MEMDIE`.
+    /// v4.9 .. v6.17 (`test_tsk_thread_flag(p, TIF_MEMDIE)`, v4.9 `kernel/freezer.c:45`): tests
+    /// the task's own `TIF_MEMDIE`.
     TaskMemdie,
     /// v6.18: tests `tsk_is_oom_victim(p)`.
     OomVictim,
@@ -645,8 +673,16 @@ pub struct ConfigDef {
     pub uses: Vec<(String, String, Pos)>,
     /// Thread roles scenarios may start.
     pub roles: Vec<String>,
-    /// The `freezing_slow_path` version (`freezer v4.7-rc|v4.7|v6.18`).
+    /// The `freezing_slow_path` version (`freezer v4.7|v4.9|v6.18`).
     pub freezer: Freezing,
+    /// `check I12s`: also check the strict barrier (`kernel-paths.md` §4): from
+    /// `freeze_processes()` returning 0 until `freeze_kernel_threads()` starts its round, no
+    /// user task but the suspending one runs at all.
+    pub strict: bool,
+    /// `rwsem steal`: a reader may take an unowned `mmap_lock` past queued waiters (reader
+    /// optimistic lock stealing, `kernel/locking/rwsem.c`: in v5.15.24 at :956, not in
+    /// v4.19.1); `rwsem fifo` (default): a queued writer blocks new readers.
+    pub rwsem_steal: bool,
     /// File and position.
     pub origin: (String, Pos),
     /// The source text of the whole `config` item.
@@ -958,9 +994,14 @@ fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangErro
         "test_memdie_current" => test_memdie_current,
         "fatal_signal_pending" => fatal_signal_pending,
         "do_io" => do_io,
+        "exit_files" => exit_files,
+        "user_space_frozen" => user_space_frozen,
+        "mm_has_notifiers" => mm_has_notifiers,
         "suspend_devices" => suspend_devices,
         "resume_devices" => resume_devices,
         "mmget_not_zero" => mmget_not_zero,
+        "mmget" => mmget,
+        "oom_reaper_queued" => oom_reaper_queued,
         "mm_users_dec_and_test" => mm_users_dec_and_test,
         "mmgrab" => mmgrab,
         "mmdrop" => mmdrop,
@@ -1253,6 +1294,8 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                     uses: Vec::new(),
                     roles: Vec::new(),
                     freezer: Freezing::TaskMemdie,
+                    strict: false,
+                    rwsem_steal: false,
                     origin: (file.into(), pos),
                     text: String::new(),
                 };
@@ -1266,7 +1309,7 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                         lx.end_of_stmt()?;
                         continue;
                     }
-                    let (k, kp) = lx.word("expect, store, freezer, use or role")?;
+                    let (k, kp) = lx.word("expect, store, freezer, rwsem, check, use or role")?;
                     match k.as_str() {
                         "expect" => {
                             let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
@@ -1297,13 +1340,30 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
                             }
                         }
                         "freezer" => {
-                            let (v, vp) = lx.word("v4.7-rc, v4.7 or v6.18")?;
+                            let (v, vp) = lx.word("v4.7, v4.9 or v6.18")?;
                             cfg.freezer = match v.as_str() {
-                                "v4.7-rc" => Freezing::CurrentMemdie,
-                                "v4.7" => Freezing::TaskMemdie,
+                                "v4.7-rc" | "v4.7" => Freezing::CurrentMemdie,
+                                "v4.9" => Freezing::TaskMemdie,
                                 "v6.18" => Freezing::OomVictim,
-                                _ => return Err(lx.err(vp, "freezer is v4.7-rc, v4.7 or v6.18")),
+                                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9 or v6.18")),
                             };
+                        }
+                        "rwsem" => {
+                            let (v, vp) = lx.word("fifo or steal")?;
+                            cfg.rwsem_steal = match v.as_str() {
+                                "fifo" => false,
+                                "steal" => true,
+                                _ => return Err(lx.err(vp, "rwsem is fifo or steal")),
+                            };
+                        }
+                        "check" => {
+                            let (v, vp) = lx.word("I12s")?;
+                            match v.as_str() {
+                                "I12s" => cfg.strict = true,
+                                _ => {
+                                    return Err(lx.err(vp, "check takes I12s (the strict barrier)"))
+                                }
+                            }
                         }
                         "role" => {
                             while let Some(Tok::Word(_)) = lx.peek() {

@@ -50,9 +50,10 @@ impl Vma {
 }
 
 /// The `mmap_lock` rwsem (`kernel/locking/rwsem.c`): readers, a writer, and a FIFO of waiters.
-/// A reader queues behind any waiter (so a waiting writer blocks new readers), `trylock`
-/// fails if anyone waits, and unlock hands the lock to the head of the queue (a writer, or
-/// every reader up to the next writer).
+/// A reader queues behind any waiter (so a waiting writer blocks new readers) unless the
+/// config lets readers steal an unowned lock, `trylock` fails if anyone waits, and unlock
+/// grants the lock to every reader at the head up to the next writer, or wakes a writer at
+/// the head, which then takes the lock itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Rwsem {
     /// Bitmask of reader threads.
@@ -234,6 +235,9 @@ pub struct Frame {
     pub counters: [u8; 4],
     /// This activation's `ret` (set by `ret = …` and by the return value of a `call`).
     pub ret: i32,
+    /// The locks the thread held when the path was entered ([`World::held_mask`]): a path
+    /// must return holding exactly these (I10, checked at every `return`, early ones too).
+    pub held: u8,
 }
 
 /// A thread of the scenario.
@@ -312,6 +316,10 @@ pub struct Freezer {
     pub pf: u8,
     /// `PF_FROZEN` (<= v6.0) / `TASK_FROZEN` (>= v6.1).
     pub frozen: bool,
+    /// `frozen` as of the task's last release of `freezer_lock`: what `frozen(p)` tells a
+    /// reader that takes `freezer_lock`, as the kernel's do (`__refrigerator` sets the flag
+    /// and may clear it again within one hold of the lock).
+    pub frozen_stable: bool,
     /// How it sleeps.
     pub sleep: Sleep,
     /// A wakeup came while it was still running towards `schedule()` (the task state was set
@@ -352,9 +360,12 @@ pub struct World {
     pub freezer_lock: Mutex,
     /// `inode->i_rwsem` of a file the victim and the holder task share.
     pub i_rwsem: Mutex,
-    /// The suspending task has frozen everything and claims the system is quiescent
-    /// (`suspend_devices` … `resume_devices`): the window I12 is checked in.
+    /// `freeze_processes()` has returned 0 and `thaw_processes()` has not yet cleared
+    /// `pm_freezing`: the caller relies on user space being frozen (the I12 window).
     pub frozen_claim: bool,
+    /// The first part of that window, before `freeze_kernel_threads()` sets
+    /// `pm_nosig_freezing` for its round (the I12s window).
+    pub strict_window: bool,
     /// The threads.
     pub threads: Vec<Thread>,
 }
@@ -403,6 +414,7 @@ impl World {
             freezer_lock: Mutex::default(),
             i_rwsem: Mutex::default(),
             frozen_claim: false,
+            strict_window: false,
             threads: Vec::new(),
         }
     }

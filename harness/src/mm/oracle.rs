@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::state::{pf, World, MAX_THREADS};
 use mmfuzz::mm::{Event, Loc, Lock, MmFlag, Prim, Program, Role, Tid, VmaStore};
 
 /// A vector clock over the scenario's threads.
@@ -76,6 +76,9 @@ pub struct Oracle {
     /// Threads that saw `MMF_OOM_SKIP` clear in their current `mmap_lock` read section: they
     /// are walking the VMAs.
     walking: u8,
+    /// Threads whose `mm_users` pin failed in their current read section: they leave it
+    /// without walking.
+    leaving: u8,
 }
 
 /// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
@@ -86,6 +89,7 @@ impl std::hash::Hash for Oracle {
         self.order.hash(h);
         self.races.hash(h);
         self.walking.hash(h);
+        self.leaving.hash(h);
         if !self.races {
             // Without the race detector the clocks and shadow memory are never read.
             return;
@@ -116,6 +120,7 @@ impl Oracle {
             order: [[false; CLASSES]; CLASSES],
             races: true,
             walking: 0,
+            leaving: 0,
         }
     }
 
@@ -134,13 +139,19 @@ impl Oracle {
         held_before: &[(Lock, bool)],
         ev: &[Event],
     ) -> Option<Violation> {
-        if let Some(v) = freezer_checks(world, stepper, step) {
+        if let Some(v) = freezer_checks(prog, world, stepper, step) {
             return Some(v);
         }
-        if let (Some(Prim::test_bit(MmFlag::MMF_OOM_SKIP)), Some(false)) = step {
-            if world.mm.lock.readers & (1 << stepper) != 0 {
+        let reading = world.mm.lock.readers & (1 << stepper) != 0;
+        match step {
+            (Some(Prim::test_bit(MmFlag::MMF_OOM_SKIP)), Some(false)) if reading => {
                 self.walking |= 1 << stepper;
             }
+            // v4.9's reaper pins mm_users under the read lock: a pin means it walks, a failed
+            // pin (exit_mmap owns the mm) means it unlocks without touching a VMA.
+            (Some(Prim::mmget_not_zero), Some(true)) if reading => self.walking |= 1 << stepper,
+            (Some(Prim::mmget_not_zero), Some(false)) if reading => self.leaving |= 1 << stepper,
+            _ => {}
         }
         for e in ev {
             if let Some(v) = self.event(prog, world, stepper, held_before, e) {
@@ -177,16 +188,20 @@ impl Oracle {
                 }
             }
             Event::Block { tid, lock } => return self.lockdep(tid, lock, held_before),
-            Event::Release { tid, lock, .. } => {
+            Event::Release { tid, lock, shared } => {
                 if lock == Lock::MmapLock {
                     self.walking &= !(1 << tid);
+                    self.leaving &= !(1 << tid);
                 }
                 if self.races {
                     let c = self.clocks[tid as usize];
                     join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
                     self.tick(tid);
                 }
-                if lock == Lock::MmapLock {
+                // I4 is about the teardown's own release: VMAs are freed under the write lock
+                // (>= v5.17) or with no lock at all (<= v5.16, where readers are kept out by
+                // MMF_OOM_SKIP or an mm_users pin), so a reader's read unlock cannot be it.
+                if lock == Lock::MmapLock && !shared {
                     if let Some(v) = stale_head(prog, world, tid) {
                         return Some(v);
                     }
@@ -209,7 +224,19 @@ impl Oracle {
                     } else {
                         u8::MAX
                     };
-                    let others = world.other_readers(tid) & hazard;
+                    let mut others = world.other_readers(tid) & hazard & !self.leaving;
+                    // A reader whose next step is mmget_not_zero on an mm with no users (v4.9's
+                    // __oom_reap_task_mm takes the read trylock first, then the pin) will fail
+                    // the pin and leave without walking: mm_users never rises from 0.
+                    for r in 0..world.threads.len() as Tid {
+                        if others & (1 << r) != 0
+                            && world.mm.users == 0
+                            && world.threads[r as usize].pins == 0
+                            && world.next_prim(prog, r) == Some(Prim::mmget_not_zero)
+                        {
+                            others &= !(1 << r);
+                        }
+                    }
                     if others != 0 {
                         let who = (0..world.threads.len() as Tid)
                             .find(|t| others & (1 << t) != 0)
@@ -395,8 +422,32 @@ pub fn freezer_flags(world: &World) -> String {
     )
 }
 
-/// I11, I12, I13: the freezer and the OOM victim count (`kernel-paths.md` §4).
+/// Whether thread `t` is the OOM victim and has finished `exit_mm` (its mm released and
+/// `exit_oom_victim` done): what `oom_killer_disable()` waits for (I12 lets it run on).
+fn victim_past_exit_mm(world: &World, t: usize) -> bool {
+    let th = &world.threads[t];
+    th.role.is_victim()
+        && world.victim.oom_mm
+        && !world.victim.has_mm
+        && th.pins == 0
+        && !world.victim.memdie
+}
+
+/// Whether thread `t` counts as quiescent for I12 (`kernel-paths.md` §4): frozen, asleep
+/// with `PF_FREEZER_SKIP`, past the point in `do_exit` where it sets `PF_NOFREEZE`, or dead.
+fn quiescent(world: &World, t: usize) -> bool {
+    let th = &world.threads[t];
+    th.status == mmfuzz::mm::Status::Done
+        // frozen(p) as a reader under freezer_lock sees it: PF_FROZEN set inside
+        // __refrigerator's lock hold is a decision in progress.
+        || th.frz.frozen_stable
+        || th.frz.pf & pf::PF_NOFREEZE != 0
+        || (th.frz.pf & pf::PF_FREEZER_SKIP != 0 && th.status == mmfuzz::mm::Status::Blocked)
+}
+
+/// I11, I12, I12s, I13: the freezer and the OOM victim count (`kernel-paths.md` §4).
 fn freezer_checks(
+    prog: &Program,
     world: &World,
     tid: Tid,
     step: (Option<Prim>, Option<bool>),
@@ -419,6 +470,7 @@ fn freezer_checks(
         );
     }
     let role = world.threads[tid as usize].role;
+    let user = |r: Role| !r.is_kthread() && r != Role::Pm;
     match step.0 {
         Some(Prim::mark_oom_victim) if world.oom_killer_disabled => {
             return v(
@@ -437,30 +489,7 @@ fn freezer_checks(
                 ),
             );
         }
-        Some(Prim::do_io) if world.frozen_claim && role != Role::Pm => {
-            return v(
-                "I12",
-                format!(
-                    "{} does I/O after freeze_processes() succeeded ({})",
-                    role.task(),
-                    freezer_flags(world)
-                ),
-            );
-        }
-        Some(Prim::suspend_devices) => {
-            for t in &world.threads {
-                let user = !t.role.is_kthread() && t.role != Role::Pm;
-                if user && t.status != mmfuzz::mm::Status::Done && !t.frz.frozen {
-                    return v(
-                        "I12",
-                        format!(
-                            "freeze_processes() returned 0 while {} is not frozen ({})",
-                            t.role.task(),
-                            freezer_flags(world)
-                        ),
-                    );
-                }
-            }
+        Some(Prim::user_space_frozen) => {
             if world.oom_victims != 0 {
                 return v(
                     "I12",
@@ -470,8 +499,54 @@ fn freezer_checks(
                     ),
                 );
             }
+            for (i, t) in world.threads.iter().enumerate() {
+                if user(t.role) && !quiescent(world, i) && !victim_past_exit_mm(world, i) {
+                    let why = if t.role.is_victim() && world.victim.oom_mm {
+                        "an OOM victim that has not finished exit_mm"
+                    } else {
+                        "not frozen"
+                    };
+                    return v(
+                        "I12",
+                        format!(
+                            "freeze_processes() returned 0 while {} is {why} ({})",
+                            t.role.task(),
+                            freezer_flags(world)
+                        ),
+                    );
+                }
+            }
+            return None;
         }
         _ => {}
+    }
+    if !user(role) || !world.frozen_claim || world.threads[tid as usize].frz.frozen_stable {
+        // A frozen task woken spuriously (a fake signal that came before its schedule())
+        // goes round __refrigerator's loop and sleeps again: it does not run.
+        return None;
+    }
+    // A user task took a step inside the window.
+    let what = step.0.map(|p| p.name()).unwrap_or_default();
+    if !victim_past_exit_mm(world, tid as usize) {
+        return v(
+            "I12",
+            format!(
+                "{} runs ({what}) after freeze_processes() returned 0 ({})",
+                role.task(),
+                freezer_flags(world)
+            ),
+        );
+    }
+    if prog.config.strict && world.strict_window {
+        return v(
+            "I12s",
+            format!(
+                "{} runs ({what}) after freeze_processes() returned 0 and before \
+                 freeze_kernel_threads(): an OOM victim past exit_mm, still in do_exit ({})",
+                role.task(),
+                freezer_flags(world)
+            ),
+        );
     }
     None
 }
