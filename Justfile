@@ -74,3 +74,9 @@ explain FILE *ARGS:
 # Exhaustive mode: e.g. `just check v6.1 --threads 3 --vmas 2`
 check CONFIG *ARGS:
     cargo run --release -q -- check --config {{CONFIG}} {{ARGS}}
+
+# Soak every `safe` config over many seeds (round r: seed r*1000) for HOURS of wall clock;
+# prints executions and findings per config, exit 1 on any finding.
+soak HOURS="1" SECONDS="20":
+    cargo build --release -q
+    python3 scripts/soak.py {{HOURS}} --seconds {{SECONDS}}

@@ -220,6 +220,80 @@ fn explain_json_gives_the_steps_and_the_violation() {
         .any(|s| s["what"] == "exit_mmap: mmap_write_unlock"));
     assert_eq!(v["numbered_steps"], v["violation"]["at_step"]);
     // The locks each CPU holds, by their kernel names.
-    assert!(steps.iter().any(|s| s["locks"] == "task_lock"));
+    assert!(steps
+        .iter()
+        .any(|s| s["locks"].as_str().is_some_and(|l| l.contains("task_lock"))));
     assert!(steps.iter().any(|s| s["locks"] == "mmap_lock(W)"));
+}
+
+/// A path that returns holding a lock is reported at its return (I10), naming the lock and the
+/// path: v6.1 with `task_unlock` deleted from `out_of_memory`, by `run` and by `check`.
+#[test]
+fn a_lock_left_held_at_return_is_i10() {
+    let dir = tmpdir("leak");
+    let shown = mmfuzz(&["configs", "--show", "v6.1"]);
+    assert!(shown.status.success());
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let mut out = String::new();
+    let mut in_oom = false;
+    for line in text.lines() {
+        if line.starts_with("path out_of_memory@") {
+            in_oom = true;
+        } else if line.starts_with('}') {
+            in_oom = false;
+        }
+        if in_oom && line.trim() == "task_unlock" {
+            continue;
+        }
+        out.push_str(
+            &line
+                .replace("config v6.1 ", "config leak ")
+                .replace("out_of_memory@v5.18", "out_of_memory@leak"),
+        );
+        out.push('\n');
+    }
+    assert!(out.contains("path out_of_memory@leak"), "{out}");
+    let file = dir.join("leak.mmp");
+    std::fs::write(&file, &out).unwrap();
+    let f = file.to_str().unwrap();
+    let findings = dir.join("findings");
+    let fd = findings.to_str().unwrap();
+    for args in [
+        vec![
+            "run",
+            "--config",
+            f,
+            "--seconds",
+            "2",
+            "--json",
+            "--out",
+            fd,
+        ],
+        vec![
+            "check",
+            "--config",
+            f,
+            "--threads",
+            "3",
+            "--vmas",
+            "1",
+            "--json",
+            "--out",
+            fd,
+        ],
+    ] {
+        let o = mmfuzz(&args);
+        let line = String::from_utf8(o.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+        assert_eq!(v["found"], "bug", "{args:?}: {line}");
+        assert_eq!(v["invariant"], "I10", "{args:?}: {line}");
+        let case = v["counterexample"].as_str().unwrap();
+        let e = mmfuzz(&["explain", case, "--json"]);
+        let ex: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+        assert_eq!(
+            ex["violation"]["message"], "out_of_memory@leak returned holding task_lock",
+            "{args:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

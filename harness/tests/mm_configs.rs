@@ -247,3 +247,20 @@ fn example_configs_give_their_verdicts() {
         }
     }
 }
+
+/// Provenance: every built-in path version names the kernel text it was checked against
+/// (`source`), and `docs/kernel-sources.md` has a row for it.
+#[test]
+fn every_builtin_path_names_its_source_and_has_a_provenance_row() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/kernel-sources.md"),
+    )
+    .unwrap();
+    for u in builtin::units() {
+        for p in &u.paths {
+            let id = format!("{}@{}", p.name, p.version);
+            assert!(!p.meta.source.is_empty(), "{id}: no `source`");
+            assert!(doc.contains(&id), "{id}: no row in docs/kernel-sources.md");
+        }
+    }
+}

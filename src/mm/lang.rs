@@ -604,6 +604,9 @@ pub struct Meta {
     pub function: String,
     /// Free text (`note "..."`).
     pub note: String,
+    /// The kernel text this version was checked against: tree and `file:line`
+    /// (`source "v6.1-rc7 mm/mmap.c:3068-3126"`); `docs/kernel-sources.md` names the trees.
+    pub source: String,
 }
 
 /// One version of one path.
@@ -1224,6 +1227,7 @@ fn parse_meta(lx: &mut Lexer<'_>, meta: &mut Meta) -> Result<bool, LangError> {
         "file" => &mut meta.file,
         "function" => &mut meta.function,
         "note" => &mut meta.note,
+        "source" => &mut meta.source,
         _ => return Ok(false),
     };
     lx.at += 1;

@@ -527,6 +527,7 @@ fn run(
         );
     }
     let mut all_ok = true;
+    let mut any_unknown = false;
     let stop = interrupt_switch();
     let tty = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     for (k, prog) in progs.iter().enumerate() {
@@ -587,12 +588,15 @@ fn run(
         let expected = expect_word(&prog.config.expect);
         let found = if shown.is_some() { "bug" } else { "safe" };
         let inv = shown.as_ref().map(|(_, _, _, v)| v.inv.clone());
+        let unknown = prog.config.expect == Verdict::Unknown;
+        // An `unknown` row does not change the exit status (shared/spec/README.md).
         let ok = !rep.interrupted
             && match &prog.config.expect {
-                Verdict::Unknown => false,
+                Verdict::Unknown => true,
                 Verdict::Safe => found == "safe",
                 Verdict::Bug(_) => found == "bug",
             };
+        any_unknown |= unknown;
         all_ok &= ok;
         let secs = rep.elapsed.as_secs_f64().max(1e-9);
         let to_first = rep.first.as_ref().map(|(n, _, _, _)| *n);
@@ -616,7 +620,13 @@ fn run(
                 })
             );
         } else {
-            let mark = if ok { ' ' } else { '!' };
+            let mark = if !ok {
+                '!'
+            } else if unknown {
+                '?'
+            } else {
+                ' '
+            };
             let found = if rep.interrupted && shown.is_none() {
                 "stop"
             } else {
@@ -651,11 +661,17 @@ fn run(
         println!(
             "{}",
             if all_ok {
-                "every config gave its expected verdict"
+                "every config with a decided expectation gave its expected verdict"
             } else {
-                "'!' marks a config whose verdict differs from the expected one (or is unknown)"
+                "'!' marks a config whose verdict differs from the expected one"
             }
         );
+        if any_unknown {
+            println!(
+                "'?' marks a config the model cannot decide (expected `unknown`): what it finds \
+                 is explained in the README, section \"The unknown rows\""
+            );
+        }
     }
     Ok(all_ok)
 }
@@ -893,7 +909,7 @@ fn exhaustive(
     Ok(match &prog.config.expect {
         Verdict::Bug(_) => rep.counterexample.is_some(),
         Verdict::Safe => found == "safe",
-        Verdict::Unknown => false,
+        Verdict::Unknown => true,
     })
 }
 
@@ -912,9 +928,14 @@ fn list_configs(show: Option<&str>, versions: bool) -> Result<bool, BadInput> {
         );
         for u in builtin::units() {
             for p in &u.paths {
+                let src = if p.meta.source.is_empty() {
+                    format!("{} {}", p.meta.file, p.meta.function)
+                } else {
+                    p.meta.source.clone()
+                };
                 println!(
-                    "{:<22} {:<18} {:<14} {:<18} {} {}",
-                    p.name, p.version, p.meta.commit, p.meta.kernel, p.meta.file, p.meta.function
+                    "{:<22} {:<18} {:<14} {:<18} {}",
+                    p.name, p.version, p.meta.commit, p.meta.kernel, src
                 );
             }
         }

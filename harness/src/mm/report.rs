@@ -118,7 +118,15 @@ pub fn explain_outcome(prog: &Program, sc: &Scenario, out: &Outcome) -> String {
             let _ = writeln!(
                 r,
                 "  {}@{}: {} {} {}",
-                p.name, p.version, p.meta.kernel, p.meta.commit, p.meta.file
+                p.name,
+                p.version,
+                p.meta.kernel,
+                p.meta.commit,
+                if p.meta.source.is_empty() {
+                    &p.meta.file
+                } else {
+                    &p.meta.source
+                }
             );
         }
     }
@@ -282,6 +290,7 @@ pub fn json(prog: &Program, sc: &Scenario, out: &Outcome) -> serde_json::Value {
             "kernel": p.meta.kernel,
             "commit": p.meta.commit,
             "file": p.meta.file,
+            "source": p.meta.source,
         })).collect::<Vec<_>>(),
         "setup": setup_lines(sc),
         "threads": roles.iter().enumerate().map(|(i, r)| json!({

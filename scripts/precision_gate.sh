@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The precision gate: no `safe` config may report a violation (a false alarm).
+#
+# 1. Exhaustive: `mmfuzz check` of every built-in `safe` config, deterministic, at bounds that
+#    catch the v4.7 freeze_task false alarm (shared/audit/cases/v4.7-false-alarm-I12.json):
+#    suspend configs at 4 threads, 1 anonymous VMA, at most 3 preemptions; mm configs at
+#    3 threads and 2 VMAs. A search that stops at --max-states fails the gate too.
+# 2. libFuzzer: the exit_vs_reaper target with MMFUZZ_CONFIG set to each `safe` config, for a
+#    fixed number of runs from a fixed seed; any crash fails the gate.
+#
+# Usage: scripts/precision_gate.sh [check|fuzz|all] (default all). FUZZ_RUNS sets the runs per
+# config (default 300000). Needs a release build; the fuzz half needs nightly and cargo-fuzz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+BIN="${MMFUZZ_BIN:-target/release/mmfuzz}"
+OUT="target/gate-findings"
+FUZZ_RUNS="${FUZZ_RUNS:-300000}"
+
+safe=$("$BIN" configs | awk 'NR > 1 && $2 == "safe" { print $1 }')
+[ -n "$safe" ] || { echo "gate: no safe configs listed" >&2; exit 1; }
+fail=0
+
+if [ "$what" = all ] || [ "$what" = check ]; then
+  for c in $safe; do
+    if "$BIN" configs --show "$c" | grep -Eq '^  role .*\bpm\b'; then
+      bounds=(--threads 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
+    else
+      bounds=(--threads 3 --vmas 2 --races coenabled)
+    fi
+    start=$(date +%s)
+    line=$("$BIN" check --config "$c" "${bounds[@]}" --jobs 2 --json --out "$OUT" || true)
+    verdict=$(printf '%s' "$line" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print("ok" if d["found"] == "safe" and not d["truncated"] else "FAIL",
+      d["states"], d["transitions"], d["found"], d["invariant"], d["truncated"],
+      d["peak_rss_kib"] // 1024, d["counterexample"])')
+    set -- $verdict
+    printf 'gate check %-18s %s  %s states, %s transitions, peak %s MiB, %ss (%s)\n' \
+      "$c" "$1" "$2" "$3" "$7" "$(( $(date +%s) - start ))" "${bounds[*]}"
+    if [ "$1" != ok ]; then
+      echo "  false alarm or incomplete on $c: found $4 $5, truncated $6, case $8" >&2
+      fail=1
+    fi
+  done
+fi
+
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+  if ! rustup toolchain list | grep -q nightly || ! command -v cargo-fuzz >/dev/null; then
+    echo "gate fuzz: needs a nightly toolchain and cargo-fuzz" >&2
+    exit 1
+  fi
+  (cd fuzz && cargo +nightly fuzz build -s none -O exit_vs_reaper)
+  for c in $safe; do
+    start=$(date +%s)
+    log="target/gate-fuzz-$c.log"
+    if (cd fuzz && MMFUZZ_CONFIG="$c" cargo +nightly fuzz run -s none -O exit_vs_reaper \
+          -- -runs="$FUZZ_RUNS" -seed=1 -artifact_prefix="../$OUT/fuzz-$c-") > "$log" 2>&1; then
+      printf 'gate fuzz  %-18s ok    %s runs, %ss\n' "$c" "$FUZZ_RUNS" "$(( $(date +%s) - start ))"
+    else
+      echo "gate fuzz  $c FAIL: see $log" >&2
+      tail -40 "$log" >&2
+      fail=1
+    fi
+  done
+fi
+
+exit $fail
