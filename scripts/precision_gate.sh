@@ -16,6 +16,7 @@ what="${1:-all}"
 BIN="${MMFUZZ_BIN:-target/release/mmfuzz}"
 OUT="target/gate-findings"
 FUZZ_RUNS="${FUZZ_RUNS:-300000}"
+mkdir -p "$OUT"
 
 safe=$("$BIN" configs | awk 'NR > 1 && $2 == "safe" { print $1 }')
 [ -n "$safe" ] || { echo "gate: no safe configs listed" >&2; exit 1; }
