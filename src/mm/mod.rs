@@ -15,3 +15,6 @@ pub use interp::{Event, Loc, Lock};
 pub use lang::{Expect, LangError, MmFlag, Prim, VmaStore};
 pub use program::Program;
 pub use state::{Role, Status, Tid, VmaId, World};
+
+#[cfg(test)]
+mod tests;
