@@ -213,6 +213,7 @@ impl World {
                     woken: false,
                 },
                 task_cursor: None,
+                exited_mm: false,
             };
             match role {
                 Role::Exit | Role::User => t.pins = 1,
@@ -384,6 +385,9 @@ impl World {
             let insn = prog.paths[code as usize].insns[f.pc as usize];
             if let Insn::Ret(_) = insn {
                 self.check_return(prog, tid, code, entry, ev);
+                if prog.paths[code as usize].name == "exit_mm" {
+                    self.threads[t].exited_mm = true;
+                }
             }
             let held = match insn {
                 Insn::Call(_) => self.held_mask(tid),

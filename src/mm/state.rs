@@ -271,6 +271,8 @@ pub struct Thread {
     pub frz: Freezer,
     /// `for_each_process_thread` cursor (another thread's id).
     pub task_cursor: Option<Tid>,
+    /// The thread has returned from `exit_mm` (its mm released, `exit_oom_victim` done).
+    pub exited_mm: bool,
 }
 
 /// How a thread sleeps.

@@ -349,6 +349,17 @@ pub fn is_idle(world: &World) -> bool {
 /// failure or a deadlock.
 pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stuck {
     if world.fire_timeout(prog, ev) {
+        // The woken thread runs on to its next step: a fault on the way (e.g. a return
+        // holding a lock, I10) is reported like any other.
+        for e in ev.iter() {
+            if let Event::Fault { tid, inv, msg } = e {
+                return Stuck::Violation(Violation {
+                    inv: (*inv).into(),
+                    tid: *tid,
+                    msg: msg.clone(),
+                });
+            }
+        }
         return Stuck::Fired;
     }
     if is_idle(world) {

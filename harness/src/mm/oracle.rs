@@ -198,10 +198,16 @@ impl Oracle {
                     join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
                     self.tick(tid);
                 }
-                // I4 is about the teardown's own release: VMAs are freed under the write lock
-                // (>= v5.17) or with no lock at all (<= v5.16, where readers are kept out by
-                // MMF_OOM_SKIP or an mm_users pin), so a reader's read unlock cannot be it.
-                if lock == Lock::MmapLock && !shared {
+                // I4 is about the teardown's own release (VMAs are freed by exit_mmap, under
+                // the write lock from v5.17, with no lock before): a reader's unlock after a
+                // lock-free teardown is not it (<= v5.16 readers are kept out by MMF_OOM_SKIP
+                // or an mm_users pin; a reader that walks anyway is a use after free, I5).
+                let teardown = world.threads[tid as usize]
+                    .frames
+                    .iter()
+                    .any(|f| prog.paths[f.path as usize].name == "exit_mmap");
+                let _ = shared;
+                if lock == Lock::MmapLock && teardown {
                     if let Some(v) = stale_head(prog, world, tid) {
                         return Some(v);
                     }
@@ -233,6 +239,7 @@ impl Oracle {
                             && world.mm.users == 0
                             && world.threads[r as usize].pins == 0
                             && world.next_prim(prog, r) == Some(Prim::mmget_not_zero)
+                            && leaves_after_failed_pin(prog, world, r)
                         {
                             others &= !(1 << r);
                         }
@@ -422,19 +429,26 @@ pub fn freezer_flags(world: &World) -> String {
     )
 }
 
-/// Whether thread `t` is the OOM victim and has finished `exit_mm` (its mm released and
+/// Whether reader `r`, whose next step is `mmget_not_zero` on an mm with no users, unlocks
+/// `mmap_lock` right after the pin fails (so it never walks the VMAs).
+fn leaves_after_failed_pin(prog: &Program, world: &World, r: Tid) -> bool {
+    let mut w = world.clone();
+    let mut ev = Vec::new();
+    w.step(prog, r, &mut ev) == Some(false) && w.next_prim(prog, r) == Some(Prim::mmap_read_unlock)
+}
+
+/// Whether thread `t` is the OOM victim and has returned from `exit_mm` (its mm released and
 /// `exit_oom_victim` done): what `oom_killer_disable()` waits for (I12 lets it run on).
 fn victim_past_exit_mm(world: &World, t: usize) -> bool {
     let th = &world.threads[t];
-    th.role.is_victim()
-        && world.victim.oom_mm
-        && !world.victim.has_mm
-        && th.pins == 0
-        && !world.victim.memdie
+    th.role.is_victim() && world.victim.oom_mm && th.exited_mm && !world.victim.memdie
 }
 
 /// Whether thread `t` counts as quiescent for I12 (`kernel-paths.md` §4): frozen, asleep
 /// with `PF_FREEZER_SKIP`, past the point in `do_exit` where it sets `PF_NOFREEZE`, or dead.
+/// An OOM victim that is frozen before `exit_mm` counts too: it does not run until the thaw,
+/// which is what 74070542099c (v4.7) relies on when its second freezing round freezes a victim
+/// whose `TIF_MEMDIE` the reaper cleared.
 fn quiescent(world: &World, t: usize) -> bool {
     let th = &world.threads[t];
     th.status == mmfuzz::mm::Status::Done
