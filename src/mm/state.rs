@@ -53,7 +53,9 @@ impl Vma {
 /// A reader queues behind any waiter (so a waiting writer blocks new readers) unless the
 /// config lets readers steal an unowned lock, `trylock` fails if anyone waits, and unlock
 /// grants the lock to every reader at the head up to the next writer, or wakes a writer at
-/// the head, which then takes the lock itself.
+/// the head, which then takes the lock itself. Not modelled, both only with two writers
+/// (`exit_mmap` is the only one here): v5.x `rwsem_mark_wake` also wakes readers queued behind
+/// a writer, and a new writer may take the lock before a woken one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Rwsem {
     /// Bitmask of reader threads.
