@@ -9,13 +9,13 @@
 #    fixed number of runs from a fixed seed; any crash fails the gate.
 #
 # Usage: scripts/precision_gate.sh [check|fuzz|all] (default all). FUZZ_RUNS sets the runs per
-# config (default 300000). Needs a release build; the fuzz half needs nightly and cargo-fuzz.
+# config (default 100000). Needs a release build; the fuzz half needs nightly and cargo-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 BIN="${MMFUZZ_BIN:-target/release/mmfuzz}"
 OUT="target/gate-findings"
-FUZZ_RUNS="${FUZZ_RUNS:-300000}"
+FUZZ_RUNS="${FUZZ_RUNS:-100000}"
 mkdir -p "$OUT"
 
 safe=$("$BIN" configs | awk 'NR > 1 && $2 == "safe" { print $1 }')
