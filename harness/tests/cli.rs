@@ -297,3 +297,27 @@ fn a_lock_left_held_at_return_is_i10() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `explain` takes several case files (a shell glob), one report after the other.
+#[test]
+fn explain_takes_several_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/mm");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            (n.starts_with("B8-") || n.starts_with("B9-")) && n.ends_with(".json")
+        })
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 2);
+    let args: Vec<&str> = std::iter::once("explain")
+        .chain(cases.iter().map(|p| p.to_str().unwrap()))
+        .collect();
+    let out = mmfuzz(&args);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("I1 broken at step 2"), "{text}");
+    assert!(text.contains("I4 broken at step"), "{text}");
+}

@@ -187,8 +187,9 @@ enum Command {
         after_help = "Examples:\n  mmfuzz explain corpus/mm/v5.17-rc3-I4-….json\n  mmfuzz explain case.json --svg case.svg --html case.html"
     )]
     Explain {
-        /// The case file.
-        file: PathBuf,
+        /// The case file(s); `--svg`/`--html` take one.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// Also write the picture as a standalone SVG here.
         #[arg(long, value_name = "OUT")]
         svg: Option<PathBuf>,
@@ -335,11 +336,11 @@ fn main() -> ExitCode {
         Command::Versions => list_configs(None, true),
         Command::Replay { paths, json } => replay(&paths, json),
         Command::Explain {
-            file,
+            files,
             svg,
             html,
             json,
-        } => explain(&file, svg.as_deref(), html.as_deref(), json),
+        } => explain_all(&files, svg.as_deref(), html.as_deref(), json),
         Command::Minimize { file, save } => minimize(&file, save.as_deref()),
         Command::Corpus(CorpusCmd::Add {
             inputs,
@@ -1060,6 +1061,28 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), BadInput> {
         let _ = std::fs::remove_file(&tmp);
         BadInput(format!("{}: {e}", path.display()))
     })
+}
+
+/// `explain` over several case files, one report after the other (`--svg`/`--html`: one file).
+fn explain_all(
+    files: &[PathBuf],
+    svg: Option<&Path>,
+    html: Option<&Path>,
+    json: bool,
+) -> Result<bool, BadInput> {
+    if files.len() > 1 && (svg.is_some() || html.is_some()) {
+        return Err(BadInput(
+            "explain: --svg and --html draw one case; give one file".into(),
+        ));
+    }
+    let mut ok = true;
+    for (i, file) in files.iter().enumerate() {
+        if i > 0 && !json {
+            println!();
+        }
+        ok &= explain(file, svg, html, json)?;
+    }
+    Ok(ok)
 }
 
 fn explain(
