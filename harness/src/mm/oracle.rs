@@ -188,7 +188,7 @@ impl Oracle {
                 }
             }
             Event::Block { tid, lock } => return self.lockdep(tid, lock, held_before),
-            Event::Release { tid, lock, shared } => {
+            Event::Release { tid, lock, .. } => {
                 if lock == Lock::MmapLock {
                     self.walking &= !(1 << tid);
                     self.leaving &= !(1 << tid);
@@ -202,12 +202,7 @@ impl Oracle {
                 // the write lock from v5.17, with no lock before): a reader's unlock after a
                 // lock-free teardown is not it (<= v5.16 readers are kept out by MMF_OOM_SKIP
                 // or an mm_users pin; a reader that walks anyway is a use after free, I5).
-                let teardown = world.threads[tid as usize]
-                    .frames
-                    .iter()
-                    .any(|f| prog.paths[f.path as usize].name == "exit_mmap");
-                let _ = shared;
-                if lock == Lock::MmapLock && teardown {
+                if lock == Lock::MmapLock && inside(prog, world, tid, "exit_mmap") {
                     if let Some(v) = stale_head(prog, world, tid) {
                         return Some(v);
                     }
@@ -290,13 +285,9 @@ impl Oracle {
                     loc,
                     Loc::VmaObj(_) | Loc::VmaFlags(_) | Loc::VmaPtes(_) | Loc::MmMmap | Loc::MmTree
                 );
-                let in_exit_mmap = world.threads[tid as usize]
-                    .frames
-                    .iter()
-                    .any(|f| prog.paths[f.path as usize].name == "exit_mmap");
                 if walker
                     && vma_state
-                    && !in_exit_mmap
+                    && !inside(prog, world, tid, "exit_mmap")
                     && world.held_by(tid).iter().all(|(l, _)| *l != Lock::MmapLock)
                 {
                     return Some(Violation {
@@ -427,6 +418,14 @@ pub fn freezer_flags(world: &World) -> String {
         u8::from(world.victim.memdie),
         world.oom_victims
     )
+}
+
+/// Whether thread `tid` is running inside the path `name` (any frame of its call stack).
+fn inside(prog: &Program, world: &World, tid: Tid, name: &str) -> bool {
+    world.threads[tid as usize]
+        .frames
+        .iter()
+        .any(|f| prog.paths[f.path as usize].name == name)
 }
 
 /// Whether reader `r`, whose next step is `mmget_not_zero` on an mm with no users, unlocks
