@@ -465,13 +465,21 @@ impl World {
     }
 
     /// The locks `tid` holds, as a bit set (bit i = [`HELD_LOCKS`]`[i]`).
+    /// Computed from the lock fields directly: it runs at every call and return.
     pub fn held_mask(&self, tid: Tid) -> u8 {
-        let held = self.held_by(tid);
-        HELD_LOCKS
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| held.contains(l))
-            .fold(0, |m, (i, _)| m | 1 << i)
+        let me = Some(tid);
+        [
+            self.mm.lock.readers & (1 << tid) != 0,
+            self.mm.lock.writer == me,
+            self.oom_lock.owner == me,
+            self.oom_reaper_lock.owner == me,
+            self.victim.alloc_lock.owner == me,
+            self.freezer_lock.owner == me,
+            self.i_rwsem.owner == me,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &held)| m | (u8::from(held) << i))
     }
 
     /// I10 at every return of every path: the locks held must be those held at entry.
