@@ -159,8 +159,10 @@ enum Exec {
     Spin,
 }
 
-/// Every lock the return check covers, with whether it is held for read.
-pub const HELD_LOCKS: [(Lock, bool); 8] = [
+/// Every lock the return check covers, with whether it is held for read, in the bit order of
+/// [`World::held_mask`]. Page-table locks are taken and released inside one step
+/// (`unmap_page_range`), so no path can return holding one.
+pub const HELD_LOCKS: [(Lock, bool); 7] = [
     (Lock::MmapLock, true),
     (Lock::MmapLock, false),
     (Lock::OomLock, false),
@@ -168,9 +170,6 @@ pub const HELD_LOCKS: [(Lock, bool); 8] = [
     (Lock::TaskLock, false),
     (Lock::FreezerLock, false),
     (Lock::IRwsem, false),
-    // Page-table locks are taken and released inside one step (`unmap_page_range`), so no
-    // path can return holding one; the slot keeps the set complete if that ever changes.
-    (Lock::Ptl(0), false),
 ];
 
 /// Most local instructions one step may run before it is declared stuck.
@@ -465,7 +464,8 @@ impl World {
     }
 
     /// The locks `tid` holds, as a bit set (bit i = [`HELD_LOCKS`]`[i]`).
-    /// Computed from the lock fields directly: it runs at every call and return.
+    /// Computed from the lock fields directly (it runs at every call and return), in the
+    /// order of [`HELD_LOCKS`].
     pub fn held_mask(&self, tid: Tid) -> u8 {
         let me = Some(tid);
         [
