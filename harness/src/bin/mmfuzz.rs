@@ -70,6 +70,10 @@ enum Command {
         /// Budget per config, in seconds.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
+        /// A fixed budget as well: at most N scenarios per job and config. With `--jobs 1` the
+        /// verdicts, counts and counterexamples are then the same on every machine.
+        #[arg(long, value_name = "N")]
+        execs: Option<u64>,
         /// Worker threads (default: every core).
         #[arg(long)]
         jobs: Option<usize>,
@@ -266,6 +270,7 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Run {
         configs: Vec::new(),
         seconds: 2.0,
+        execs: None,
         jobs: None,
         seed: 0,
         json: false,
@@ -277,6 +282,7 @@ fn main() -> ExitCode {
         Command::Run {
             configs,
             seconds,
+            execs,
             jobs,
             seed,
             json,
@@ -287,7 +293,7 @@ fn main() -> ExitCode {
             let explain = !json && (explain || !configs.is_empty());
             load_setup(setup.as_deref()).and_then(|setup| {
                 let report = Report { json, explain };
-                run(&configs, seconds, jobs, seed, &out, report, setup)
+                run(&configs, (seconds, execs), jobs, seed, &out, report, setup)
             })
         }
         Command::Check {
@@ -505,7 +511,7 @@ struct Report {
 
 fn run(
     configs: &[String],
-    seconds: f64,
+    (seconds, execs): (f64, Option<u64>),
     jobs: Option<usize>,
     seed: u64,
     out: &Path,
@@ -552,7 +558,7 @@ fn run(
             jobs,
             seed,
             case_bytes: 0,
-            max_execs_per_job: None,
+            max_execs_per_job: execs,
             setup: setup.clone(),
         };
         let want = expected_invariants(&prog.config.expect);
