@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::lang::{
     Cond, CondKind, ConfigDef, LangError, Meta, PathDef, Pos, Prim, Stmt, Unit, Value, VmaStore,
 };
-use super::state::Role;
+use super::types::Role;
 
 /// A local condition (evaluated without a step).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +85,17 @@ impl Program {
     /// The VMA structure readers walk.
     pub fn store(&self) -> VmaStore {
         self.config.store
+    }
+    /// The source of the program: its config, then every path version it uses.
+    pub fn source(&self) -> String {
+        let mut out = self.config.text.clone();
+        out.push('\n');
+        for p in &self.paths {
+            out.push('\n');
+            out.push_str(&p.text);
+            out.push('\n');
+        }
+        out
     }
 }
 

@@ -3,12 +3,8 @@
 
 use crate::maple::MapleTree;
 
-use super::lang::{vm, MmFlag};
-
-/// Thread index.
-pub type Tid = u8;
-/// VMA index in [`World::vmas`] (a VMA is never reused, so the index is its generation).
-pub type VmaId = u8;
+pub use super::types::{pf, Role, Tid, VmaId};
+use super::types::{vm, MmFlag};
 
 /// Most threads in one scenario.
 pub const MAX_THREADS: usize = 6;
@@ -124,95 +120,6 @@ pub struct Task {
     pub alloc_lock: Mutex,
 }
 
-/// What a thread is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// The victim itself, exiting: `do_exit` → `exit_mm` → `mmput`.
-    Exit,
-    /// The `oom_reaper` kthread: `oom_reap_task(victim)`.
-    OomReaper,
-    /// A task calling `process_mrelease(pidfd of victim, 0)`.
-    Mrelease,
-    /// A third holder of the mm, e.g. a `/proc/PID/` reader: `get_task_mm` … `mmput`.
-    Proc,
-    /// An allocation failing in another task: `out_of_memory` → `mark_oom_victim` →
-    /// `queue_oom_reaper`.
-    OomKill,
-    /// The task suspending the system: `freeze_processes`, `freeze_kernel_threads`, the
-    /// suspended state, `thaw_processes` (`kernel/power/suspend.c`, `kernel/power/process.c`).
-    Pm,
-    /// The victim as a user task: I/O and `try_to_freeze` until a fatal signal, then `do_exit`.
-    User,
-    /// Another user task that enters the refrigerator holding `i_rwsem` of a file the victim
-    /// shares (a freezable wait under a sleeping lock, e.g. an NFS RPC wait).
-    Holder,
-}
-
-impl Role {
-    /// All roles.
-    pub const ALL: [Role; 8] = [
-        Role::Exit,
-        Role::OomReaper,
-        Role::Mrelease,
-        Role::Proc,
-        Role::OomKill,
-        Role::Pm,
-        Role::User,
-        Role::Holder,
-    ];
-    /// The role's name in configs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Exit => "exit",
-            Role::OomReaper => "oom_reaper",
-            Role::Mrelease => "mrelease",
-            Role::Proc => "proc",
-            Role::OomKill => "oom_kill",
-            Role::Pm => "pm",
-            Role::User => "user",
-            Role::Holder => "holder",
-        }
-    }
-    /// The task it runs as, for traces.
-    pub fn task(self) -> &'static str {
-        match self {
-            Role::Exit => "victim",
-            Role::OomReaper => "oom_reaper",
-            Role::Mrelease => "mrelease",
-            Role::Proc => "proc",
-            Role::OomKill => "allocator",
-            Role::Pm => "pm",
-            Role::User => "victim",
-            Role::Holder => "holder",
-        }
-    }
-    /// The path it starts in.
-    pub fn entry(self) -> &'static str {
-        match self {
-            Role::Exit => "exit_mm",
-            Role::OomReaper => "oom_reaper",
-            Role::Mrelease => "process_mrelease",
-            Role::Proc => "proc_reader",
-            Role::OomKill => "out_of_memory",
-            Role::Pm => "pm_suspend",
-            Role::User => "victim_task",
-            Role::Holder => "fs_holder",
-        }
-    }
-    /// Whether the role's task is the victim.
-    pub fn is_victim(self) -> bool {
-        matches!(self, Role::Exit | Role::User)
-    }
-    /// Whether the role's task is a kernel thread (`PF_KTHREAD`).
-    pub fn is_kthread(self) -> bool {
-        matches!(self, Role::OomReaper | Role::OomKill)
-    }
-    /// Parse a config role name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.name() == s)
-    }
-}
-
 /// A thread's run state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -292,25 +199,6 @@ pub enum Sleep {
         /// `wait_event_interruptible_timeout` (v4.9+).
         timeout: bool,
     },
-}
-
-/// `PF_*` bits of a task, as far as the freezer cares (`include/linux/sched.h`).
-pub mod pf {
-    /// `PF_KTHREAD`.
-    pub const PF_KTHREAD: u8 = 1 << 0;
-    /// `PF_NOFREEZE` (every kthread until `set_freezable`).
-    pub const PF_NOFREEZE: u8 = 1 << 1;
-    /// `PF_SUSPEND_TASK`: the task running `freeze_processes`.
-    pub const PF_SUSPEND_TASK: u8 = 1 << 2;
-    /// `PF_FREEZER_SKIP` (`freezer_do_not_count`, <= v6.0).
-    pub const PF_FREEZER_SKIP: u8 = 1 << 3;
-    /// Names.
-    pub const NAMES: [(&str, u8); 4] = [
-        ("PF_KTHREAD", PF_KTHREAD),
-        ("PF_NOFREEZE", PF_NOFREEZE),
-        ("PF_SUSPEND_TASK", PF_SUSPEND_TASK),
-        ("PF_FREEZER_SKIP", PF_FREEZER_SKIP),
-    ];
 }
 
 /// A task's freezer state (`kernel/freezer.c`).

@@ -1,9 +1,11 @@
 //! Unit tests of primitive semantics, each on a tiny config written in the path language.
 
 use super::builtin::load_file;
-use super::interp::{Event, Lock};
+use super::event::Event;
 use super::program::Program;
-use super::state::{Role, World};
+use super::state::World;
+use super::types::Lock;
+use super::types::Role;
 
 fn program(text: &str) -> Program {
     load_file("<test>", text)

@@ -6,8 +6,8 @@
 //! returned the observable state is the same for every order; only `process_mrelease`'s return
 //! value depends on the order, and it must be one the kernel documents for some order.
 
-use crate::mm::lang::vm;
 use crate::mm::state::{Role, World};
+use crate::mm::types::vm;
 
 /// Errnos `process_mrelease` may return (`mm/oom_kill.c`, `man 2 process_mrelease`).
 const ESRCH: i32 = -3;

@@ -1,0 +1,107 @@
+//! What a step reports: lock operations, accesses to modelled locations, frees, and faults the
+//! kernel itself would hit (a `BUG_ON`, a refcount underflow, lock misuse). The harness's
+//! oracles judge the rest.
+
+use super::invariant::Invariant;
+use super::types::{Lock, Tid, VmaId};
+
+/// A modelled memory location (for use-after-free and race detection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Loc {
+    /// The `vm_area_struct` itself (fields other than flags).
+    VmaObj(VmaId),
+    /// `vma->vm_flags`.
+    VmaFlags(VmaId),
+    /// The VMA's page-table entries and page-table pages.
+    VmaPtes(VmaId),
+    /// `mm->mmap`.
+    MmMmap,
+    /// `mm->mm_mt`.
+    MmTree,
+    /// `mm->locked_vm`.
+    MmLockedVm,
+    /// The arch-only page tables.
+    MmArchPt,
+    /// Any other field of the `mm_struct` (flags, counters).
+    MmStruct,
+}
+
+impl Loc {
+    /// Kernel-style name.
+    pub fn name(self) -> String {
+        match self {
+            Loc::VmaObj(v) => format!("vma{v}"),
+            Loc::VmaFlags(v) => format!("vma{v}->vm_flags"),
+            Loc::VmaPtes(v) => format!("vma{v} page tables"),
+            Loc::MmMmap => "mm->mmap".into(),
+            Loc::MmTree => "mm->mm_mt".into(),
+            Loc::MmLockedVm => "mm->locked_vm".into(),
+            Loc::MmArchPt => "arch page tables".into(),
+            Loc::MmStruct => "mm_struct".into(),
+        }
+    }
+}
+
+/// What a step did.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// A lock was taken (also on hand-off to a waiter: `tid` is the new holder).
+    Acquire {
+        /// Holder.
+        tid: Tid,
+        /// Lock.
+        lock: Lock,
+        /// For read.
+        shared: bool,
+    },
+    /// A lock was released.
+    Release {
+        /// Former holder.
+        tid: Tid,
+        /// Lock.
+        lock: Lock,
+        /// Was held for read.
+        shared: bool,
+    },
+    /// A thread went to sleep waiting for a lock.
+    Block {
+        /// Waiter.
+        tid: Tid,
+        /// Lock.
+        lock: Lock,
+    },
+    /// A read or write of a modelled location; `freed` if its object was already freed.
+    Access {
+        /// Accessor.
+        tid: Tid,
+        /// Location.
+        loc: Loc,
+        /// Write (else read).
+        write: bool,
+        /// The object had been freed (use after free).
+        freed: bool,
+    },
+    /// An atomic read-modify-write with full ordering (refcounts, `test_and_set_bit`).
+    Atomic {
+        /// Thread.
+        tid: Tid,
+        /// Location.
+        loc: Loc,
+    },
+    /// An object was freed.
+    Free {
+        /// Thread.
+        tid: Tid,
+        /// What (`VmaObj`, `VmaPtes`, `MmArchPt` or `MmStruct`).
+        loc: Loc,
+    },
+    /// The kernel would misbehave here (BUG_ON, refcount underflow, lock misuse).
+    Fault {
+        /// Thread.
+        tid: Tid,
+        /// The invariant it breaks.
+        inv: Invariant,
+        /// What.
+        msg: String,
+    },
+}

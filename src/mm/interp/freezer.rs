@@ -1,0 +1,291 @@
+//! The freezer and suspend (`kernel/freezer.c`, `kernel/power/process.c`,
+//! `kernel/power/suspend.c`): `PF_*`, the globals, `__refrigerator`, `freeze_task`, thawing.
+
+use super::{fault, Cx, Exec};
+use crate::mm::event::Event;
+use crate::mm::invariant::Invariant;
+use crate::mm::lang::Freezing;
+use crate::mm::prims::PfFlags;
+use crate::mm::program::Program;
+use crate::mm::state::World;
+use crate::mm::state::{Sleep, Status};
+use crate::mm::types::{pf, Global, Tid};
+
+/// `current->flags |= PF_…`.
+pub(super) fn set_pf(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>, f: PfFlags) -> Exec {
+    let t = cx.tid as usize;
+    w.threads[t].frz.pf |= f.0;
+    Exec::Val(true)
+}
+
+/// `current->flags &= ~PF_…`.
+pub(super) fn clear_pf(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>, f: PfFlags) -> Exec {
+    let t = cx.tid as usize;
+    w.threads[t].frz.pf &= !f.0;
+    Exec::Val(true)
+}
+
+/// Set a global (`pm_freezing`, `pm_nosig_freezing`, `oom_killer_disabled`).
+pub(super) fn set_global(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>, g: Global) -> Exec {
+    w.set_global(g, true);
+    Exec::Val(true)
+}
+
+/// Clear a global.
+pub(super) fn clear_global(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>, g: Global) -> Exec {
+    w.set_global(g, false);
+    Exec::Val(true)
+}
+
+/// Test a global — condition.
+pub(super) fn test_global(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>, g: Global) -> Exec {
+    Exec::Val(match g {
+        Global::pm_freezing => w.pm_freezing,
+        Global::pm_nosig_freezing => w.pm_nosig_freezing,
+        Global::oom_killer_disabled => w.oom_killer_disabled,
+    })
+}
+
+/// `atomic_inc(&system_freezing_cnt)` (`static_branch_inc(&freezer_active)` today).
+pub(super) fn system_freezing_cnt_inc(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    w.freezing_cnt += 1;
+    Exec::Val(true)
+}
+
+/// `atomic_dec(&system_freezing_cnt)`.
+pub(super) fn system_freezing_cnt_dec(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    // The first step of thaw_processes(): the claim ends here.
+    w.frozen_claim = false;
+    w.strict_window = false;
+    w.freezing_cnt -= 1;
+    Exec::Val(true)
+}
+
+/// `freezing(current)` — condition; the slow path is the config's `freezer` version.
+pub(super) fn freezing_current(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let (prog, tid) = (cx.prog, cx.tid);
+    Exec::Val(w.freezing(prog, tid, tid))
+}
+
+/// `frozen(current)` — condition.
+pub(super) fn frozen_current(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    Exec::Val(w.threads[t].frz.frozen)
+}
+
+/// In `__refrigerator`: mark current frozen (`PF_FROZEN` / `TASK_FROZEN`).
+pub(super) fn set_frozen(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    if w.freezer_lock.owner != Some(tid) {
+        fault(
+            tid,
+            Invariant::I10,
+            "PF_FROZEN set without freezer_lock".into(),
+            ev,
+        );
+    }
+    w.threads[t].frz.frozen = true;
+    Exec::Val(true)
+}
+
+/// In `__refrigerator`: current is not to freeze after all.
+pub(super) fn clear_frozen(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    w.threads[t].frz.frozen = false;
+    Exec::Val(true)
+}
+
+/// `schedule()` in `__refrigerator`: sleep until thawed.
+pub(super) fn schedule_frozen(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    w.sleep(tid, Sleep::Frozen, "__refrigerator", ev)
+}
+
+/// `for_each_process_thread` cursor: the first other task (`for_each_task`).
+pub(super) fn task_first(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let next = w.next_task(cx.tid, None);
+    w.threads[cx.tid as usize].task_cursor = next;
+    Exec::Val(true)
+}
+
+/// The next other task.
+pub(super) fn task_next(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    let next = match w.threads[t].task_cursor {
+        None => None,
+        from => w.next_task(cx.tid, from),
+    };
+    w.threads[t].task_cursor = next;
+    Exec::Val(true)
+}
+
+/// `freeze_task(p)` — condition: p still has to freeze (a wakeup was sent).
+pub(super) fn freeze_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (prog, tid, t) = (cx.prog, cx.tid, cx.tid as usize);
+    let Some(p) = w.threads[t].task_cursor else {
+        return Exec::Val(false);
+    };
+    let f = w.threads[p as usize].frz;
+    if f.pf & pf::PF_FREEZER_SKIP != 0 {
+        // freezer_should_skip(p), tested before the lock (v4.7..v6.0).
+        return Exec::Val(false);
+    }
+    if w.freezer_lock.owner.is_some_and(|o| o != tid) {
+        // spin_lock_irqsave(&freezer_lock): the `!freezing(p) || frozen(p)` test
+        // is made under the lock in every version (v4.7.4 kernel/freezer.c:134,
+        // v6.18.2 the same), so it never sees __refrigerator's transient PF_FROZEN.
+        return Exec::Spin;
+    }
+    if !w.freezing(prog, p, tid) || f.frozen {
+        return Exec::Val(false);
+    }
+    // fake_signal_wake_up (user task) / wake_up_state(TASK_INTERRUPTIBLE) (kthread)
+    w.wake(prog, p, false, ev);
+    Exec::Val(true)
+}
+
+/// `__thaw_task(p)` (it takes `freezer_lock`).
+pub(super) fn thaw_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    if w.freezer_lock.owner.is_some_and(|o| o != cx.tid) {
+        return Exec::Spin;
+    }
+    if let Some(p) = w.threads[cx.tid as usize].task_cursor {
+        if w.threads[p as usize].frz.frozen {
+            w.wake(cx.prog, p, true, ev);
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `__thaw_task(victim)` from `mark_oom_victim` (<= v6.17).
+pub(super) fn thaw_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    thaw_victims(w, cx, ev)
+}
+
+/// `thaw_process(victim)`: every thread of the victim (v6.18).
+pub(super) fn thaw_process_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    thaw_victims(w, cx, ev)
+}
+
+/// Thaw every frozen thread of the victim (the model's victim is one task: both callers are
+/// the same here), under `freezer_lock`.
+fn thaw_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    if w.freezer_lock.owner.is_some_and(|o| o != cx.tid) {
+        return Exec::Spin;
+    }
+    for p in 0..w.threads.len() {
+        if w.threads[p].role.is_victim() && w.threads[p].frz.frozen {
+            w.wake(cx.prog, p as Tid, true, ev);
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `count = 0`.
+pub(super) fn count_reset(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    w.threads[t].count = 0;
+    Exec::Val(true)
+}
+
+/// `suspend_devices_and_enter()`: devices go down (no modelled effect).
+pub(super) fn suspend_devices(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(true)
+}
+
+/// Resume from the suspended state (no modelled effect).
+pub(super) fn resume_devices(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(true)
+}
+
+/// `freeze_processes()` has returned 0 to `suspend_freeze_processes()`: from here the
+/// caller relies on user space being frozen (the I12 window opens; with `check I12s`
+/// the strict window too, until `freeze_kernel_threads()` starts its round). A
+/// marker: no kernel code of its own.
+pub(super) fn user_space_frozen(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    w.frozen_claim = true;
+    w.strict_window = true;
+    Exec::Val(true)
+}
+
+impl World {
+    /// The task a thread runs as has `TIF_MEMDIE`.
+    pub(super) fn memdie(&self, t: Tid) -> bool {
+        self.threads[t as usize].role.is_victim() && self.victim.memdie
+    }
+
+    /// `freezing(p)` as `current` sees it: `freezing_slow_path` of the config's version.
+    pub fn freezing(&self, prog: &Program, p: Tid, current: Tid) -> bool {
+        if self.freezing_cnt <= 0 {
+            return false;
+        }
+        let f = &self.threads[p as usize].frz;
+        if f.pf & (pf::PF_NOFREEZE | pf::PF_SUSPEND_TASK) != 0 {
+            return false;
+        }
+        let oom = match prog.config.freezer {
+            Freezing::CurrentMemdie => self.memdie(current),
+            Freezing::TaskMemdie => self.memdie(p),
+            Freezing::OomVictim => self.threads[p as usize].role.is_victim() && self.victim.oom_mm,
+        };
+        if oom {
+            return false;
+        }
+        if self.pm_nosig_freezing {
+            return true;
+        }
+        self.pm_freezing && f.pf & pf::PF_KTHREAD == 0
+    }
+
+    /// Wake a thread sleeping in a way `wakes` accepts (a fake signal or a real wakeup).
+    pub(super) fn wake(&mut self, prog: &Program, t: Tid, frozen_too: bool, ev: &mut Vec<Event>) {
+        let th = &mut self.threads[t as usize];
+        if th.status == Status::Runnable {
+            // Not asleep yet: its coming schedule() returns at once.
+            th.frz.woken = true;
+            return;
+        }
+        if th.status != Status::Blocked {
+            return;
+        }
+        match th.frz.sleep {
+            Sleep::Interruptible => {
+                self.oom_reaper_waiters &= !(1 << t);
+                self.complete_with(prog, t, true, ev);
+            }
+            Sleep::Frozen if frozen_too => self.complete_with(prog, t, true, ev),
+            _ => {}
+        }
+    }
+
+    /// The next live task after `from` (not `current`), for `for_each_process_thread`.
+    pub(super) fn next_task(&self, current: Tid, from: Option<Tid>) -> Option<Tid> {
+        let start = from.map_or(0, |f| f as usize + 1);
+        (start..self.threads.len())
+            .find(|&i| i != current as usize && self.threads[i].status != Status::Done)
+            .map(|i| i as Tid)
+    }
+}
+
+impl World {
+    /// `pm_freezing`, `pm_nosig_freezing` or `oom_killer_disabled` set to `v`, with what the
+    /// model tracks of the suspend windows.
+    fn set_global(&mut self, g: Global, v: bool) {
+        match g {
+            Global::pm_freezing => {
+                self.pm_freezing = v;
+                if !v {
+                    // thaw_processes(): user space is no longer claimed frozen.
+                    self.frozen_claim = false;
+                    self.strict_window = false;
+                }
+            }
+            Global::pm_nosig_freezing => {
+                self.pm_nosig_freezing = v;
+                // freeze_kernel_threads() starts the next freezing round.
+                self.strict_window = false;
+            }
+            Global::oom_killer_disabled => self.oom_killer_disabled = v,
+        }
+    }
+}

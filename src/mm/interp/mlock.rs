@@ -1,0 +1,42 @@
+//! `mlock` (`mm/mlock.c`): `munlock_vma_pages_all` in two steps, and `mm->locked_vm`.
+
+use super::{Cx, Exec};
+use crate::mm::event::{Event, Loc};
+use crate::mm::state::World;
+use crate::mm::types::vm;
+
+/// `mm->locked_vm != 0` — condition.
+pub(super) fn locked_vm(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    w.access(tid, Loc::MmLockedVm, false, ev);
+    Exec::Val(w.mm.locked_vm != 0)
+}
+
+/// `munlock_vma_pages_all` part 1 (`munlock_vma_pages_range`): clear `VM_LOCKED`, drop `locked_vm`.
+pub(super) fn munlock_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, prim) = (cx.tid, cx.prim);
+    let Some(c) = w.cursor(tid, prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(tid, Loc::VmaFlags(c), true, ev);
+    let v = &mut w.vmas[c as usize];
+    if v.flags & vm::VM_LOCKED != 0 {
+        v.flags &= !vm::VM_LOCKED;
+        let pages = v.pages;
+        w.access(tid, Loc::MmLockedVm, true, ev);
+        w.mm.locked_vm = w.mm.locked_vm.saturating_sub(pages);
+    }
+    Exec::Val(true)
+}
+
+/// `munlock_vma_pages_all` part 2: `follow_page_mask` over the VMA's PTEs (lock-free walk).
+pub(super) fn munlock_vma_pages(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, prim) = (cx.tid, cx.prim);
+    let Some(c) = w.cursor(tid, prim, ev) else {
+        return Exec::Val(true);
+    };
+    if w.vmas[c as usize].pt {
+        w.access(tid, Loc::VmaPtes(c), false, ev);
+    }
+    Exec::Val(true)
+}

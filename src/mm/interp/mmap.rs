@@ -1,0 +1,184 @@
+//! The VMA walk and `exit_mmap`'s bookkeeping (`mm/mmap.c`): the cursor over `mm->mmap` or
+//! `mm->mm_mt`, `remove_vma`, accounting, `arch_exit_mmap`, `__mt_destroy`.
+
+use super::{fault, Cx, Exec};
+use crate::mm::event::{Event, Loc};
+use crate::mm::invariant::Invariant;
+use crate::mm::lang::VmaStore;
+use crate::mm::prims::VmFlags;
+use crate::mm::state::World;
+use crate::mm::types::{vm, VmaId};
+
+/// `vma = mm->mmap` (list) or `vma = mas_find(&mas, ULONG_MAX)` from 0 (maple).
+pub(super) fn vma_first(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t, list) = (cx.tid, cx.tid as usize, cx.prog.store() == VmaStore::List);
+    let th = &w.threads[t];
+    let _ = th;
+    if list {
+        w.access(tid, Loc::MmMmap, false, ev);
+        w.threads[t].vma = w.mm.mmap;
+    } else {
+        w.access(tid, Loc::MmTree, false, ev);
+        let (v, next) = w.mas_find(0);
+        w.threads[t].vma = v;
+        w.threads[t].mas_index = next;
+    }
+    Exec::Val(true)
+}
+
+/// `vma = vma->vm_next` (list: reads the VMA) or `mas_find` onwards (maple: reads the tree).
+pub(super) fn vma_next(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t, list, prim) = (
+        cx.tid,
+        cx.tid as usize,
+        cx.prog.store() == VmaStore::List,
+        cx.prim,
+    );
+    if list {
+        let Some(c) = w.cursor(tid, prim, ev) else {
+            return Exec::Val(true);
+        };
+        w.access(tid, Loc::VmaObj(c), false, ev);
+        w.threads[t].vma = w.vmas[c as usize].next;
+    } else {
+        w.access(tid, Loc::MmTree, false, ev);
+        let (v, next) = match w.threads[t].mas_index {
+            Some(i) => w.mas_find(i),
+            None => (None, None),
+        };
+        w.threads[t].vma = v;
+        w.threads[t].mas_index = next;
+    }
+    Exec::Val(true)
+}
+
+/// `vma->vm_flags & (FLAGS)` — condition.
+pub(super) fn vma_test(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, f: VmFlags) -> Exec {
+    let (tid, prim) = (cx.tid, cx.prim);
+    let Some(c) = w.cursor(tid, prim, ev) else {
+        return Exec::Val(false);
+    };
+    w.access(tid, Loc::VmaFlags(c), false, ev);
+    Exec::Val(w.vmas[c as usize].flags & f.0 != 0)
+}
+
+/// `vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)` — condition.
+pub(super) fn vma_is_anon_or_private(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, prim) = (cx.tid, cx.prim);
+    let Some(c) = w.cursor(tid, prim, ev) else {
+        return Exec::Val(false);
+    };
+    w.access(tid, Loc::VmaFlags(c), false, ev);
+    let v = &w.vmas[c as usize];
+    Exec::Val(v.anon || v.flags & vm::VM_SHARED == 0)
+}
+
+/// `if (vma->vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma)`.
+pub(super) fn acct_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t, prim) = (cx.tid, cx.tid as usize, cx.prim);
+    let Some(c) = w.cursor(tid, prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(tid, Loc::VmaFlags(c), false, ev);
+    let v = &mut w.vmas[c as usize];
+    if v.flags & vm::VM_ACCOUNT != 0 {
+        if v.unaccounted {
+            fault(tid, Invariant::I7, format!("vma{c} unaccounted twice"), ev);
+        }
+        v.unaccounted = true;
+        w.threads[t].nr_accounted += v.pages;
+    }
+    Exec::Val(true)
+}
+
+/// `remove_vma(vma)` (maple era): close, fput, free; the cursor stays (use `vma_next`).
+pub(super) fn remove_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(c) = w.cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::VmaObj(c), true, ev);
+    free_vma(w, cx, ev, c)
+}
+
+/// `vma = remove_vma(vma)` (list era): read `vm_next`, then free the VMA.
+pub(super) fn remove_vma_next(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(c) = w.cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::VmaObj(c), true, ev);
+    w.threads[cx.tid as usize].vma = w.vmas[c as usize].next;
+    free_vma(w, cx, ev, c)
+}
+
+/// `vm_area_free(vma)`: the VMA object is gone.
+fn free_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, c: VmaId) -> Exec {
+    if w.vmas[c as usize].live {
+        ev.push(Event::Free {
+            tid: cx.tid,
+            loc: Loc::VmaObj(c),
+        });
+    }
+    w.vmas[c as usize].live = false;
+    Exec::Val(true)
+}
+
+/// `arch_exit_mmap(mm)`: free arch-only page tables (LDT), which no VMA reaches.
+pub(super) fn arch_exit_mmap(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    w.access(tid, Loc::MmArchPt, true, ev);
+    if w.mm.arch_pt {
+        ev.push(Event::Free {
+            tid,
+            loc: Loc::MmArchPt,
+        });
+    }
+    w.mm.arch_pt = false;
+    Exec::Val(true)
+}
+
+/// `mm->mmap = NULL` (f798a1d4f94d).
+pub(super) fn mm_mmap_clear(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    w.access(tid, Loc::MmMmap, true, ev);
+    w.mm.mmap = None;
+    Exec::Val(true)
+}
+
+/// `__mt_destroy(&mm->mm_mt)`.
+pub(super) fn mt_destroy(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    w.access(tid, Loc::MmTree, true, ev);
+    w.mm.tree.mt_destroy();
+    Exec::Val(true)
+}
+
+/// `count++` in the maple-era remove loop.
+pub(super) fn count_inc(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    w.threads[t].count += 1;
+    Exec::Val(true)
+}
+
+/// `BUG_ON(count != mm->map_count)`.
+pub(super) fn bug_on_map_count(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    w.access(tid, Loc::MmStruct, false, ev);
+    let (c, m) = (w.threads[t].count, w.mm.map_count);
+    if c != m {
+        fault(
+            tid,
+            Invariant::I7,
+            format!("BUG_ON(count != mm->map_count): removed {c}, map_count {m}"),
+            ev,
+        );
+    }
+    Exec::Val(true)
+}
+
+/// `vm_unacct_memory(nr_accounted)`.
+pub(super) fn vm_unacct_memory(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    w.committed -= w.threads[t].nr_accounted as i64;
+    w.threads[t].nr_accounted = 0;
+    Exec::Val(true)
+}

@@ -1,0 +1,521 @@
+//! The step function: one primitive of one thread, then the thread's free local instructions.
+//!
+//! A step is a deterministic function of the world and the thread chosen. This module is the
+//! virtual machine (threads, frames, control flow, the return check); the semantics of each
+//! primitive live in the module named after the kernel file it models ([`memory`] for
+//! `mm/memory.c`, [`oom_kill`] for `mm/oom_kill.c`, …), reached through the table of
+//! [`crate::mm::prims`].
+//!
+//! A step reports what it did as [`Event`]s (lock operations, accesses to modelled objects,
+//! frees) for the harness's oracles, which judge them. The model raises a fault itself
+//! ([`Event::Fault`]) only where the kernel itself would notice: a `BUG_ON` (I7), a refcount
+//! underflow (I8), list misuse (I9), lock misuse (I10), a NULL VMA cursor (I5) and a loop
+//! that never ends (liveness).
+
+mod bitops;
+mod exit;
+mod fork;
+mod freezer;
+mod locking;
+mod memory;
+mod mlock;
+mod mmap;
+mod oom_kill;
+mod sched;
+
+use super::event::{Event, Loc};
+use super::invariant::Invariant;
+use super::lang::Value;
+use super::prims::{with_prim_table, Prim};
+use super::program::{Insn, Local, Program};
+use super::state::{Frame, Freezer, Sleep, Status, Thread, World, MAX_THREADS};
+use super::types::{pf, Lock, Role, Tid, VmaId};
+
+/// What a primitive's semantics did.
+pub(crate) enum Exec {
+    /// Completed with this value (`true` for a plain step).
+    Val(bool),
+    /// The thread sleeps (on a lock or a wait queue) until another step wakes it.
+    Block,
+    /// The thread spins (a spinlock, a busy wait): it stays runnable and retries this step.
+    Spin,
+}
+
+/// Who runs a primitive: the program, the thread, and the primitive itself.
+#[derive(Clone, Copy)]
+pub(crate) struct Cx<'a> {
+    /// The resolved config.
+    pub prog: &'a Program,
+    /// The thread.
+    pub tid: Tid,
+    /// The primitive (for faults that name it).
+    pub prim: Prim,
+}
+
+/// Record a fault the kernel itself would hit.
+fn fault(tid: Tid, inv: Invariant, msg: String, ev: &mut Vec<Event>) {
+    ev.push(Event::Fault { tid, inv, msg });
+}
+
+macro_rules! define_dispatch {
+    ($( $(#[$m:meta])* $name:ident $(($a:ident : $t:ty))? => $module:ident :: $func:ident,
+        $file:literal, $kind:ident, $fp:ident, $sl:ident; )*) => {
+        /// The semantics of `cx.prim`: one line per primitive, into its kernel file's module.
+        fn dispatch(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+            match cx.prim {
+                $( Prim::$name $(($a))? => $module::$func(w, cx, ev $(, $a)?), )*
+            }
+        }
+    };
+}
+
+with_prim_table!(define_dispatch);
+
+/// Every lock the return check covers, with whether it is held for read, in the bit order of
+/// [`World::held_mask`]. Page-table locks are taken and released inside one step
+/// (`unmap_page_range`), so no path can return holding one.
+pub const HELD_LOCKS: [(Lock, bool); 7] = [
+    (Lock::MmapLock, true),
+    (Lock::MmapLock, false),
+    (Lock::OomLock, false),
+    (Lock::OomReaperLock, false),
+    (Lock::TaskLock, false),
+    (Lock::FreezerLock, false),
+    (Lock::IRwsem, false),
+];
+
+/// Most local instructions one step may run before it is declared stuck.
+const MAX_LOCAL_RUN: usize = 10_000;
+
+impl World {
+    /// Start one thread per role (entry paths from `prog`) and run them to their first step.
+    pub fn start(&mut self, prog: &Program, roles: &[Role]) {
+        for &role in roles {
+            let entry = prog.entry(role).expect("role offered by the config");
+            let mut t = Thread {
+                role,
+                frames: vec![Frame {
+                    path: entry,
+                    pc: 0,
+                    vars: 0,
+                    counters: [0; 4],
+                    ret: 0,
+                    held: 0,
+                }],
+                vma: None,
+                mas_index: None,
+                ret: 0,
+                count: 0,
+                nr_accounted: 0,
+                status: Status::Runnable,
+                pins: 0,
+                grabs: 0,
+                task_refs: 0,
+                steps: 0,
+                frz: Freezer {
+                    pf: if role.is_kthread() {
+                        pf::PF_KTHREAD | pf::PF_NOFREEZE
+                    } else {
+                        0
+                    },
+                    frozen: false,
+                    frozen_stable: false,
+                    sleep: Sleep::No,
+                    woken: false,
+                },
+                task_cursor: None,
+                exited_mm: false,
+            };
+            match role {
+                Role::Exit | Role::User => t.pins = 1,
+                Role::OomReaper => {}
+                Role::Mrelease => {
+                    // pidfd_get_task: a task reference for the call.
+                    t.task_refs = 1;
+                    self.victim.usage += 1;
+                }
+                Role::Proc | Role::OomKill | Role::Pm | Role::Holder => {}
+            }
+            self.threads.push(t);
+        }
+        let mut ev = Vec::new();
+        for tid in 0..self.threads.len() {
+            self.advance(prog, tid as Tid, &mut ev);
+        }
+    }
+
+    /// Threads that may be chosen now.
+    pub fn runnable(&self) -> impl Iterator<Item = Tid> + '_ {
+        self.threads
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.status == Status::Runnable)
+            .map(|(i, _)| i as Tid)
+    }
+
+    /// Every thread has returned.
+    pub fn all_done(&self) -> bool {
+        self.threads.iter().all(|t| t.status == Status::Done)
+    }
+
+    /// The instruction a thread will execute next (path index, pc), if any.
+    pub fn next_insn(&self, tid: Tid) -> Option<(u16, u16)> {
+        self.threads[tid as usize]
+            .frames
+            .last()
+            .map(|f| (f.path, f.pc))
+    }
+
+    /// The primitive a runnable thread will execute on its next step.
+    pub fn next_prim(&self, prog: &Program, tid: Tid) -> Option<Prim> {
+        let (p, pc) = self.next_insn(tid)?;
+        match prog.paths[p as usize].insns[pc as usize] {
+            Insn::Step(x) | Insn::Test(x, _, _) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The sleeping lock `tid` waits for, and its holder (for liveness and deadlock reports).
+    pub fn waits_on(&self, tid: Tid) -> Option<(Lock, Option<Tid>)> {
+        if self.mm.lock.waiters.iter().any(|&(w, _)| w == tid) {
+            let holder =
+                self.mm.lock.writer.or_else(|| {
+                    (0..MAX_THREADS as Tid).find(|i| self.mm.lock.readers & (1 << i) != 0)
+                });
+            return Some((Lock::MmapLock, holder));
+        }
+        [
+            (Lock::OomLock, &self.oom_lock),
+            (Lock::OomReaperLock, &self.oom_reaper_lock),
+            (Lock::TaskLock, &self.victim.alloc_lock),
+            (Lock::FreezerLock, &self.freezer_lock),
+            (Lock::IRwsem, &self.i_rwsem),
+        ]
+        .into_iter()
+        .find(|(_, m)| m.waiters.contains(&tid))
+        .map(|(l, m)| (l, m.owner))
+    }
+
+    /// Locks `tid` holds now.
+    pub fn held_by(&self, tid: Tid) -> Vec<(Lock, bool)> {
+        let mut v = Vec::new();
+        if self.mm.lock.writer == Some(tid) {
+            v.push((Lock::MmapLock, false));
+        }
+        if self.mm.lock.readers & (1 << tid) != 0 {
+            v.push((Lock::MmapLock, true));
+        }
+        if self.oom_lock.owner == Some(tid) {
+            v.push((Lock::OomLock, false));
+        }
+        if self.oom_reaper_lock.owner == Some(tid) {
+            v.push((Lock::OomReaperLock, false));
+        }
+        if self.victim.alloc_lock.owner == Some(tid) {
+            v.push((Lock::TaskLock, false));
+        }
+        if self.freezer_lock.owner == Some(tid) {
+            v.push((Lock::FreezerLock, false));
+        }
+        if self.i_rwsem.owner == Some(tid) {
+            v.push((Lock::IRwsem, false));
+        }
+        v
+    }
+
+    /// Execute one step of `tid` (which must be runnable), appending what happened to `ev`.
+    /// Returns the primitive's value, or `None` if the thread blocked or spun on a lock.
+    pub fn step(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) -> Option<bool> {
+        let t = tid as usize;
+        let (p, pc) = self.next_insn(tid)?;
+        let insn = prog.paths[p as usize].insns[pc as usize];
+        self.threads[t].steps += 1;
+        let (prim, next) = match insn {
+            Insn::Step(prim) => (prim, None),
+            Insn::Test(prim, neg, target) => (prim, Some((neg, target))),
+            _ => unreachable!("advance stops at steps"),
+        };
+        let v = match dispatch(self, Cx { prog, tid, prim }, ev) {
+            Exec::Val(v) => v,
+            Exec::Block => {
+                self.threads[t].status = Status::Blocked;
+                return None;
+            }
+            Exec::Spin => return None,
+        };
+        let to = match next {
+            Some((neg, target)) if v == neg => target,
+            _ => pc + 1,
+        };
+        self.set_pc(tid, to);
+        self.advance(prog, tid, ev);
+        Some(v)
+    }
+
+    fn set_pc(&mut self, tid: Tid, pc: u16) {
+        if let Some(f) = self.threads[tid as usize].frames.last_mut() {
+            f.pc = pc;
+        }
+    }
+
+    /// A blocked waiter was handed the lock: its acquire completes (value true).
+    pub(super) fn complete(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
+        self.complete_with(prog, tid, true, ev);
+    }
+
+    /// A sleeping thread resumes after its blocking primitive, which yields `value`.
+    pub fn complete_with(&mut self, prog: &Program, tid: Tid, value: bool, ev: &mut Vec<Event>) {
+        let Some((p, pc)) = self.next_insn(tid) else {
+            return;
+        };
+        self.threads[tid as usize].frz.sleep = Sleep::No;
+        let next = match prog.paths[p as usize].insns[pc as usize] {
+            Insn::Test(_, neg, target) => {
+                if value != neg {
+                    pc + 1
+                } else {
+                    target
+                }
+            }
+            _ => pc + 1,
+        };
+        self.set_pc(tid, next);
+        self.threads[tid as usize].status = Status::Runnable;
+        self.advance(prog, tid, ev);
+    }
+
+    /// Run free instructions until the next step or the end of the thread.
+    fn advance(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
+        let t = tid as usize;
+        for _ in 0..MAX_LOCAL_RUN {
+            let Some(f) = self.threads[t].frames.last() else {
+                self.threads[t].status = Status::Done;
+                return;
+            };
+            let (code, entry) = (f.path, f.held);
+            let insn = prog.paths[code as usize].insns[f.pc as usize];
+            if let Insn::Ret(_) = insn {
+                self.check_return(prog, tid, code, entry, ev);
+                if prog.paths[code as usize].name == "exit_mm" {
+                    self.threads[t].exited_mm = true;
+                }
+            }
+            let held = match insn {
+                Insn::Call(_) => self.held_mask(tid),
+                _ => 0,
+            };
+            let th = &mut self.threads[t];
+            let f = th.frames.last_mut().expect("checked above");
+            match insn {
+                Insn::Step(_) | Insn::Test(..) => return,
+                Insn::Local(l, neg, target) => {
+                    let v = match l {
+                        Local::Vma => th.vma.is_some(),
+                        Local::Ret => f.ret != 0,
+                        Local::Var(i) => f.vars & (1 << i) != 0,
+                        Local::Task => th.task_cursor.is_some(),
+                        Local::Count => th.count != 0,
+                    };
+                    f.pc = if v != neg { f.pc + 1 } else { target };
+                }
+                Insn::Jump(target) => f.pc = target,
+                Insn::Call(path) => {
+                    f.pc += 1;
+                    th.frames.push(Frame {
+                        path,
+                        pc: 0,
+                        vars: 0,
+                        counters: [0; 4],
+                        ret: 0,
+                        held,
+                    });
+                }
+                Insn::Ret(v) => {
+                    let v = v.map(|v| value(v, f.ret));
+                    th.frames.pop();
+                    if let Some(v) = v {
+                        match th.frames.last_mut() {
+                            Some(caller) => caller.ret = v,
+                            None => th.ret = v,
+                        }
+                    }
+                }
+                Insn::Let(i, b) => {
+                    if b {
+                        f.vars |= 1 << i;
+                    } else {
+                        f.vars &= !(1 << i);
+                    }
+                    f.pc += 1;
+                }
+                Insn::SetRet(v) => {
+                    f.ret = value(v, f.ret);
+                    f.pc += 1;
+                }
+                Insn::CtrInit(c) => {
+                    f.counters[c as usize] = 0;
+                    f.pc += 1;
+                }
+                Insn::CtrNext(c, n, target) => {
+                    if f.counters[c as usize] >= n {
+                        f.pc = target;
+                    } else {
+                        f.counters[c as usize] += 1;
+                        f.pc += 1;
+                    }
+                }
+            }
+        }
+        ev.push(Event::Fault {
+            tid,
+            inv: Invariant::Liveness,
+            msg: "the path loops without taking a step".into(),
+        });
+        self.threads[t].frames.clear();
+        self.threads[t].status = Status::Done;
+    }
+
+    /// The locks `tid` holds, as a bit set (bit i = [`HELD_LOCKS`]`[i]`).
+    /// Computed from the lock fields directly (it runs at every call and return), in the
+    /// order of [`HELD_LOCKS`].
+    pub fn held_mask(&self, tid: Tid) -> u8 {
+        let me = Some(tid);
+        [
+            self.mm.lock.readers & (1 << tid) != 0,
+            self.mm.lock.writer == me,
+            self.oom_lock.owner == me,
+            self.oom_reaper_lock.owner == me,
+            self.victim.alloc_lock.owner == me,
+            self.freezer_lock.owner == me,
+            self.i_rwsem.owner == me,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &held)| m | (u8::from(held) << i))
+    }
+
+    /// I10 at every return of every path: the locks held must be those held at entry.
+    fn check_return(&self, prog: &Program, tid: Tid, code: u16, entry: u8, ev: &mut Vec<Event>) {
+        let now = self.held_mask(tid);
+        if now == entry {
+            return;
+        }
+        let names = |m: u8| {
+            HELD_LOCKS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| m & (1 << i) != 0)
+                .map(|(_, (l, r))| format!("{}{}", l.name(), if *r { "(R)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let c = &prog.paths[code as usize];
+        let mut what = Vec::new();
+        if now & !entry != 0 {
+            what.push(format!("holding {}", names(now & !entry)));
+        }
+        if entry & !now != 0 {
+            what.push(format!(
+                "having released {}, which its caller holds",
+                names(entry & !now)
+            ));
+        }
+        fault(
+            tid,
+            Invariant::I10,
+            format!("{}@{} returned {}", c.name, c.version, what.join(" and ")),
+            ev,
+        );
+    }
+
+    pub(super) fn holds_spin(&self, tid: Tid) -> Option<Lock> {
+        self.held_by(tid)
+            .into_iter()
+            .map(|(l, _)| l)
+            .find(|l| l.is_spin())
+    }
+
+    pub(super) fn might_sleep(&self, tid: Tid, what: &str, ev: &mut Vec<Event>) {
+        if let Some(l) = self.holds_spin(tid) {
+            ev.push(Event::Fault {
+                tid,
+                inv: Invariant::I10,
+                msg: format!("{what} may sleep while holding spinlock {}", l.name()),
+            });
+        }
+    }
+
+    pub(super) fn access(&self, tid: Tid, loc: Loc, write: bool, ev: &mut Vec<Event>) {
+        let freed = match loc {
+            Loc::VmaObj(v) | Loc::VmaFlags(v) => !self.vmas[v as usize].live,
+            Loc::VmaPtes(v) => self.vmas[v as usize].pt_freed,
+            Loc::MmArchPt => !self.mm.arch_pt && self.mm.freed,
+            Loc::MmMmap | Loc::MmTree | Loc::MmLockedVm | Loc::MmStruct => self.mm.freed,
+        };
+        ev.push(Event::Access {
+            tid,
+            loc,
+            write,
+            freed,
+        });
+    }
+
+    pub(super) fn atomic(&self, tid: Tid, ev: &mut Vec<Event>) {
+        self.access(tid, Loc::MmStruct, true, ev);
+        ev.push(Event::Atomic {
+            tid,
+            loc: Loc::MmStruct,
+        });
+    }
+
+    /// The VMA at the cursor, or a fault if there is none.
+    pub(super) fn cursor(&self, tid: Tid, prim: Prim, ev: &mut Vec<Event>) -> Option<VmaId> {
+        let c = self.threads[tid as usize].vma;
+        if c.is_none() {
+            fault(
+                tid,
+                Invariant::I5,
+                format!("{} with a NULL vma (NULL pointer dereference)", prim.name()),
+                ev,
+            );
+        }
+        c
+    }
+
+    pub(super) fn mas_find(&self, from: u64) -> (Option<VmaId>, Option<u64>) {
+        let mut mas = crate::maple::MaState::new(from);
+        match self.mm.tree.mas_find(&mut mas, u64::MAX) {
+            Some(v) => (Some(v), mas.last.checked_add(1)),
+            None => (None, None),
+        }
+    }
+
+    /// The timeout of a timed sleep fires (the executor calls this when nothing else can run).
+    pub fn fire_timeout(&mut self, prog: &Program, ev: &mut Vec<Event>) -> bool {
+        let Some(t) = self.threads.iter().position(|th| {
+            th.status == Status::Blocked && th.frz.sleep == Sleep::OomVictims { timeout: true }
+        }) else {
+            return false;
+        };
+        self.complete_with(prog, t as Tid, false, ev);
+        true
+    }
+
+    pub(super) fn sleep(&mut self, tid: Tid, how: Sleep, what: &str, ev: &mut Vec<Event>) -> Exec {
+        self.might_sleep(tid, what, ev);
+        if std::mem::take(&mut self.threads[tid as usize].frz.woken) {
+            return Exec::Val(true);
+        }
+        self.threads[tid as usize].frz.sleep = how;
+        Exec::Block
+    }
+}
+
+fn value(v: Value, ret: i32) -> i32 {
+    match v {
+        Value::True => 1,
+        Value::False => 0,
+        Value::Errno(e) => e,
+        Value::Ret => ret,
+    }
+}

@@ -1,0 +1,211 @@
+//! The OOM killer and the reaper's queue (`mm/oom_kill.c`): victim selection and marking,
+//! `oom_reaper_list`, `oom_victims` and `oom_killer_disable()`'s wait.
+
+use super::{fault, Cx, Exec};
+use crate::mm::event::{Event, Loc};
+use crate::mm::invariant::Invariant;
+use crate::mm::state::World;
+use crate::mm::state::{Sleep, Status};
+use crate::mm::types::{Lock, MmFlag, Role, Tid};
+
+/// `find_lock_task_mm(victim)` — condition: the victim still has an mm; then holds task_lock.
+pub(super) fn find_lock_task_mm(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (prog, tid) = (cx.prog, cx.tid);
+    match w.mutex_lock(tid, Lock::TaskLock, ev) {
+        Exec::Val(_) => {
+            if w.victim.has_mm {
+                Exec::Val(true)
+            } else {
+                w.mutex_unlock(prog, tid, Lock::TaskLock, ev);
+                Exec::Val(false)
+            }
+        }
+        other => other,
+    }
+}
+
+/// `task_will_free_mem(victim)` — condition: the whole process is exiting (fatal signal)
+/// and its mm is not `MMF_OOM_SKIP` yet.
+pub(super) fn task_will_free_mem(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    // __task_will_free_mem (the group is exiting), then
+    // `if (test_bit(MMF_OOM_SKIP, &mm->flags)) return false;` (v4.14.5, v5.15.24
+    // mm/oom_kill.c:834, v6.18.2 :901). No other process shares the mm here.
+    w.access(tid, Loc::MmStruct, false, ev);
+    Exec::Val(w.victim.exiting && !w.mm.test(MmFlag::MMF_OOM_SKIP))
+}
+
+/// `tsk_is_oom_victim(current)` — condition.
+pub(super) fn tsk_is_oom_victim(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    Exec::Val(w.threads[t].role == Role::Exit && w.victim.oom_mm)
+}
+
+/// `select_bad_process` — condition: the victim is eligible (no OOM victim in progress).
+pub(super) fn select_bad_process(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    // oom_evaluate_task: a victim still being torn down aborts the selection.
+    Exec::Val(w.victim.has_mm && !w.victim.oom_mm)
+}
+
+/// `mark_oom_victim(victim)` and the SIGKILL of `oom_kill_process`.
+pub(super) fn mark_oom_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    if w.oom_lock.owner != Some(tid) {
+        fault(
+            tid,
+            Invariant::I10,
+            "mark_oom_victim without oom_lock".into(),
+            ev,
+        );
+    }
+    w.atomic(tid, ev);
+    w.mark_oom_victim();
+    Exec::Val(true)
+}
+
+/// Push the victim on `oom_reaper_list` (caller holds `oom_reaper_lock`).
+pub(super) fn oom_reaper_list_push(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    if w.oom_reaper_lock.owner != Some(tid) {
+        fault(
+            tid,
+            Invariant::I9,
+            "oom_reaper_list pushed without oom_reaper_lock".into(),
+            ev,
+        );
+    }
+    if w.oom_reaper_list.contains(&0) {
+        fault(
+            tid,
+            Invariant::I9,
+            "the victim is queued on oom_reaper_list twice".into(),
+            ev,
+        );
+    }
+    // The list entry owns the task reference the pusher took.
+    w.oom_reaper_list.insert(0, 0);
+    w.threads[t].task_refs -= 1;
+    Exec::Val(true)
+}
+
+/// Pop the head of `oom_reaper_list` (caller holds `oom_reaper_lock`) — condition: popped.
+pub(super) fn oom_reaper_list_pop(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    if w.oom_reaper_lock.owner != Some(tid) {
+        fault(
+            tid,
+            Invariant::I9,
+            "oom_reaper_list popped without oom_reaper_lock".into(),
+            ev,
+        );
+    }
+    if w.oom_reaper_list.is_empty() {
+        Exec::Val(false)
+    } else {
+        w.oom_reaper_list.remove(0);
+        w.threads[t].task_refs += 1;
+        Exec::Val(true)
+    }
+}
+
+/// `wake_up(&oom_reaper_wait)`.
+pub(super) fn wake_up_oom_reaper(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let waiters = std::mem::take(&mut w.oom_reaper_waiters);
+    for (i, th) in w.threads.iter_mut().enumerate() {
+        if waiters & (1 << i) != 0 {
+            th.status = Status::Runnable;
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`.
+pub(super) fn wait_oom_reaper_list(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    if w.oom_reaper_list.is_empty() {
+        w.might_sleep(tid, "wait_event_freezable", ev);
+        w.oom_reaper_waiters |= 1 << tid;
+        // Not a lock: the waker makes the thread runnable and it re-checks.
+        w.threads[t].status = Status::Blocked;
+        return Exec::Spin;
+    }
+    Exec::Val(true)
+}
+
+/// `oom_reaper_list == NULL` — condition.
+pub(super) fn oom_reaper_list_empty(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(w.oom_reaper_list.is_empty())
+}
+
+/// `tsk == oom_reaper_list || tsk->oom_reaper_list` — condition: the victim is queued
+/// (the v4.7..v4.19 guard of `wake_oom_reaper`).
+pub(super) fn oom_reaper_queued(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(w.oom_reaper_list.contains(&0))
+}
+
+/// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
+pub(super) fn sleep_oom_reaper_wait(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    // prepare_to_wait, then the condition again, then schedule: no lost wakeup.
+    if !w.oom_reaper_list.is_empty() {
+        return Exec::Val(true);
+    }
+    w.oom_reaper_waiters |= 1 << tid;
+    w.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev)
+}
+
+/// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).
+pub(super) fn wait_oom_victims_zero(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    wait_oom_victims(w, cx, ev, false)
+}
+
+/// `wait_event_interruptible_timeout(oom_victims_wait, …)` — condition: not timed out.
+pub(super) fn wait_oom_victims_zero_timeout(
+    w: &mut World,
+    cx: Cx<'_>,
+    ev: &mut Vec<Event>,
+) -> Exec {
+    wait_oom_victims(w, cx, ev, true)
+}
+
+/// `oom_killer_disable()`'s wait for `oom_victims` to reach 0, with a timeout or not.
+fn wait_oom_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, timeout: bool) -> Exec {
+    if w.oom_victims == 0 {
+        return Exec::Val(true);
+    }
+    w.sleep(
+        cx.tid,
+        Sleep::OomVictims { timeout },
+        "oom_killer_disable",
+        ev,
+    )
+}
+
+/// `exit_oom_victim()`: clear the victim's `TIF_MEMDIE`; the last one wakes `oom_victims_wait`.
+pub(super) fn exit_oom_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    if w.victim.memdie {
+        w.victim.memdie = false;
+        w.oom_victims -= 1;
+        if w.oom_victims == 0 {
+            for waiter in 0..w.threads.len() {
+                let th = &w.threads[waiter];
+                if th.status == Status::Blocked && matches!(th.frz.sleep, Sleep::OomVictims { .. })
+                {
+                    w.complete_with(cx.prog, waiter as Tid, true, ev);
+                }
+            }
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `test_thread_flag(TIF_MEMDIE)` of current — condition.
+pub(super) fn test_memdie_current(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    Exec::Val(w.memdie(tid))
+}
+
+/// `mm_has_notifiers(mm)` — condition; the model's mm has no MMU notifiers (false).
+pub(super) fn mm_has_notifiers(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(false)
+}

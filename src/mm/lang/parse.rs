@@ -1,0 +1,545 @@
+//! The lexer and the recursive-descent parser of the path language: text to [`Unit`], with
+//! file:line:col on every error.
+
+use super::*;
+use crate::mm::invariant::Invariant;
+use crate::mm::prims::{Arg, Prim, Words};
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Open,
+    Close,
+    Bang,
+    Eq,
+    Semi,
+    Newline,
+}
+
+struct Lexer<'a> {
+    file: &'a str,
+    toks: Vec<(Tok, Pos)>,
+    at: usize,
+}
+
+fn lex(file: &str, text: &str) -> Result<Vec<(Tok, Pos)>, LangError> {
+    let mut toks = Vec::new();
+    for (ln, line) in text.lines().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let pos = Pos {
+                line: ln as u32 + 1,
+                col: i as u32 + 1,
+            };
+            match c {
+                '#' => break,
+                ' ' | '\t' | '\r' => i += 1,
+                '{' => {
+                    toks.push((Tok::Open, pos));
+                    i += 1
+                }
+                '}' => {
+                    toks.push((Tok::Close, pos));
+                    i += 1
+                }
+                '!' => {
+                    toks.push((Tok::Bang, pos));
+                    i += 1
+                }
+                '=' => {
+                    toks.push((Tok::Eq, pos));
+                    i += 1
+                }
+                ';' => {
+                    toks.push((Tok::Semi, pos));
+                    i += 1
+                }
+                '"' => {
+                    let start = i + 1;
+                    let Some(end) = chars[start..].iter().position(|&c| c == '"') else {
+                        return Err(LangError {
+                            file: file.into(),
+                            pos,
+                            msg: "unterminated string".into(),
+                        });
+                    };
+                    toks.push((Tok::Str(chars[start..start + end].iter().collect()), pos));
+                    i = start + end + 1;
+                }
+                c if c.is_ascii_alphanumeric() || "_@.-|+/".contains(c) => {
+                    let start = i;
+                    while i < chars.len()
+                        && (chars[i].is_ascii_alphanumeric() || "_@.-|+/".contains(chars[i]))
+                    {
+                        i += 1;
+                    }
+                    toks.push((Tok::Word(chars[start..i].iter().collect()), pos));
+                }
+                other => {
+                    return Err(LangError {
+                        file: file.into(),
+                        pos,
+                        msg: format!("unexpected character {other:?}"),
+                    })
+                }
+            }
+        }
+        toks.push((
+            Tok::Newline,
+            Pos {
+                line: ln as u32 + 1,
+                col: chars.len() as u32 + 1,
+            },
+        ));
+    }
+    Ok(toks)
+}
+
+fn item_text(text: &str, from: Pos, to_line: u32) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let a = (from.line as usize).saturating_sub(1);
+    let b = (to_line as usize).min(lines.len());
+    lines[a..b].join("\n")
+}
+
+impl Lexer<'_> {
+    /// Line of the token just consumed.
+    fn last_line(&self) -> u32 {
+        self.toks
+            .get(self.at.saturating_sub(1))
+            .map_or(0, |t| t.1.line)
+    }
+
+    fn err(&self, pos: Pos, msg: impl Into<String>) -> LangError {
+        LangError {
+            file: self.file.into(),
+            pos,
+            msg: msg.into(),
+        }
+    }
+    fn pos(&self) -> Pos {
+        self.toks
+            .get(self.at)
+            .or(self.toks.last())
+            .map_or(Pos::default(), |t| t.1)
+    }
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at).map(|t| &t.0)
+    }
+    fn skip_nl(&mut self) {
+        while matches!(self.peek(), Some(Tok::Newline | Tok::Semi)) {
+            self.at += 1;
+        }
+    }
+    fn word(&mut self, what: &str) -> Result<(String, Pos), LangError> {
+        let pos = self.pos();
+        match self.toks.get(self.at) {
+            Some((Tok::Word(w), p)) => {
+                let r = (w.clone(), *p);
+                self.at += 1;
+                Ok(r)
+            }
+            _ => Err(self.err(pos, format!("expected {what}"))),
+        }
+    }
+    fn string(&mut self, what: &str) -> Result<String, LangError> {
+        let pos = self.pos();
+        match self.toks.get(self.at) {
+            Some((Tok::Str(s), _)) => {
+                let r = s.clone();
+                self.at += 1;
+                Ok(r)
+            }
+            Some((Tok::Word(w), _)) => {
+                let r = w.clone();
+                self.at += 1;
+                Ok(r)
+            }
+            _ => Err(self.err(pos, format!("expected {what}"))),
+        }
+    }
+    fn expect(&mut self, t: Tok, what: &str) -> Result<(), LangError> {
+        self.skip_nl_if(&t);
+        let pos = self.pos();
+        if self.peek() == Some(&t) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.err(pos, format!("expected {what}")))
+        }
+    }
+    fn skip_nl_if(&mut self, t: &Tok) {
+        if *t == Tok::Open || *t == Tok::Close {
+            self.skip_nl();
+        }
+    }
+    fn end_of_stmt(&mut self) -> Result<(), LangError> {
+        match self.peek() {
+            Some(Tok::Newline | Tok::Semi) => {
+                self.at += 1;
+                Ok(())
+            }
+            Some(Tok::Close) | None => Ok(()),
+            _ => Err(self.err(self.pos(), "expected the end of the statement")),
+        }
+    }
+}
+
+/// Parse one primitive (name and argument) from words.
+fn parse_prim(lx: &mut Lexer<'_>, name: &str, pos: Pos) -> Result<Prim, LangError> {
+    Prim::parse(name, lx).unwrap_or_else(|| Err(lx.err(pos, format!("unknown primitive {name:?}"))))
+}
+
+impl Words for Lexer<'_> {
+    type Err = LangError;
+    fn arg<T: Arg>(&mut self) -> Result<T, LangError> {
+        let (w, p) = self.word(T::EXPECT)?;
+        T::parse(&w).map_err(|msg| self.err(p, msg))
+    }
+}
+
+struct PathCtx {
+    vars: Vec<String>,
+    loops: u32,
+}
+
+fn parse_value(lx: &Lexer<'_>, w: &str, p: Pos) -> Result<Value, LangError> {
+    Ok(match w {
+        "true" | "1" => Value::True,
+        "false" | "0" => Value::False,
+        "ret" => Value::Ret,
+        e => match ERRNOS.iter().find(|(n, _)| *n == e) {
+            Some((_, v)) => Value::Errno(*v),
+            None => return Err(lx.err(p, format!("unknown value {e:?}"))),
+        },
+    })
+}
+
+fn parse_cond(lx: &mut Lexer<'_>, ctx: &PathCtx) -> Result<Cond, LangError> {
+    let mut neg = false;
+    while lx.peek() == Some(&Tok::Bang) {
+        neg = !neg;
+        lx.at += 1;
+    }
+    let (w, p) = lx.word("a condition")?;
+    let kind = match w.as_str() {
+        "vma" => CondKind::Vma,
+        "ret" => CondKind::Ret,
+        "task" => CondKind::Task,
+        "count" => CondKind::Count,
+        _ => {
+            if let Some(i) = ctx.vars.iter().position(|v| *v == w) {
+                CondKind::Var(i as u8)
+            } else {
+                let prim = parse_prim(lx, &w, p)?;
+                if !prim.is_cond() {
+                    return Err(lx.err(p, format!("{w} does not yield a truth value")));
+                }
+                CondKind::Prim(prim)
+            }
+        }
+    };
+    Ok(Cond { neg, kind })
+}
+
+fn parse_block(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Vec<Stmt>, LangError> {
+    lx.expect(Tok::Open, "`{`")?;
+    let mut out = Vec::new();
+    loop {
+        lx.skip_nl();
+        match lx.peek() {
+            Some(Tok::Close) => {
+                lx.at += 1;
+                return Ok(out);
+            }
+            None => return Err(lx.err(lx.pos(), "unclosed `{`")),
+            _ => out.push(parse_stmt(lx, ctx)?),
+        }
+    }
+}
+
+fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> {
+    let (w, p) = lx.word("a statement")?;
+    let st = match w.as_str() {
+        "if" => {
+            let c = parse_cond(lx, ctx)?;
+            let then = parse_block(lx, ctx)?;
+            // `else` may follow on the same line as `}` or on the next.
+            let save = lx.at;
+            lx.skip_nl();
+            let els = if matches!(lx.peek(), Some(Tok::Word(e)) if e == "else") {
+                lx.at += 1;
+                if matches!(lx.peek(), Some(Tok::Word(i)) if i == "if") {
+                    vec![parse_stmt(lx, ctx)?]
+                } else {
+                    parse_block(lx, ctx)?
+                }
+            } else {
+                lx.at = save;
+                Vec::new()
+            };
+            return Ok(Stmt::If(c, then, els, p));
+        }
+        "for_each_vma" => {
+            ctx.loops += 1;
+            let b = parse_block(lx, ctx)?;
+            ctx.loops -= 1;
+            return Ok(Stmt::ForEachVma(b, p));
+        }
+        "for_each_task" => {
+            ctx.loops += 1;
+            let b = parse_block(lx, ctx)?;
+            ctx.loops -= 1;
+            return Ok(Stmt::ForEachTask(b, p));
+        }
+        "while" => {
+            let c = parse_cond(lx, ctx)?;
+            ctx.loops += 1;
+            let b = parse_block(lx, ctx)?;
+            ctx.loops -= 1;
+            return Ok(Stmt::While(c, b, p));
+        }
+        "retry" => {
+            let (n, np) = lx.word("a retry count")?;
+            let n: u32 = n
+                .parse()
+                .ok()
+                .filter(|&n| (1..=64).contains(&n))
+                .ok_or_else(|| lx.err(np, "retry count must be 1..=64"))?;
+            ctx.loops += 1;
+            let b = parse_block(lx, ctx)?;
+            ctx.loops -= 1;
+            return Ok(Stmt::Retry(n, b, p));
+        }
+        "break" | "continue" if ctx.loops == 0 => {
+            return Err(lx.err(p, format!("`{w}` outside a loop")));
+        }
+        "break" => Stmt::Break(p),
+        "continue" => Stmt::Continue(p),
+        "return" => {
+            let v = match lx.peek() {
+                Some(Tok::Word(_)) => {
+                    let (v, vp) = lx.word("a value")?;
+                    Some(parse_value(lx, &v, vp)?)
+                }
+                _ => None,
+            };
+            Stmt::Return(v, p)
+        }
+        "call" => {
+            let (name, _) = lx.word("a path name")?;
+            Stmt::Call(name, p)
+        }
+        "let" => {
+            let (name, np) = lx.word("a variable name")?;
+            if name == "vma" || name == "ret" {
+                return Err(lx.err(np, format!("`{name}` is built in")));
+            }
+            lx.expect(Tok::Eq, "`=`")?;
+            let (v, vp) = lx.word("true or false")?;
+            let b = match v.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(lx.err(vp, "a `let` variable is true or false")),
+            };
+            let i = match ctx.vars.iter().position(|x| *x == name) {
+                Some(i) => i,
+                None => {
+                    if ctx.vars.len() >= 8 {
+                        return Err(lx.err(np, "at most 8 `let` variables per path"));
+                    }
+                    ctx.vars.push(name);
+                    ctx.vars.len() - 1
+                }
+            };
+            Stmt::Let(i as u8, b, p)
+        }
+        "ret" => {
+            lx.expect(Tok::Eq, "`=`")?;
+            let (v, vp) = lx.word("a value")?;
+            Stmt::SetRet(parse_value(lx, &v, vp)?, p)
+        }
+        _ => Stmt::Prim(parse_prim(lx, &w, p)?, p),
+    };
+    lx.end_of_stmt()?;
+    Ok(st)
+}
+
+fn parse_meta(lx: &mut Lexer<'_>, meta: &mut Meta) -> Result<bool, LangError> {
+    let key = match lx.peek() {
+        Some(Tok::Word(w)) => w.clone(),
+        _ => return Ok(false),
+    };
+    let slot = match key.as_str() {
+        "kernel" => &mut meta.kernel,
+        "commit" => &mut meta.commit,
+        "file" => &mut meta.file,
+        "function" => &mut meta.function,
+        "note" => &mut meta.note,
+        "source" => &mut meta.source,
+        _ => return Ok(false),
+    };
+    lx.at += 1;
+    let v = lx.string(&format!("a value for `{key}`"))?;
+    if !slot.is_empty() {
+        slot.push(' ');
+    }
+    slot.push_str(&v);
+    Ok(true)
+}
+
+/// Parse a whole file of path versions and configs. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
+    let toks = lex(file, text)?;
+    let mut lx = Lexer { file, toks, at: 0 };
+    let mut unit = Unit::default();
+    loop {
+        lx.skip_nl();
+        let Some(tok) = lx.peek() else { break };
+        let pos = lx.pos();
+        let Tok::Word(w) = tok.clone() else {
+            return Err(lx.err(pos, "expected `path` or `config`"));
+        };
+        lx.at += 1;
+        match w.as_str() {
+            "path" => {
+                let (full, np) = lx.word("NAME@VERSION")?;
+                let Some((name, version)) = full.split_once('@') else {
+                    return Err(lx.err(np, "a path is named NAME@VERSION, e.g. exit_mmap@v6.1"));
+                };
+                let mut meta = Meta::default();
+                loop {
+                    lx.skip_nl();
+                    if !parse_meta(&mut lx, &mut meta)? {
+                        break;
+                    }
+                }
+                let mut ctx = PathCtx {
+                    vars: Vec::new(),
+                    loops: 0,
+                };
+                let body = parse_block(&mut lx, &mut ctx)?;
+                unit.paths.push(PathDef {
+                    name: name.into(),
+                    version: version.into(),
+                    meta,
+                    body,
+                    vars: ctx.vars,
+                    origin: (file.into(), pos),
+                    text: item_text(text, pos, lx.last_line()),
+                });
+            }
+            "config" => {
+                let (name, _) = lx.word("a config name")?;
+                let mut meta = Meta::default();
+                loop {
+                    lx.skip_nl();
+                    if !parse_meta(&mut lx, &mut meta)? {
+                        break;
+                    }
+                }
+                lx.expect(Tok::Open, "`{`")?;
+                let mut cfg = ConfigDef {
+                    name,
+                    meta,
+                    expect: Expect::Unknown,
+                    store: VmaStore::List,
+                    uses: Vec::new(),
+                    roles: Vec::new(),
+                    freezer: Freezing::TaskMemdie,
+                    strict: false,
+                    rwsem_steal: false,
+                    origin: (file.into(), pos),
+                    text: String::new(),
+                };
+                loop {
+                    lx.skip_nl();
+                    if lx.peek() == Some(&Tok::Close) {
+                        lx.at += 1;
+                        break;
+                    }
+                    if parse_meta(&mut lx, &mut cfg.meta)? {
+                        lx.end_of_stmt()?;
+                        continue;
+                    }
+                    let (k, kp) = lx.word("expect, store, freezer, rwsem, check, use or role")?;
+                    match k.as_str() {
+                        "expect" => {
+                            let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
+                            cfg.expect = match v.as_str() {
+                                "safe" => Expect::Safe,
+                                "unknown" => Expect::Unknown,
+                                "bug" => {
+                                    let (w, wp) = lx.word("the invariant, e.g. I1")?;
+                                    Expect::Bug(
+                                        Invariant::parse_list(&w).map_err(|m| lx.err(wp, m))?,
+                                    )
+                                }
+                                _ => {
+                                    return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown"))
+                                }
+                            };
+                        }
+                        "store" => {
+                            let (v, vp) = lx.word("list or maple")?;
+                            cfg.store = match v.as_str() {
+                                "list" => VmaStore::List,
+                                "maple" => VmaStore::Maple,
+                                _ => return Err(lx.err(vp, "store is list or maple")),
+                            };
+                        }
+                        "use" => {
+                            while let Some(Tok::Word(_)) = lx.peek() {
+                                let (u, up) = lx.word("NAME@VERSION")?;
+                                let Some((n, v)) = u.split_once('@') else {
+                                    return Err(lx.err(up, "use NAME@VERSION"));
+                                };
+                                cfg.uses.push((n.into(), v.into(), up));
+                            }
+                        }
+                        "freezer" => {
+                            let (v, vp) = lx.word("v4.7, v4.9 or v6.18")?;
+                            cfg.freezer = match v.as_str() {
+                                "v4.7-rc" | "v4.7" => Freezing::CurrentMemdie,
+                                "v4.9" => Freezing::TaskMemdie,
+                                "v6.18" => Freezing::OomVictim,
+                                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9 or v6.18")),
+                            };
+                        }
+                        "rwsem" => {
+                            let (v, vp) = lx.word("fifo or steal")?;
+                            cfg.rwsem_steal = match v.as_str() {
+                                "fifo" => false,
+                                "steal" => true,
+                                _ => return Err(lx.err(vp, "rwsem is fifo or steal")),
+                            };
+                        }
+                        "check" => {
+                            let (v, vp) = lx.word("I12s")?;
+                            match v.as_str() {
+                                "I12s" => cfg.strict = true,
+                                _ => {
+                                    return Err(lx.err(vp, "check takes I12s (the strict barrier)"))
+                                }
+                            }
+                        }
+                        "role" => {
+                            while let Some(Tok::Word(_)) = lx.peek() {
+                                cfg.roles.push(lx.word("a role")?.0);
+                            }
+                        }
+                        _ => return Err(lx.err(kp, format!("unknown config key {k:?}"))),
+                    }
+                    lx.end_of_stmt()?;
+                }
+                cfg.text = item_text(text, pos, lx.last_line());
+                unit.configs.push(cfg);
+            }
+            _ => return Err(lx.err(pos, format!("expected `path` or `config`, found {w:?}"))),
+        }
+    }
+    Ok(unit)
+}

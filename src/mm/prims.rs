@@ -1,0 +1,462 @@
+//! Every kernel primitive of the path language, declared once.
+//!
+//! A primitive is one atomic step of the model, named after the kernel function it stands
+//! for. [`with_prim_table!`] is the table: one row per primitive with its argument, the
+//! function that gives its semantics (in the `interp` module named after the kernel file:
+//! `memory::free_pgtables` for `mm/memory.c`), the kernel file, whether it is a condition,
+//! its footprint and whether it may sleep. The table is expanded twice: here into [`Prim`],
+//! its parser, printer and [`PrimInfo`], and in `interp` into the dispatch to the semantics.
+//! Adding a primitive is one row here and one function in one `interp` module.
+
+use super::types::{parse_bits, pf, show_bits, vm, Global, Lock, MmFlag};
+
+/// A primitive's argument: how it is written in a path file.
+pub trait Arg: Copy {
+    /// What the parser expects, for errors.
+    const EXPECT: &'static str;
+    /// Parse one word; the error names what is wrong.
+    fn parse(word: &str) -> Result<Self, String>;
+    /// The word back.
+    fn show(self) -> String;
+}
+
+impl Arg for Lock {
+    const EXPECT: &'static str = "a lock (oom_lock, oom_reaper_lock, freezer_lock, i_rwsem)";
+    fn parse(w: &str) -> Result<Self, String> {
+        Lock::parse(w).ok_or_else(|| {
+            format!("unknown lock {w:?} (oom_lock, oom_reaper_lock, freezer_lock, i_rwsem)")
+        })
+    }
+    fn show(self) -> String {
+        self.name()
+    }
+}
+
+impl Arg for MmFlag {
+    const EXPECT: &'static str = "an mm flag";
+    fn parse(w: &str) -> Result<Self, String> {
+        MmFlag::parse(w).ok_or_else(|| {
+            let all: Vec<&str> = MmFlag::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown mm flag {w:?} ({})", all.join(", "))
+        })
+    }
+    fn show(self) -> String {
+        self.name().into()
+    }
+}
+
+impl Arg for Global {
+    const EXPECT: &'static str = "pm_freezing, pm_nosig_freezing or oom_killer_disabled";
+    fn parse(w: &str) -> Result<Self, String> {
+        Global::parse(w).ok_or_else(|| {
+            format!("unknown global {w:?} (pm_freezing, pm_nosig_freezing, oom_killer_disabled)")
+        })
+    }
+    fn show(self) -> String {
+        self.name().into()
+    }
+}
+
+/// `vm_flags` bits as an argument (`VM_LOCKED|VM_HUGETLB`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VmFlags(pub u8);
+
+impl Arg for VmFlags {
+    const EXPECT: &'static str = "VM_ flags, e.g. VM_LOCKED|VM_HUGETLB";
+    fn parse(w: &str) -> Result<Self, String> {
+        parse_bits(&vm::NAMES, w)
+            .map(VmFlags)
+            .map_err(|part| format!("unknown vm flag {part:?}"))
+    }
+    fn show(self) -> String {
+        vm::show(self.0)
+    }
+}
+
+/// `PF_*` bits as an argument (`PF_SUSPEND_TASK`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PfFlags(pub u8);
+
+impl Arg for PfFlags {
+    const EXPECT: &'static str = "PF_ flags, e.g. PF_SUSPEND_TASK";
+    fn parse(w: &str) -> Result<Self, String> {
+        parse_bits(&pf::NAMES, w)
+            .map(PfFlags)
+            .map_err(|part| format!("unknown PF flag {part:?}"))
+    }
+    fn show(self) -> String {
+        show_bits(&pf::NAMES, self.0, "")
+    }
+}
+
+/// What the table says of one primitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrimInfo {
+    /// The name in path files.
+    pub name: &'static str,
+    /// The function that gives its semantics (`memory::free_pgtables`, in `src/mm/interp/`).
+    pub semantics: &'static str,
+    /// The kernel file of the function it stands for.
+    pub file: &'static str,
+    /// It yields a truth value (may stand in an `if`/`while`).
+    pub cond: bool,
+    /// Footprint: it touches only the calling thread's own state and reports nothing to the
+    /// oracles, so it commutes with every other thread's step (the exhaustive search's
+    /// reduction relies on this). Otherwise it may touch shared state.
+    pub local: bool,
+    /// It may sleep (block, or call `schedule()`): the model checks `might_sleep` in it.
+    pub sleeps: bool,
+}
+
+/// Reads a primitive's argument from a path file ([`Prim::parse`]).
+pub trait Words {
+    /// The reader's error.
+    type Err;
+    /// Read and parse the next word as a `T`.
+    fn arg<T: Arg>(&mut self) -> Result<T, Self::Err>;
+}
+
+/// The words of the table's flag columns.
+macro_rules! word {
+    (cond) => {
+        true
+    };
+    (step) => {
+        false
+    };
+    (local) => {
+        true
+    };
+    (shared) => {
+        false
+    };
+    (sleeps) => {
+        true
+    };
+    (atomic) => {
+        false
+    };
+}
+
+/// `_` for a variant's argument, in patterns.
+macro_rules! wild {
+    ($t:ty) => {
+        _
+    };
+}
+
+macro_rules! define_prims {
+    ($( $(#[$m:meta])* $name:ident $(($a:ident : $t:ty))? => $module:ident :: $func:ident,
+        $file:literal, $kind:ident, $fp:ident, $sl:ident; )*) => {
+        /// Kernel primitives: each is one atomic step of the model. Names are the kernel's.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[allow(non_camel_case_types)]
+        pub enum Prim {
+            $( $(#[$m])* $name $(($t))?, )*
+        }
+
+        impl Prim {
+            /// The table, one row per primitive, in declaration order.
+            pub const TABLE: &'static [PrimInfo] = &[ $( PrimInfo {
+                name: stringify!($name),
+                semantics: concat!(stringify!($module), "::", stringify!($func)),
+                file: $file,
+                cond: word!($kind),
+                local: word!($fp),
+                sleeps: word!($sl),
+            }, )* ];
+
+            /// This primitive's row.
+            pub fn info(self) -> &'static PrimInfo {
+                match self { $( Prim::$name $((wild!($t)))? => &PrimInfo {
+                    name: stringify!($name),
+                    semantics: concat!(stringify!($module), "::", stringify!($func)),
+                    file: $file,
+                    cond: word!($kind),
+                    local: word!($fp),
+                    sleeps: word!($sl),
+                }, )* }
+            }
+
+            /// The kernel name with its argument, as written in path files.
+            pub fn name(self) -> String {
+                match self { $( Prim::$name $(($a))? => {
+                    let args: &[String] = &[ $( Arg::show($a) )? ];
+                    let mut s = String::from(stringify!($name));
+                    for a in args {
+                        s.push(' ');
+                        s.push_str(a);
+                    }
+                    s
+                } )* }
+            }
+
+            /// The primitive called `name` (its argument read from `words`), or `None` if
+            /// there is no such primitive.
+            pub fn parse<W: Words>(name: &str, words: &mut W) -> Option<Result<Prim, W::Err>> {
+                Some(Ok(match name {
+                    $( stringify!($name) => Prim::$name $(({
+                        match words.arg::<$t>() {
+                            Ok(a) => a,
+                            Err(e) => return Some(Err(e)),
+                        }
+                    }))?, )*
+                    _ => return ALIASES.iter().find(|(n, _)| *n == name).map(|(_, p)| Ok(*p)),
+                }))
+            }
+        }
+    };
+}
+
+/// Calls `$callback!` with the primitive table.
+macro_rules! with_prim_table {
+    ($callback:ident) => {
+        $callback! {
+            // mmap_lock (include/linux/mmap_lock.h over kernel/locking/rwsem.c)
+            /// `mmap_read_lock(mm)`.
+            mmap_read_lock => locking::mmap_read_lock, "include/linux/mmap_lock.h", step, shared, sleeps;
+            /// `mmap_read_trylock(mm)` — condition: acquired.
+            mmap_read_trylock => locking::mmap_read_trylock, "include/linux/mmap_lock.h", cond, shared, atomic;
+            /// `mmap_read_lock_killable(mm)` — condition: acquired (the model sends no fatal signal).
+            mmap_read_lock_killable => locking::mmap_read_lock_killable, "include/linux/mmap_lock.h", cond, shared, sleeps;
+            /// `mmap_read_unlock(mm)`.
+            mmap_read_unlock => locking::mmap_read_unlock, "include/linux/mmap_lock.h", step, shared, atomic;
+            /// `mmap_write_lock(mm)`.
+            mmap_write_lock => locking::mmap_write_lock, "include/linux/mmap_lock.h", step, shared, sleeps;
+            /// `mmap_write_unlock(mm)`.
+            mmap_write_unlock => locking::mmap_write_unlock, "include/linux/mmap_lock.h", step, shared, atomic;
+            // mutexes and spinlocks (kernel/locking/mutex.c, spinlock.c)
+            /// `mutex_lock(LOCK)`.
+            mutex_lock(l: Lock) => locking::mutex_lock, "kernel/locking/mutex.c", step, shared, sleeps;
+            /// `mutex_unlock(LOCK)`.
+            mutex_unlock(l: Lock) => locking::mutex_unlock, "kernel/locking/mutex.c", step, shared, atomic;
+            /// `spin_lock(LOCK)`.
+            spin_lock(l: Lock) => locking::spin_lock, "kernel/locking/spinlock.c", step, shared, atomic;
+            /// `spin_unlock(LOCK)`.
+            spin_unlock(l: Lock) => locking::spin_unlock, "kernel/locking/spinlock.c", step, shared, atomic;
+            /// `mutex_trylock(&oom_lock)` — condition: acquired.
+            mutex_trylock_oom_lock => locking::mutex_trylock_oom_lock, "kernel/locking/mutex.c", cond, shared, atomic;
+            /// `task_lock(victim)`.
+            task_lock => locking::task_lock, "include/linux/sched/task.h", step, shared, atomic;
+            /// `task_unlock(victim)`.
+            task_unlock => locking::task_unlock, "include/linux/sched/task.h", step, shared, atomic;
+            // tasks and their mm (kernel/fork.c, kernel/exit.c)
+            /// `get_task_mm(victim)` — condition: got a pinned mm (task_lock, mmget, task_unlock).
+            get_task_mm => fork::get_task_mm, "kernel/fork.c", cond, shared, atomic;
+            /// `get_task_struct(victim)`.
+            get_task_struct => fork::get_task_struct, "include/linux/sched/task.h", step, shared, atomic;
+            /// `put_task_struct(victim)`.
+            put_task_struct => fork::put_task_struct, "include/linux/sched/task.h", step, shared, atomic;
+            /// `mmget_not_zero(mm)` — condition: pinned.
+            mmget_not_zero => fork::mmget_not_zero, "include/linux/sched/mm.h", cond, shared, atomic;
+            /// `mmget(mm)` / `atomic_inc(&mm->mm_users)`: pin an mm known to have users.
+            mmget => fork::mmget, "include/linux/sched/mm.h", step, shared, atomic;
+            /// `atomic_dec_and_test(&mm->mm_users)` in `mmput` — condition: this was the last user.
+            mm_users_dec_and_test => fork::mm_users_dec_and_test, "kernel/fork.c", cond, shared, atomic;
+            /// `mmgrab(mm)`.
+            mmgrab => fork::mmgrab, "include/linux/sched/mm.h", step, shared, atomic;
+            /// `mmdrop(mm)` (frees the mm_struct when `mm_count` reaches 0).
+            mmdrop => fork::mmdrop, "kernel/fork.c", step, shared, atomic;
+            /// `current->mm = NULL` in `exit_mm` (under task_lock).
+            clear_task_mm => exit::clear_task_mm, "kernel/exit.c", step, shared, atomic;
+            /// `exit_files(tsk)` in `do_exit` (after `exit_mm`): the last `fput` of a file may
+            /// flush it (I/O).
+            exit_files => exit::exit_files, "kernel/exit.c", step, shared, atomic;
+            /// `fatal_signal_pending(current)` — condition.
+            fatal_signal_pending => exit::fatal_signal_pending, "include/linux/sched/signal.h", cond, shared, atomic;
+            /// A user task's I/O (a syscall that touches a device or the disk).
+            do_io => exit::do_io, "fs/read_write.c", step, shared, atomic;
+            /// `exit_fs(tsk)` in `do_exit`.
+            exit_fs => sched::nop, "kernel/exit.c", step, local, atomic;
+            /// `exit_notify(tsk, group_dead)` in `do_exit`.
+            exit_notify => sched::nop, "kernel/exit.c", step, local, atomic;
+            /// `exit_signals(tsk)` in `do_exit`: `PF_EXITING`.
+            exit_signals => sched::nop, "kernel/signal.c", step, local, atomic;
+            // the OOM killer and reaper (mm/oom_kill.c)
+            /// `find_lock_task_mm(victim)` — condition: the victim still has an mm; then holds task_lock.
+            find_lock_task_mm => oom_kill::find_lock_task_mm, "mm/oom_kill.c", cond, shared, atomic;
+            /// `task_will_free_mem(victim)` — condition: the whole process is exiting (fatal signal)
+            /// and its mm is not `MMF_OOM_SKIP` yet.
+            task_will_free_mem => oom_kill::task_will_free_mem, "mm/oom_kill.c", cond, shared, atomic;
+            /// `tsk_is_oom_victim(current)` — condition.
+            tsk_is_oom_victim => oom_kill::tsk_is_oom_victim, "include/linux/oom.h", cond, shared, atomic;
+            /// `select_bad_process` — condition: the victim is eligible (no OOM victim in progress).
+            select_bad_process => oom_kill::select_bad_process, "mm/oom_kill.c", cond, shared, atomic;
+            /// `mark_oom_victim(victim)` and the SIGKILL of `oom_kill_process`.
+            mark_oom_victim => oom_kill::mark_oom_victim, "mm/oom_kill.c", step, shared, atomic;
+            /// Push the victim on `oom_reaper_list` (caller holds `oom_reaper_lock`).
+            oom_reaper_list_push => oom_kill::oom_reaper_list_push, "mm/oom_kill.c", step, shared, atomic;
+            /// Pop the head of `oom_reaper_list` (caller holds `oom_reaper_lock`) — condition: popped.
+            oom_reaper_list_pop => oom_kill::oom_reaper_list_pop, "mm/oom_kill.c", cond, shared, atomic;
+            /// `wake_up(&oom_reaper_wait)`.
+            wake_up_oom_reaper => oom_kill::wake_up_oom_reaper, "mm/oom_kill.c", step, shared, atomic;
+            /// `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`.
+            wait_oom_reaper_list => oom_kill::wait_oom_reaper_list, "mm/oom_kill.c", step, shared, sleeps;
+            /// `oom_reaper_list == NULL` — condition.
+            oom_reaper_list_empty => oom_kill::oom_reaper_list_empty, "mm/oom_kill.c", cond, shared, atomic;
+            /// `tsk == oom_reaper_list || tsk->oom_reaper_list` — condition: the victim is queued
+            /// (the v4.7..v4.19 guard of `wake_oom_reaper`).
+            oom_reaper_queued => oom_kill::oom_reaper_queued, "mm/oom_kill.c", cond, shared, atomic;
+            /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
+            sleep_oom_reaper_wait => oom_kill::sleep_oom_reaper_wait, "mm/oom_kill.c", step, shared, sleeps;
+            /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).
+            wait_oom_victims_zero => oom_kill::wait_oom_victims_zero, "mm/oom_kill.c", step, shared, sleeps;
+            /// `wait_event_interruptible_timeout(oom_victims_wait, …)` — condition: not timed out.
+            wait_oom_victims_zero_timeout => oom_kill::wait_oom_victims_zero_timeout, "mm/oom_kill.c", cond, shared, sleeps;
+            /// `exit_oom_victim()`: clear the victim's `TIF_MEMDIE`; the last one wakes `oom_victims_wait`.
+            exit_oom_victim => oom_kill::exit_oom_victim, "mm/oom_kill.c", step, shared, atomic;
+            /// `test_thread_flag(TIF_MEMDIE)` of current — condition.
+            test_memdie_current => oom_kill::test_memdie_current, "include/linux/thread_info.h", cond, shared, atomic;
+            /// `mm_has_notifiers(mm)` — condition; the model's mm has no MMU notifiers (false).
+            mm_has_notifiers => oom_kill::mm_has_notifiers, "include/linux/mmu_notifier.h", cond, shared, atomic;
+            // the freezer (kernel/freezer.c, kernel/power/process.c, kernel/power/suspend.c)
+            /// `current->flags |= PF_…`.
+            set_pf(f: PfFlags) => freezer::set_pf, "include/linux/sched.h", step, shared, atomic;
+            /// `current->flags &= ~PF_…`.
+            clear_pf(f: PfFlags) => freezer::clear_pf, "include/linux/sched.h", step, shared, atomic;
+            /// Set a global (`pm_freezing`, `pm_nosig_freezing`, `oom_killer_disabled`).
+            set_global(g: Global) => freezer::set_global, "kernel/power/process.c", step, shared, atomic;
+            /// Clear a global.
+            clear_global(g: Global) => freezer::clear_global, "kernel/power/process.c", step, shared, atomic;
+            /// Test a global — condition.
+            test_global(g: Global) => freezer::test_global, "kernel/freezer.c", cond, shared, atomic;
+            /// `atomic_inc(&system_freezing_cnt)` (`static_branch_inc(&freezer_active)` today).
+            system_freezing_cnt_inc => freezer::system_freezing_cnt_inc, "kernel/power/process.c", step, shared, atomic;
+            /// `atomic_dec(&system_freezing_cnt)`.
+            system_freezing_cnt_dec => freezer::system_freezing_cnt_dec, "kernel/power/process.c", step, shared, atomic;
+            /// `freezing(current)` — condition; the slow path is the config's `freezer` version.
+            freezing_current => freezer::freezing_current, "kernel/freezer.c", cond, shared, atomic;
+            /// `frozen(current)` — condition.
+            frozen_current => freezer::frozen_current, "include/linux/freezer.h", cond, shared, atomic;
+            /// In `__refrigerator`: mark current frozen (`PF_FROZEN` / `TASK_FROZEN`).
+            set_frozen => freezer::set_frozen, "kernel/freezer.c", step, shared, atomic;
+            /// In `__refrigerator`: current is not to freeze after all.
+            clear_frozen => freezer::clear_frozen, "kernel/freezer.c", step, shared, atomic;
+            /// `schedule()` in `__refrigerator`: sleep until thawed.
+            schedule_frozen => freezer::schedule_frozen, "kernel/freezer.c", step, shared, sleeps;
+            /// `for_each_process_thread` cursor: the first other task (`for_each_task`).
+            task_first => freezer::task_first, "include/linux/sched/signal.h", step, shared, atomic;
+            /// The next other task.
+            task_next => freezer::task_next, "include/linux/sched/signal.h", step, shared, atomic;
+            /// `freeze_task(p)` — condition: p still has to freeze (a wakeup was sent).
+            freeze_task => freezer::freeze_task, "kernel/freezer.c", cond, shared, atomic;
+            /// `__thaw_task(p)`.
+            thaw_task => freezer::thaw_task, "kernel/freezer.c", step, shared, atomic;
+            /// `__thaw_task(victim)` from `mark_oom_victim` (<= v6.17).
+            thaw_victim => freezer::thaw_victim, "kernel/freezer.c", step, shared, atomic;
+            /// `thaw_process(victim)`: every thread of the victim (v6.18).
+            thaw_process_victim => freezer::thaw_process_victim, "kernel/freezer.c", step, shared, atomic;
+            /// `count = 0`.
+            count_reset => freezer::count_reset, "kernel/power/process.c", step, local, atomic;
+            /// `msleep()` between freezing rounds (`TASK_UNINTERRUPTIBLE`: no signal wakes it).
+            msleep => sched::msleep, "kernel/time/timer.c", step, local, atomic;
+            /// `freeze_processes()` has returned 0 to `suspend_freeze_processes()`: from here the
+            /// caller relies on user space being frozen (the I12 window opens; with `check I12s`
+            /// the strict window too, until `freeze_kernel_threads()` starts its round). A
+            /// marker: no kernel code of its own.
+            user_space_frozen => freezer::user_space_frozen, "kernel/power/suspend.c", step, shared, atomic;
+            /// `suspend_devices_and_enter()`: devices go down (no modelled effect).
+            suspend_devices => freezer::suspend_devices, "kernel/power/suspend.c", step, shared, atomic;
+            /// Resume from the suspended state (no modelled effect).
+            resume_devices => freezer::resume_devices, "kernel/power/suspend.c", step, shared, atomic;
+            // mm->flags (include/linux/sched/coredump.h; atomic bitops)
+            /// `set_bit(FLAG, &mm->flags)`.
+            set_bit(f: MmFlag) => bitops::set_bit, "include/asm-generic/bitops/atomic.h", step, shared, atomic;
+            /// `clear_bit(FLAG, &mm->flags)`.
+            clear_bit(f: MmFlag) => bitops::clear_bit, "include/asm-generic/bitops/atomic.h", step, shared, atomic;
+            /// `test_bit(FLAG, &mm->flags)` — condition.
+            test_bit(f: MmFlag) => bitops::test_bit, "include/asm-generic/bitops/atomic.h", cond, shared, atomic;
+            /// `test_and_set_bit(FLAG, &mm->flags)` — condition: it was set.
+            test_and_set_bit(f: MmFlag) => bitops::test_and_set_bit, "include/asm-generic/bitops/atomic.h", cond, shared, atomic;
+            // the VMA walk and exit_mmap's bookkeeping (mm/mmap.c)
+            /// `vma = mm->mmap` (list) or `vma = mas_find(&mas, ULONG_MAX)` from 0 (maple).
+            vma_first => mmap::vma_first, "mm/mmap.c", step, shared, atomic;
+            /// `vma = vma->vm_next` (list: reads the VMA) or `mas_find` onwards (maple: reads the tree).
+            vma_next => mmap::vma_next, "mm/mmap.c", step, shared, atomic;
+            /// `vma->vm_flags & (FLAGS)` — condition.
+            vma_test(f: VmFlags) => mmap::vma_test, "include/linux/mm.h", cond, shared, atomic;
+            /// `vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)` — condition.
+            vma_is_anon_or_private => mmap::vma_is_anon_or_private, "mm/oom_kill.c", cond, shared, atomic;
+            /// `if (vma->vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma)`.
+            acct_vma => mmap::acct_vma, "mm/mmap.c", step, shared, atomic;
+            /// `remove_vma(vma)` (maple era): close, fput, free; the cursor stays (use `vma_next`).
+            remove_vma => mmap::remove_vma, "mm/mmap.c", step, shared, atomic;
+            /// `vma = remove_vma(vma)` (list era): read `vm_next`, then free the VMA.
+            remove_vma_next => mmap::remove_vma_next, "mm/mmap.c", step, shared, atomic;
+            /// `arch_exit_mmap(mm)`: free arch-only page tables (LDT), which no VMA reaches.
+            arch_exit_mmap => mmap::arch_exit_mmap, "arch/x86/include/asm/mmu_context.h", step, shared, atomic;
+            /// `mm->mmap = NULL` (f798a1d4f94d).
+            mm_mmap_clear => mmap::mm_mmap_clear, "mm/mmap.c", step, shared, atomic;
+            /// `__mt_destroy(&mm->mm_mt)`.
+            mt_destroy => mmap::mt_destroy, "lib/maple_tree.c", step, shared, atomic;
+            /// `count++` in the maple-era remove loop.
+            count_inc => mmap::count_inc, "mm/mmap.c", step, local, atomic;
+            /// `BUG_ON(count != mm->map_count)`.
+            bug_on_map_count => mmap::bug_on_map_count, "mm/mmap.c", step, shared, atomic;
+            /// `vm_unacct_memory(nr_accounted)`.
+            vm_unacct_memory => mmap::vm_unacct_memory, "mm/util.c", step, shared, atomic;
+            // zapping and page-table freeing (mm/memory.c)
+            /// `unmap_single_vma` from `unmap_vmas`: zap every PTE of the VMA (under its PT lock).
+            unmap_single_vma => memory::unmap_single_vma, "mm/memory.c", step, shared, atomic;
+            /// `unmap_page_range` from the reaper: zap the VMA's PTEs (under its PT lock).
+            unmap_page_range => memory::unmap_page_range, "mm/memory.c", step, shared, atomic;
+            /// `free_pgtables` for this VMA: free its page-table pages.
+            free_pgtables => memory::free_pgtables, "mm/memory.c", step, shared, atomic;
+            // mlock (mm/mlock.c)
+            /// `mm->locked_vm != 0` — condition.
+            locked_vm => mlock::locked_vm, "mm/mmap.c", cond, shared, atomic;
+            /// `munlock_vma_pages_all` part 1 (`munlock_vma_pages_range`): clear `VM_LOCKED`, drop `locked_vm`.
+            munlock_vma => mlock::munlock_vma, "mm/mlock.c", step, shared, atomic;
+            /// `munlock_vma_pages_all` part 2: `follow_page_mask` over the VMA's PTEs (lock-free walk).
+            munlock_vma_pages => mlock::munlock_vma_pages, "mm/mlock.c", step, shared, atomic;
+            // steps with no modelled effect: kept so traces read like the source and so that
+            // other threads may run between the neighbouring steps
+            /// `mmu_notifier_release(mm)`.
+            mmu_notifier_release => sched::nop, "mm/mmu_notifier.c", step, local, atomic;
+            /// `lru_add_drain()`.
+            lru_add_drain => sched::nop, "mm/swap.c", step, local, atomic;
+            /// `flush_cache_mm(mm)`.
+            flush_cache_mm => sched::nop, "include/asm-generic/cacheflush.h", step, local, atomic;
+            /// `tlb_gather_mmu[_fullmm]`.
+            tlb_gather_mmu => sched::nop, "mm/mmu_gather.c", step, local, atomic;
+            /// `tlb_finish_mmu`.
+            tlb_finish_mmu => sched::nop, "mm/mmu_gather.c", step, local, atomic;
+            /// `trace_exit_mmap(mm)`.
+            trace_exit_mmap => sched::nop, "include/trace/events/mmap.h", step, local, atomic;
+            /// `mt_clear_in_rcu(&mm->mm_mt)`.
+            mt_clear_in_rcu => sched::nop, "include/linux/maple_tree.h", step, local, atomic;
+            /// `cond_resched()`.
+            cond_resched => sched::nop, "kernel/sched/core.c", step, local, atomic;
+            /// `mmu_notifier_invalidate_range_start_nonblock` (never fails in the model).
+            mmu_notifier_invalidate_range_start => sched::nop, "mm/mmu_notifier.c", step, local, atomic;
+            /// `mmu_notifier_invalidate_range_end`.
+            mmu_notifier_invalidate_range_end => sched::nop, "mm/mmu_notifier.c", step, local, atomic;
+            /// `schedule_timeout_idle(HZ/10)` between reaper attempts.
+            schedule_timeout_idle => sched::schedule_timeout_idle, "kernel/time/timer.c", step, local, sleeps;
+        }
+    };
+}
+
+pub(crate) use with_prim_table;
+
+with_prim_table!(define_prims);
+
+/// Other names for a primitive (kernel helpers that are one primitive with a fixed argument).
+pub const ALIASES: [(&str, Prim); 3] = [
+    (
+        "freezer_do_not_count",
+        Prim::set_pf(PfFlags(pf::PF_FREEZER_SKIP)),
+    ),
+    (
+        "freezer_count",
+        Prim::clear_pf(PfFlags(pf::PF_FREEZER_SKIP)),
+    ),
+    ("mm_is_oom_victim", Prim::test_bit(MmFlag::MMF_OOM_VICTIM)),
+];
+
+impl Prim {
+    /// Whether the primitive yields a truth value (may stand in an `if`/`while`).
+    pub fn is_cond(self) -> bool {
+        self.info().cond
+    }
+}
