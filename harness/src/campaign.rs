@@ -173,14 +173,18 @@ fn earlier(a: &Option<Found>, b: &Found) -> bool {
 /// Random scenarios against one config until the budget runs out, a violation of an
 /// expected invariant is found (`want`, for `bug` configs), or any violation (otherwise).
 /// Job `j` draws from `SplitMix64(seed + j)`.
-pub fn mm_config(prog: &mmfuzz::mm::Program, want: &[String], s: &Settings) -> ConfigReport {
+pub fn mm_config(
+    prog: &mmfuzz::mm::Program,
+    want: &[mmfuzz::mm::Invariant],
+    s: &Settings,
+) -> ConfigReport {
     mm_config_live(prog, want, s, &Live::default())
 }
 
 /// [`mm_config`], publishing its figures to `live` and stopping early when `live.stop` is set.
 pub fn mm_config_live(
     prog: &mmfuzz::mm::Program,
-    want: &[String],
+    want: &[mmfuzz::mm::Invariant],
     s: &Settings,
     live: &Live,
 ) -> ConfigReport {

@@ -291,7 +291,7 @@ impl Case {
                 match out.violation {
                     None => Ok(()),
                     Some(v) => Err((
-                        Some(v.inv.clone()),
+                        Some(v.inv.name().to_string()),
                         crate::mm::report::explain(&prog, scenario),
                     )),
                 }
@@ -323,7 +323,7 @@ impl Case {
 
 /// The text of a program's config (and every path version it uses), in the path language.
 pub fn prog_text(prog: &mmfuzz::mm::Program) -> String {
-    mmfuzz::mm::lang::print_program(prog)
+    prog.source()
 }
 
 fn scenario_text(sc: &crate::mm::Scenario) -> String {

@@ -80,8 +80,8 @@ pub fn minimize_maple(ops: Vec<Op>) -> Option<Vec<Op>> {
 /// Environment variable choosing the config of the `exit_vs_reaper` fuzz target.
 pub const ENV_CONFIG: &str = "MMFUZZ_CONFIG";
 
-fn mm_programs() -> &'static [(mmfuzz::mm::Program, Vec<String>)] {
-    static PROGS: std::sync::OnceLock<Vec<(mmfuzz::mm::Program, Vec<String>)>> =
+fn mm_programs() -> &'static [(mmfuzz::mm::Program, Vec<mmfuzz::mm::Invariant>)] {
+    static PROGS: std::sync::OnceLock<Vec<(mmfuzz::mm::Program, Vec<mmfuzz::mm::Invariant>)>> =
         std::sync::OnceLock::new();
     PROGS.get_or_init(|| {
         let progs = match std::env::var(ENV_CONFIG) {
@@ -100,7 +100,7 @@ fn mm_programs() -> &'static [(mmfuzz::mm::Program, Vec<String>)] {
             .into_iter()
             .map(|p| {
                 let want = match &p.config.expect {
-                    mmfuzz::mm::Expect::Bug(i) => i.split('/').map(String::from).collect(),
+                    mmfuzz::mm::Expect::Bug(i) => i.clone(),
                     _ => Vec::new(),
                 };
                 (p, want)
@@ -129,7 +129,7 @@ pub fn mm(data: &[u8]) {
         let _ = want;
         let expected = !single && prog.config.expect != mmfuzz::mm::Expect::Safe;
         if !expected {
-            let small = crate::mm::shrink::shrink(prog, &sc, &v.inv);
+            let small = crate::mm::shrink::shrink(prog, &sc, v.inv);
             panic!(
                 "{}: {} violated\n{}\nkeep it with `mmfuzz corpus add --target mm --config {} ARTIFACT`",
                 prog.config.name,

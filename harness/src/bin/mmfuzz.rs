@@ -496,9 +496,9 @@ fn expect_word(e: &Verdict) -> &'static str {
     }
 }
 
-fn expected_invariants(e: &Verdict) -> Vec<String> {
+fn expected_invariants(e: &Verdict) -> Vec<mmfuzz::mm::Invariant> {
     match e {
-        Verdict::Bug(i) => i.split('/').map(String::from).collect(),
+        Verdict::Bug(i) => i.clone(),
         _ => Vec::new(),
     }
 }
@@ -573,7 +573,7 @@ fn run(
         let mut saved = None;
         let mut shortest = None;
         if let Some((_, _, sc, v)) = &shown {
-            let small = shrink::shrink(prog, sc, &v.inv);
+            let small = shrink::shrink(prog, sc, v.inv);
             shortest = Some(shrink::length(&small));
             if explain {
                 stories.push(report::explain(prog, &small));
@@ -584,7 +584,7 @@ fn run(
                 Expect::Fail,
                 &format!("found by mmfuzz run (seed {seed}): {}", v.msg),
                 prog,
-                Some(v.inv.clone()),
+                Some(v.inv.name().to_string()),
                 small,
             );
             match corpus::save(&out.join("mm"), &case) {
@@ -594,7 +594,7 @@ fn run(
         }
         let expected = expect_word(&prog.config.expect);
         let found = if shown.is_some() { "bug" } else { "safe" };
-        let inv = shown.as_ref().map(|(_, _, _, v)| v.inv.clone());
+        let inv = shown.as_ref().map(|(_, _, _, v)| v.inv.name().to_string());
         let unknown = prog.config.expect == Verdict::Unknown;
         // An `unknown` row does not change the exit status (shared/spec/README.md); a `bug`
         // row must break the named invariant (one of `I4/I5`).
@@ -602,7 +602,7 @@ fn run(
             && match &prog.config.expect {
                 Verdict::Unknown => true,
                 Verdict::Safe => found == "safe",
-                Verdict::Bug(want) => want.split('/').any(|w| inv.as_deref() == Some(w)),
+                Verdict::Bug(want) => want.iter().any(|w| inv.as_deref() == Some(w.name())),
             };
         any_unknown |= unknown;
         all_ok &= ok;
@@ -849,7 +849,7 @@ fn exhaustive(
                 v.msg
             ),
             prog,
-            Some(v.inv.clone()),
+            Some(v.inv.name().to_string()),
             sc.clone(),
         );
         match corpus::save(&out.join("mm"), &case) {
@@ -864,7 +864,10 @@ fn exhaustive(
     } else {
         "safe"
     };
-    let inv = rep.counterexample.as_ref().map(|(_, v)| v.inv.clone());
+    let inv = rep
+        .counterexample
+        .as_ref()
+        .map(|(_, v)| v.inv.name().to_string());
     if json {
         println!(
             "{}",
@@ -952,7 +955,7 @@ fn list_configs(show: Option<&str>, versions: bool) -> Result<bool, BadInput> {
     println!("{:<18} {:<10} {:<24} note", "config", "expected", "kernel");
     for p in builtin::programs() {
         let e = match &p.config.expect {
-            Verdict::Bug(i) => format!("bug {i}"),
+            Verdict::Bug(i) => format!("bug {}", mmfuzz::mm::Invariant::show_list(i)),
             Verdict::Safe => "safe".into(),
             Verdict::Unknown => "unknown".into(),
         };
@@ -1207,7 +1210,11 @@ fn minimize(file: &Path, save: Option<&Path>) -> Result<bool, BadInput> {
                 );
                 return Ok(false);
             };
-            let small = shrink::shrink(&prog, scenario, &inv);
+            let small = shrink::shrink(
+                &prog,
+                scenario,
+                mmfuzz::mm::Invariant::parse(&inv).expect("a known invariant"),
+            );
             eprintln!(
                 "{}: {} -> {} numbered steps",
                 file.display(),
@@ -1288,14 +1295,14 @@ fn corpus_add(
                         .map_err(|e| BadInput(format!("{}: {}", input.display(), e.0)))?;
                     match out.violation {
                         Some(v) => {
-                            let small = shrink::shrink(&prog, &sc, &v.inv);
+                            let small = shrink::shrink(&prog, &sc, v.inv);
                             let n = format!("{}-{}", prog.config.name, v.inv);
                             Case::mm(
                                 name.unwrap_or(&n),
                                 Expect::Fail,
                                 if note.is_empty() { &v.msg } else { note },
                                 &prog,
-                                Some(v.inv.clone()),
+                                Some(v.inv.name().to_string()),
                                 small,
                             )
                         }

@@ -15,9 +15,9 @@
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 
-use mmfuzz::mm::interp::Loc;
-use mmfuzz::mm::lang::Prim;
 use mmfuzz::mm::state::World;
+use mmfuzz::mm::Loc;
+use mmfuzz::mm::Prim;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 use rayon::prelude::*;
 
@@ -151,9 +151,9 @@ fn menu_setups(menu: &[VmaKind], vmas: u8) -> Vec<Vec<Setup>> {
         for (i, k) in kinds.iter().enumerate() {
             let (flags, anon) = match k {
                 VmaKind::Anon | VmaKind::Mlock => {
-                    (flag_names(mmfuzz::mm::lang::vm::VM_ACCOUNT), true)
+                    (flag_names(mmfuzz::mm::types::vm::VM_ACCOUNT), true)
                 }
-                VmaKind::File => (flag_names(mmfuzz::mm::lang::vm::VM_SHARED), false),
+                VmaKind::File => (flag_names(mmfuzz::mm::types::vm::VM_SHARED), false),
             };
             setup.push(Setup::Mmap {
                 pages: 2,
@@ -227,12 +227,10 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
     out
 }
 
-/// A step that touches only its own thread's state and reports nothing to the oracles.
+/// A step that touches only its own thread's state and reports nothing to the oracles (the
+/// table's footprint column, [`mmfuzz::mm::PrimInfo::local`]).
 fn thread_local(p: Prim) -> bool {
-    matches!(
-        p,
-        Prim::nop(_) | Prim::count_reset | Prim::count_inc | Prim::msleep
-    )
+    p.info().local
 }
 
 /// The result of a search.
@@ -455,7 +453,7 @@ fn coenabled_race(n: &Node, acc: &[(Tid, Vec<Access>)]) -> Option<(u8, Vec<Tid>,
                 let task = |t: Tid| n.world.threads[t as usize].role.task();
                 let verb = |w: bool| if w { "writes" } else { "reads" };
                 let v = Violation {
-                    inv: Oracle::race_invariant(*loc).into(),
+                    inv: Oracle::race_invariant(*loc),
                     tid: second,
                     msg: format!(
                         "data race on {}: {} {} it and {} {} it, in either order from the same state",

@@ -2,7 +2,7 @@
 //! the end-of-run checks and the reference comparison.
 
 use mmfuzz::mm::state::{Sleep, World, MAX_THREADS};
-use mmfuzz::mm::{Event, Lock, Program, Role, Status, Tid};
+use mmfuzz::mm::{Event, Invariant, Lock, Program, Role, Status, Tid};
 use mmfuzz::reference::mm as reference;
 
 use super::oracle::{self, Oracle, Violation};
@@ -172,7 +172,7 @@ fn flags_of(prog: &Program, world: &World) -> String {
     let mm = format!(
         "mm_users={} mm->flags={}",
         world.mm.users,
-        mmfuzz::mm::interp::show_mm_flags(world.mm.flags)
+        mmfuzz::mm::show_mm_flags(world.mm.flags)
     );
     if prog.entry(Role::Pm).is_some() {
         format!("{} {mm}", super::oracle::freezer_flags(world))
@@ -354,7 +354,7 @@ pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stu
         for e in ev.iter() {
             if let Event::Fault { tid, inv, msg } = e {
                 return Stuck::Violation(Violation {
-                    inv: (*inv).into(),
+                    inv: *inv,
                     tid: *tid,
                     msg: msg.clone(),
                 });
@@ -370,7 +370,7 @@ pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stu
         t.status == Status::Blocked && t.frz.sleep == Sleep::OomVictims { timeout: false }
     }) {
         return Stuck::Violation(Violation {
-            inv: "liveness".into(),
+            inv: Invariant::Liveness,
             tid: i as Tid,
             msg: format!(
                 "oom_killer_disable() never returns: oom_victims = {}, the victim is {}",
@@ -388,7 +388,7 @@ pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stu
         .map(|(i, t)| format!("{} {}", t.role.task(), thread_state(world, i as Tid, 2)))
         .collect();
     Stuck::Violation(Violation {
-        inv: "deadlock".into(),
+        inv: Invariant::Deadlock,
         tid: 0,
         msg: format!("every live thread is blocked: {}", waits.join(", ")),
     })
@@ -400,7 +400,7 @@ pub fn end_checks(initial: &World, world: &World) -> Option<Violation> {
         return Some(v);
     }
     reference::check(initial, world).err().map(|msg| Violation {
-        inv: "reference".into(),
+        inv: Invariant::Reference,
         tid: 0,
         msg,
     })

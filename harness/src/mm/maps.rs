@@ -9,8 +9,8 @@
 //! writable mappings, `accountable_mapping` in mm/mmap.c); `smaps` gives them exactly
 //! (`VmFlags:` `sh`, `ac`, `lo`, `ht`, `pf`) and says which mappings have resident pages.
 
-use mmfuzz::mm::lang::vm;
 use mmfuzz::mm::state::MAX_VMAS;
+use mmfuzz::mm::types::vm;
 use serde::{Deserialize, Serialize};
 
 use super::scenario::{flag_names, Setup};
@@ -153,7 +153,7 @@ pub fn parse(text: &str) -> Result<Vec<Mapping>, MapsError> {
 pub struct Kind {
     /// Anonymous (no file, not a special mapping).
     pub anon: bool,
-    /// `VM_*` bits of the model (`mmfuzz::mm::lang::vm`).
+    /// `VM_*` bits of the model (`mmfuzz::mm::types::vm`).
     pub flags: u8,
 }
 

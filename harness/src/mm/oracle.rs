@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
-use mmfuzz::mm::state::{pf, World, MAX_THREADS};
-use mmfuzz::mm::{Event, Loc, Lock, MmFlag, Prim, Program, Role, Tid, VmaStore};
+use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::types::pf;
+use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Role, Tid, VmaStore};
 
 /// A vector clock over the scenario's threads.
 type Vc = [u32; MAX_THREADS];
@@ -20,8 +21,8 @@ fn join(a: &mut Vc, b: &Vc) {
 /// A broken invariant: which, where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// Invariant name (`I1` … `I13`, `UAF`, `race`, `deadlock`, `lock-order`, …).
-    pub inv: String,
+    /// The invariant broken.
+    pub inv: Invariant,
     /// Thread that made the violating step.
     pub tid: Tid,
     /// What happened, in kernel terms.
@@ -173,7 +174,7 @@ impl Oracle {
         match *e {
             Event::Fault { tid, inv, ref msg } => {
                 return Some(Violation {
-                    inv: inv.into(),
+                    inv,
                     tid,
                     msg: msg.clone(),
                 })
@@ -244,7 +245,7 @@ impl Oracle {
                             .find(|t| others & (1 << t) != 0)
                             .unwrap_or(0);
                         return Some(Violation {
-                            inv: "I1".into(),
+                            inv: Invariant::I1,
                             tid,
                             msg: format!(
                                 "free_pgtables frees vma{v}'s page tables while {} holds mmap_lock for read",
@@ -265,12 +266,14 @@ impl Oracle {
             } => {
                 if freed {
                     let (inv, what) = match loc {
-                        Loc::VmaPtes(_) => ("I1", "freed page tables"),
-                        Loc::VmaObj(_) | Loc::VmaFlags(_) => ("I5", "a freed vm_area_struct"),
-                        _ => ("I8", "a freed mm_struct"),
+                        Loc::VmaPtes(_) => (Invariant::I1, "freed page tables"),
+                        Loc::VmaObj(_) | Loc::VmaFlags(_) => {
+                            (Invariant::I5, "a freed vm_area_struct")
+                        }
+                        _ => (Invariant::I8, "a freed mm_struct"),
                     };
                     return Some(Violation {
-                        inv: inv.into(),
+                        inv,
                         tid,
                         msg: format!(
                             "use after free: {} {} {what} ({})",
@@ -291,7 +294,7 @@ impl Oracle {
                     && world.held_by(tid).iter().all(|(l, _)| *l != Lock::MmapLock)
                 {
                     return Some(Violation {
-                        inv: "I2".into(),
+                        inv: Invariant::I2,
                         tid,
                         msg: format!(
                             "{} touches {} outside an mmap_lock read section",
@@ -319,7 +322,7 @@ impl Oracle {
                 self.order[a][b] = true;
                 if self.reaches(b, a) {
                     return Some(Violation {
-                        inv: "lock-order".into(),
+                        inv: Invariant::LockOrder,
                         tid,
                         msg: format!(
                             "{} taken under {}, but {} is also taken (directly or not) under {}: possible ABBA deadlock",
@@ -353,11 +356,11 @@ impl Oracle {
 
     /// The invariant a data race on `loc` breaks: page tables I1 (their free is not excluded),
     /// `vm_flags` I2 (the flags a reader decides by are not stable), anything else `race`.
-    pub fn race_invariant(loc: Loc) -> &'static str {
+    pub fn race_invariant(loc: Loc) -> Invariant {
         match loc {
-            Loc::VmaPtes(_) => "I1",
-            Loc::VmaFlags(_) => "I2",
-            _ => "race",
+            Loc::VmaPtes(_) => Invariant::I1,
+            Loc::VmaFlags(_) => Invariant::I2,
+            _ => Invariant::Race,
         }
     }
 
@@ -370,13 +373,8 @@ impl Oracle {
             // Races on page tables break I1 (their free is not excluded), on vm_flags I2 (the
             // flags a reader decides by are not stable); on the VMA structure itself they are
             // reported as such (a use after free needs the free to win, which is I5).
-            let inv = match loc {
-                Loc::VmaPtes(_) => "I1",
-                Loc::VmaFlags(_) => "I2",
-                _ => "race",
-            };
             Violation {
-                inv: inv.into(),
+                inv: Oracle::race_invariant(loc),
                 tid,
                 msg: format!(
                     "data race on {}: {} {} it while {} {} it, with no lock or ordering between them",
@@ -465,17 +463,11 @@ fn freezer_checks(
     tid: Tid,
     step: (Option<Prim>, Option<bool>),
 ) -> Option<Violation> {
-    let v = |inv: &str, msg: String| {
-        Some(Violation {
-            inv: inv.into(),
-            tid,
-            msg,
-        })
-    };
+    let v = |inv: Invariant, msg: String| Some(Violation { inv, tid, msg });
     let memdie = i32::from(world.victim.memdie);
     if world.oom_victims != memdie {
         return v(
-            "I11",
+            Invariant::I11,
             format!(
                 "oom_victims = {} but {memdie} task(s) have TIF_MEMDIE",
                 world.oom_victims
@@ -487,7 +479,7 @@ fn freezer_checks(
     match step.0 {
         Some(Prim::mark_oom_victim) if world.oom_killer_disabled => {
             return v(
-                "I12",
+                Invariant::I12,
                 "mark_oom_victim after oom_killer_disable() (WARN_ON(oom_killer_disabled))".into(),
             );
         }
@@ -495,7 +487,7 @@ fn freezer_checks(
             if step.1 == Some(true) && role.is_kthread() && !world.pm_nosig_freezing =>
         {
             return v(
-                "I13",
+                Invariant::I13,
                 format!(
                     "{} decides to freeze before pm_nosig_freezing (before oom_killer_disable)",
                     role.task()
@@ -505,7 +497,7 @@ fn freezer_checks(
         Some(Prim::user_space_frozen) => {
             if world.oom_victims != 0 {
                 return v(
-                    "I12",
+                    Invariant::I12,
                     format!(
                         "freeze_processes() returned 0 with {}",
                         freezer_flags(world)
@@ -520,7 +512,7 @@ fn freezer_checks(
                         "not frozen"
                     };
                     return v(
-                        "I12",
+                        Invariant::I12,
                         format!(
                             "freeze_processes() returned 0 while {} is {why} ({})",
                             t.role.task(),
@@ -542,7 +534,7 @@ fn freezer_checks(
     let what = step.0.map(|p| p.name()).unwrap_or_default();
     if !victim_past_exit_mm(world, tid as usize) {
         return v(
-            "I12",
+            Invariant::I12,
             format!(
                 "{} runs ({what}) after freeze_processes() returned 0 ({})",
                 role.task(),
@@ -552,7 +544,7 @@ fn freezer_checks(
     }
     if prog.config.strict && world.strict_window {
         return v(
-            "I12s",
+            Invariant::I12s,
             format!(
                 "{} runs ({what}) after freeze_processes() returned 0 and before \
                  freeze_kernel_threads(): an OOM victim past exit_mm, still in do_exit ({})",
@@ -581,7 +573,7 @@ fn stale_head(prog: &Program, world: &World, tid: Tid) -> Option<Violation> {
             .find(|&v| !world.vmas[v as usize].live),
     };
     stale.map(|v| Violation {
-        inv: "I4".into(),
+        inv: Invariant::I4,
         tid,
         msg: format!(
             "mmap_lock released with {} still leading to freed vma{v} and MMF_OOM_SKIP clear",
@@ -601,7 +593,7 @@ pub fn at_exit(world: &World) -> Option<Violation> {
         if !held.is_empty() {
             let names: Vec<String> = held.iter().map(|(l, _)| l.name()).collect();
             return Some(Violation {
-                inv: "I10".into(),
+                inv: Invariant::I10,
                 tid,
                 msg: format!("{} returned holding {}", t.role.task(), names.join(", ")),
             });
@@ -613,7 +605,7 @@ pub fn at_exit(world: &World) -> Option<Violation> {
         ] {
             if n != 0 {
                 return Some(Violation {
-                    inv: "I8".into(),
+                    inv: Invariant::I8,
                     tid,
                     msg: format!(
                         "{} returned with {n} unbalanced {what} reference(s)",

@@ -836,7 +836,7 @@ pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String 
                     &mut s,
                     MARGIN,
                     top + 2.0 * LH - 3.0,
-                    &v.inv,
+                    v.inv.name(),
                     &format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\""),
                 );
             }

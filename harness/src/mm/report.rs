@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use mmfuzz::mm::interp::show_mm_flags;
-use mmfuzz::mm::lang::vm;
+use mmfuzz::mm::show_mm_flags;
 use mmfuzz::mm::state::World;
+use mmfuzz::mm::types::vm;
 use mmfuzz::mm::{Lock, Program};
 
 use super::exec::{run, setup, Opts, Outcome, TraceStep};
@@ -301,7 +301,7 @@ pub fn json(prog: &Program, sc: &Scenario, out: &Outcome) -> serde_json::Value {
         "steps": steps,
         "numbered_steps": numbered,
         "violation": out.violation.as_ref().map(|v| json!({
-            "invariant": v.inv,
+            "invariant": v.inv.name(),
             "cpu": v.tid,
             "message": v.msg,
             "at_step": numbered,

@@ -6,7 +6,7 @@
 //! is what drives `exit_mmap`).
 
 use arbitrary::{Arbitrary, Unstructured};
-use mmfuzz::mm::lang::vm;
+use mmfuzz::mm::types::vm;
 use mmfuzz::mm::{Program, Role};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};

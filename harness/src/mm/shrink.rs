@@ -3,7 +3,7 @@
 //! then segments, threads and set-up operations are removed and segments shortened while the
 //! violation stays.
 
-use mmfuzz::mm::Program;
+use mmfuzz::mm::{Invariant, Program};
 
 use super::exec::{run, Opts, Outcome};
 use super::scenario::{Scenario, Schedule, Setup, Thread};
@@ -21,12 +21,12 @@ pub fn segments_of(out: &Outcome) -> Vec<(u8, u16)> {
     segs
 }
 
-fn fails_with(prog: &Program, sc: &Scenario, inv: &str) -> bool {
+fn fails_with(prog: &Program, sc: &Scenario, inv: Invariant) -> bool {
     matches!(run(prog, sc, Opts::default()), Ok(Outcome { violation: Some(v), .. }) if v.inv == inv)
 }
 
 /// Shrink `sc`, which must break `inv` on `prog`. Deterministic.
-pub fn shrink(prog: &Program, sc: &Scenario, inv: &str) -> Scenario {
+pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
     let rec = Opts {
         record: true,
         ..Opts::default()
