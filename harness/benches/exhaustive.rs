@@ -1,4 +1,4 @@
-//! Exhaustive checking, measured: `mmfuzz check` (`check::search`) with and without its
+//! Exhaustive checking, measured: `mmfuzz check` (`explore::search`) with and without its
 //! deduplication and thread-local-step reduction, against [loom] on a small hand-written model
 //! of the same race, all in one run on one machine.
 //!
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use mmfuzz::mm::builtin;
-use mmfuzz_harness::mm::check::{self, Bounds, VmaKind};
+use mmfuzz_harness::mm::explore::{self, Bounds, VmaKind};
 
 /// Where a search without deduplication stops.
 const NO_DEDUP_CAP: u64 = 1_000_000;
@@ -89,9 +89,9 @@ fn mmfuzz(
             max_states: if dedup { 20_000_000 } else { NO_DEDUP_CAP },
             ..Bounds::default()
         };
-        let roots = check::roots(&prog, &b);
+        let roots = explore::roots(&prog, &b);
         let (rep, secs) =
-            best(|| check::search(&prog, &b, &roots, |_, _, _| {}).expect("the search runs"));
+            best(|| explore::search(&prog, &b, &roots, |_, _, _| {}).expect("the search runs"));
         let verdict = match (&rep.counterexample, rep.steps) {
             (Some((_, v)), Some(n)) => format!("{} in {n} numbered step(s)", v.inv),
             _ if rep.truncated => format!("**truncated** after {} levels: no verdict", rep.levels),

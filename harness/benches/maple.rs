@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use mmfuzz::maple::{MaState, MapleTree};
 use mmfuzz::reference::RangeMap;
-use mmfuzz_harness::campaign::SplitMix64;
 use mmfuzz_harness::maple::erase2::{self, Erase2Op};
+use mmfuzz_harness::rng::SplitMix64;
 
 /// Entries in the pre-filled stores.
 const N: u64 = 10_000;

@@ -1,5 +1,5 @@
 //! Scenario executions and model steps per second on one core, for the default scenario
-//! generator (`scenario::random`) on a safe config (every scenario runs to the end). The
+//! generator (`generate::random`) on a safe config (every scenario runs to the end). The
 //! two-core speed-up of `mmfuzz run` is measured by `scripts/mm_speedup.sh` with the CLI's own
 //! figures (`--json`), in the same session.
 
@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mmfuzz::mm::builtin;
-use mmfuzz_harness::campaign::SplitMix64;
-use mmfuzz_harness::mm::{exec, scenario, Opts};
+use mmfuzz_harness::mm::{exec, generate, Opts};
+use mmfuzz_harness::rng::SplitMix64;
 
 /// Scenarios per iteration.
 const N: usize = 1_000;
@@ -17,7 +17,7 @@ fn scenarios(c: &mut Criterion) {
     for name in ["v6.1", "v5.17", "v4.17"] {
         let prog = builtin::program(name).expect("built-in");
         let mut rng = SplitMix64(1);
-        let cases: Vec<_> = (0..N).map(|_| scenario::random(&prog, &mut rng)).collect();
+        let cases: Vec<_> = (0..N).map(|_| generate::random(&prog, &mut rng)).collect();
         let steps: usize = cases
             .iter()
             .map(|sc| exec::run(&prog, sc, Opts::default()).map_or(0, |o| o.steps))

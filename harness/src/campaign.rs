@@ -4,32 +4,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use crate::rng::SplitMix64;
+
 use rayon::prelude::*;
 
 use crate::maple::{self, Divergence, Op};
-
-/// splitmix64: the campaign's only source of randomness, seeded per job.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Fill `buf` with random bytes.
-    pub fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-}
 
 /// Settings of one campaign.
 #[derive(Clone, Debug)]
@@ -188,7 +167,7 @@ pub fn mm_config_live(
     s: &Settings,
     live: &Live,
 ) -> ConfigReport {
-    use crate::mm::{exec, scenario};
+    use crate::mm::{exec, generate};
     let start = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs.max(1))
@@ -208,9 +187,9 @@ pub fn mm_config_live(
                     && !done.load(Ordering::Relaxed)
                     && !live.stop.load(Ordering::Relaxed)
                 {
-                    let mut sc = scenario::random(prog, &mut rng);
+                    let mut sc = generate::random(prog, &mut rng);
                     if let Some(setup) = &s.setup {
-                        sc = scenario::with_setup(sc, setup);
+                        sc = generate::with_setup(sc, setup);
                     }
                     execs += 1;
                     if execs % Live::BATCH == 0 {

@@ -121,7 +121,7 @@ pub fn mm(data: &[u8]) {
         _ => (0, data),
     };
     let (prog, want) = &progs[pick];
-    let sc = crate::mm::scenario::decode(prog, rest);
+    let sc = crate::mm::generate::decode(prog, rest);
     let Ok(out) = crate::mm::run(prog, &sc, crate::mm::Opts::default()) else {
         return;
     };

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use mmfuzz::mm::builtin;
 use mmfuzz_harness::corpus::{self, Case, Payload};
 use mmfuzz_harness::maple;
-use mmfuzz_harness::mm::{check, exec, Opts};
+use mmfuzz_harness::mm::{exec, explore, Opts};
 use rayon::prelude::*;
 
 /// Every case's full trace (each step with the locks and flags after it) and verdict, as text.
@@ -56,15 +56,15 @@ fn corpus_traces_do_not_depend_on_worker_count() {
 #[test]
 fn exhaustive_result_does_not_depend_on_worker_count() {
     let prog = builtin::program("v5.15-rc").unwrap();
-    let b = check::Bounds {
+    let b = explore::Bounds {
         threads: 3,
         vmas: 1,
-        ..check::Bounds::default()
+        ..explore::Bounds::default()
     };
-    let roots = check::roots(&prog, &b);
+    let roots = explore::roots(&prog, &b);
     let run = |n| {
         let r = pool(n)
-            .install(|| check::search(&prog, &b, &roots, |_, _, _| {}))
+            .install(|| explore::search(&prog, &b, &roots, |_, _, _| {}))
             .unwrap();
         (
             r.states,

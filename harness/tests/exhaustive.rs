@@ -4,7 +4,7 @@
 
 use mmfuzz::mm::{builtin, Expect, Program, Role};
 use mmfuzz_harness::corpus::{self, Case, Expect as CaseExpect, Payload};
-use mmfuzz_harness::mm::check::{self, Bounds, VmaKind};
+use mmfuzz_harness::mm::explore::{self, Bounds, VmaKind};
 use mmfuzz_harness::mm::Schedule;
 
 fn suspend(prog: &Program) -> bool {
@@ -44,9 +44,9 @@ fn bounds(prog: &Program, safe: bool) -> Bounds {
     }
 }
 
-fn search(prog: &Program, b: &Bounds) -> check::Report {
-    let roots = check::roots(prog, b);
-    let rep = check::search(prog, b, &roots, |_, _, _| {}).unwrap();
+fn search(prog: &Program, b: &Bounds) -> explore::Report {
+    let roots = explore::roots(prog, b);
+    let rep = explore::search(prog, b, &roots, |_, _, _| {}).unwrap();
     assert!(!rep.truncated, "{}: search truncated", prog.config.name);
     rep
 }

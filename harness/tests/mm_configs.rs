@@ -6,7 +6,7 @@
 use mmfuzz::mm::{builtin, Expect};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{Case, Expect as CaseExpect};
-use mmfuzz_harness::mm::{exec, report, scenario, shrink, Opts};
+use mmfuzz_harness::mm::{exec, generate, report, scenario, shrink, Opts};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
 /// Scenarios each `safe` config must survive.
@@ -71,7 +71,7 @@ fn bug_configs_are_found_by_proptest() {
         );
         let p2 = prog.clone();
         let res = runner.run(
-            &scenario::strategy(prog.clone()),
+            &generate::strategy(prog.clone()),
             move |sc| match exec::run(&p2, &sc, Opts::default()) {
                 Ok(out) => match out.violation {
                     Some(v) => Err(TestCaseError::fail(v.inv)),

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mmfuzz::mm::builtin;
-use mmfuzz_harness::mm::{exec, scenario};
+use mmfuzz_harness::mm::{exec, generate};
 use mmfuzz_harness::targets;
 
 /// Every built-in config: a violation of a config expected `safe` panics (a false alarm).
@@ -28,7 +28,7 @@ fn bolero_inputs_reach_the_v5_17_rc3_race() {
         .with_iterations(3000)
         .with_max_len(512)
         .for_each(|data: &[u8]| {
-            let sc = scenario::decode(&prog, data);
+            let sc = generate::decode(&prog, data);
             if let Ok(out) = exec::run(&prog, &sc, exec::Opts::default()) {
                 if out
                     .violation

@@ -15,7 +15,7 @@ use mmfuzz::mm::{builtin, Expect as Verdict, Program};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{self, Case, Expect, Payload, Saved};
 use mmfuzz_harness::maple::{self, erase2};
-use mmfuzz_harness::mm::{check, exec, maps, picture, report, scenario, shrink};
+use mmfuzz_harness::mm::{exec, explore, generate, maps, picture, report, scenario, shrink};
 use mmfuzz_harness::targets;
 use serde_json::json;
 
@@ -315,7 +315,7 @@ fn main() -> ExitCode {
             let kinds: Result<Vec<_>, _> = menu
                 .iter()
                 .map(|m| {
-                    check::VmaKind::parse(m).ok_or_else(|| {
+                    explore::VmaKind::parse(m).ok_or_else(|| {
                         BadInput(format!("--menu {m}: not a VMA kind (anon, file, mlock)"))
                     })
                 })
@@ -323,7 +323,7 @@ fn main() -> ExitCode {
             let setup = load_setup(setup.as_deref());
             kinds.and_then(|menu| {
                 let setup = setup?;
-                let b = check::Bounds {
+                let b = explore::Bounds {
                     threads,
                     vmas,
                     menu,
@@ -756,7 +756,7 @@ fn show_progress<T>(
 
 fn exhaustive(
     config: &str,
-    b: &check::Bounds,
+    b: &explore::Bounds,
     force: bool,
     jobs: Option<usize>,
     json: bool,
@@ -780,9 +780,9 @@ fn exhaustive(
             progs.len()
         )));
     };
-    let roots = check::roots(prog, b);
+    let roots = explore::roots(prog, b);
     let bad = |e: mmfuzz_harness::mm::exec::BadScenario| BadInput(format!("{config}: {}", e.0));
-    let est = check::estimate(prog, &roots).map_err(bad)?;
+    let est = explore::estimate(prog, &roots).map_err(bad)?;
     let bounds = format!(
         "threads {}, vmas {} of {{{}}}, preemptions {}, races {}",
         b.threads,
@@ -829,7 +829,7 @@ fn exhaustive(
     let t0 = std::time::Instant::now();
     let rep = pool
         .install(|| {
-            check::search(prog, b, &roots, |lvl, s, t| {
+            explore::search(prog, b, &roots, |lvl, s, t| {
                 bar.set_message(format!("{lvl}: {s} states, {t} transitions"));
                 bar.tick();
             })
@@ -837,7 +837,7 @@ fn exhaustive(
         .map_err(bad)?;
     bar.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
-    let peak = check::peak_rss_kib();
+    let peak = explore::peak_rss_kib();
     let mut saved = None;
     if let Some((sc, v)) = &rep.counterexample {
         let name = format!("{}-{}", prog.config.name, v.inv);
@@ -1290,7 +1290,7 @@ fn corpus_add(
                         ));
                     };
                     let prog = programs(&[c.to_string()])?.remove(0);
-                    let sc = scenario::decode(&prog, &bytes);
+                    let sc = generate::decode(&prog, &bytes);
                     let out = mmfuzz_harness::mm::run(&prog, &sc, Default::default())
                         .map_err(|e| BadInput(format!("{}: {}", input.display(), e.0)))?;
                     match out.violation {

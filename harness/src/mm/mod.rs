@@ -1,12 +1,22 @@
-//! The mm teardown target: scenarios, the scheduler and executor, the oracles, the reports.
+//! The mm teardown target, by role:
+//! - [`scenario`]: the input (set-up, threads, schedule), plain serde data;
+//! - [`generate`]: scenarios from fuzzer bytes, proptest and a seeded RNG;
+//! - [`sched`]: which runnable thread steps next (choices, segments, PCT);
+//! - [`exec`]: one run, with the oracles after every step ([`exec::step_checked`]);
+//! - [`oracle`]: the checks, one file per family;
+//! - [`explore`]: the exhaustive search (every interleaving, breadth-first);
+//! - [`shrink`]: shortest counterexamples; [`report`], [`picture`]: them, for people;
+//! - [`maps`]: set-ups from a real `/proc/PID/maps`.
 
-pub mod check;
 pub mod exec;
+pub mod explore;
+pub mod generate;
 pub mod maps;
 pub mod oracle;
 pub mod picture;
 pub mod report;
 pub mod scenario;
+pub mod sched;
 pub mod shrink;
 
 pub use exec::{run, Opts, Outcome};

@@ -21,8 +21,8 @@ use mmfuzz::mm::Prim;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 use rayon::prelude::*;
 
-use super::exec::{self, end_checks, when_stuck, BadScenario, Stuck, MAX_STEPS};
-use super::oracle::{Oracle, Violation};
+use super::exec::{self, BadScenario, MAX_STEPS};
+use super::oracle::{coenabled_race, end_checks, when_stuck, Access, Oracle, Stuck, Violation};
 use super::scenario::{flag_names, Scenario, Schedule, Setup, Thread};
 
 /// Kinds of VMA the set-up menu offers.
@@ -299,7 +299,6 @@ struct Node {
 }
 
 /// A location a step touches, whether it writes it, and the exclusive locks held then.
-type Access = (Loc, bool, Vec<Lock>);
 
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
@@ -383,12 +382,10 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
         }
         let mut w = n.world.clone();
         let mut o = n.oracle.clone();
-        ev.clear();
-        let held_before = w.held_by(t);
-        let prim = w.next_prim(prog, t);
-        let value = w.step(prog, t, &mut ev);
+        let step = exec::step_checked(prog, &mut w, &mut o, t, &mut ev);
         x.transitions += 1;
-        let mut locks: Vec<Lock> = held_before
+        let mut locks: Vec<Lock> = step
+            .held_before
             .iter()
             .filter(|(_, shared)| !shared)
             .map(|(l, _)| *l)
@@ -409,7 +406,7 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
             }
         }
         acc.push((t, mine));
-        if let Some(v) = o.check(prog, &w, t, (prim, value), &held_before, &ev) {
+        if let Some(v) = step.violation {
             // Keep the cheapest violation of this node (ties: the first thread).
             if x.violation.as_ref().is_none_or(|(c, _, _)| cost < *c) {
                 x.violation = Some((cost, vec![t], v));
@@ -427,48 +424,9 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
         }
     }
     if x.violation.is_none() && !b.hb {
-        x.violation = coenabled_race(n, &acc);
+        x.violation = coenabled_race(&n.world, n.last, &acc);
     }
     x
-}
-
-/// Two threads whose next steps conflict on a location (one writes, no common exclusive lock)
-/// can run in either order from `n`: a data race, whatever the history (the exhaustive form of
-/// the happens-before detector that random runs use). Returns the cost and the two steps.
-fn coenabled_race(n: &Node, acc: &[(Tid, Vec<Access>)]) -> Option<(u8, Vec<Tid>, Violation)> {
-    for (i, (a, aa)) in acc.iter().enumerate() {
-        for (b, bb) in &acc[i + 1..] {
-            for (loc, aw, al) in aa {
-                let Some((_, bw, _)) = bb.iter().find(|(l, w, bl)| {
-                    l == loc && (*aw || *w) && !bl.iter().any(|x| al.contains(x))
-                }) else {
-                    continue;
-                };
-                // Run the thread that ran last first, when it is one of them.
-                let ((first, fw), (second, sw)) = if n.last == Some(*b) {
-                    ((*b, *bw), (*a, *aw))
-                } else {
-                    ((*a, *aw), (*b, *bw))
-                };
-                let task = |t: Tid| n.world.threads[t as usize].role.task();
-                let verb = |w: bool| if w { "writes" } else { "reads" };
-                let v = Violation {
-                    inv: Oracle::race_invariant(*loc),
-                    tid: second,
-                    msg: format!(
-                        "data race on {}: {} {} it and {} {} it, in either order from the same state",
-                        loc.name(),
-                        task(first),
-                        verb(fw),
-                        task(second),
-                        verb(sw)
-                    ),
-                };
-                return Some((u8::from(Some(first) != n.last) + 1, vec![first, second], v));
-            }
-        }
-    }
-    None
 }
 
 /// Explore every interleaving of every root within the bounds. `progress` is called after

@@ -1,0 +1,209 @@
+//! Generators: scenarios from fuzzer bytes (`Arbitrary`, libFuzzer), from proptest, and from
+//! a seeded RNG (campaigns), all through one [`Draw`] trait so they offer the same scenarios.
+//!
+//! Generators only offer what is legal in the state built so far (wasmtime's table-ops style):
+//! `fault`/`mlock`/`munmap` name an existing VMA, the reaper thread only exists if the OOM
+//! killer marked the victim, each role runs at most once, and the victim always exits (it
+//! is what drives `exit_mmap`).
+
+use arbitrary::{Arbitrary, Unstructured};
+use mmfuzz::mm::types::vm;
+use mmfuzz::mm::{Program, Role};
+use proptest::prelude::*;
+
+use super::scenario::{flag_names, Scenario, Schedule, Setup, Thread, MAX_CHOICES};
+use crate::rng::SplitMix64;
+
+/// Most VMAs a generated scenario maps.
+pub const GEN_VMAS: u8 = 3;
+
+/// Build a scenario from a generator's draws (shared by the `Arbitrary` decoding and the
+/// proptest strategy so that both only offer legal operations).
+pub trait Draw {
+    /// A number in `0..n`.
+    fn below(&mut self, n: u32) -> u32;
+    /// True with probability `num/den`.
+    fn chance(&mut self, num: u32, den: u32) -> bool {
+        self.below(den) < num
+    }
+    /// A raw byte.
+    fn byte(&mut self) -> u8 {
+        self.below(256) as u8
+    }
+    /// Whether draws are exhausted.
+    fn done(&self) -> bool;
+}
+
+/// Draw a scenario for `prog` (only its roles are offered).
+pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
+    let mut setup = Vec::new();
+    let nvmas = 1 + d.below(u32::from(GEN_VMAS)) as u8;
+    for _ in 0..nvmas {
+        let mut bits = 0u8;
+        if d.chance(3, 4) {
+            bits |= vm::VM_ACCOUNT;
+        }
+        if d.chance(1, 4) {
+            bits |= vm::VM_SHARED;
+        }
+        if d.chance(1, 10) {
+            bits |= vm::VM_HUGETLB;
+        }
+        if d.chance(1, 12) {
+            bits |= vm::VM_PFNMAP;
+        }
+        let anon = bits & vm::VM_SHARED == 0 && d.chance(3, 4);
+        setup.push(Setup::Mmap {
+            pages: 1 + d.below(8) as u8,
+            flags: flag_names(bits),
+            anon,
+        });
+    }
+    for v in 0..nvmas {
+        match d.below(6) {
+            0 => {}
+            1 => setup.push(Setup::Mlock { vma: v }),
+            _ => setup.push(Setup::Fault { vma: v }),
+        }
+    }
+    if nvmas > 1 && d.chance(1, 8) {
+        setup.push(Setup::Munmap {
+            vma: d.below(u32::from(nvmas)) as u8,
+        });
+    }
+    if offered.contains(&Role::Pm) {
+        // Suspend against an OOM kill: the victim is a user task doing I/O.
+        // The oom_reaper kthread always exists; the victim always runs.
+        let mut threads = vec![Thread::User, Thread::Pm, Thread::OomReaper];
+        if d.chance(7, 8) {
+            threads.push(Thread::OomKill);
+        }
+        if offered.contains(&Role::Holder) && d.chance(1, 2) {
+            threads.push(Thread::Holder);
+        }
+        for i in (1..threads.len()).rev() {
+            let j = d.below(i as u32 + 1) as usize;
+            threads.swap(i, j);
+        }
+        return Scenario {
+            setup,
+            threads,
+            schedule: draw_schedule(d),
+        };
+    }
+    // The victim is OOM-killed before the threads start, or by a racing allocation, or gets
+    // a plain SIGKILL, or none of these.
+    let killer = offered.contains(&Role::OomKill) && d.chance(1, 4);
+    let oom = !killer && offered.contains(&Role::OomReaper) && d.chance(2, 3);
+    if oom {
+        setup.push(Setup::OomKill);
+    } else if d.chance(3, 4) {
+        setup.push(Setup::Kill);
+    }
+    let mut threads = vec![Thread::Exit];
+    if killer {
+        threads.push(Thread::OomKill);
+    }
+    for r in [Role::OomReaper, Role::Mrelease, Role::Proc] {
+        let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
+        if legal && d.chance(2, 3) {
+            threads.push(Thread::from_role(r));
+        }
+    }
+    // Shuffle the thread order (thread 0 is not always the victim).
+    for i in (1..threads.len()).rev() {
+        let j = d.below(i as u32 + 1) as usize;
+        threads.swap(i, j);
+    }
+    Scenario {
+        setup,
+        threads,
+        schedule: draw_schedule(d),
+    }
+}
+
+fn draw_schedule(d: &mut impl Draw) -> Schedule {
+    if d.chance(1, 4) {
+        Schedule::Pct {
+            seed: (u64::from(d.byte()) << 8) | u64::from(d.byte()),
+            depth: 1 + d.below(4) as u8,
+            span: 40 + d.below(160) as u16,
+        }
+    } else {
+        let mut c = Vec::new();
+        while c.len() < MAX_CHOICES && !d.done() {
+            c.push(d.byte());
+            if d.chance(1, 120) {
+                break;
+            }
+        }
+        Schedule::Choices(c)
+    }
+}
+
+struct ArbDraw<'a, 'b>(&'b mut Unstructured<'a>);
+
+impl Draw for ArbDraw<'_, '_> {
+    fn below(&mut self, n: u32) -> u32 {
+        if n <= 1 {
+            return 0;
+        }
+        self.0.int_in_range(0..=n - 1).unwrap_or(0)
+    }
+    fn done(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The roles a config offers.
+pub fn offered(prog: &Program) -> Vec<Role> {
+    prog.roles.iter().map(|&(r, _)| r).collect()
+}
+
+/// `sc` starting from the address space `setup` (from `import-maps`): its own `mmap`, `fault`,
+/// `mlock` and `munmap` operations are replaced, its kills kept.
+pub fn with_setup(mut sc: Scenario, setup: &[Setup]) -> Scenario {
+    let kills = sc
+        .setup
+        .into_iter()
+        .filter(|s| matches!(s, Setup::OomKill | Setup::Kill));
+    sc.setup = setup.iter().cloned().chain(kills).collect();
+    sc
+}
+
+/// Decode a scenario for `prog` from fuzzer bytes.
+pub fn decode(prog: &Program, data: &[u8]) -> Scenario {
+    let mut u = Unstructured::new(data);
+    draw(&offered(prog), &mut ArbDraw(&mut u))
+}
+
+/// A scenario whose draws come from a seeded generator (campaigns, tests).
+pub fn random(prog: &Program, rng: &mut SplitMix64) -> Scenario {
+    struct R<'a>(&'a mut SplitMix64);
+    impl Draw for R<'_> {
+        fn below(&mut self, n: u32) -> u32 {
+            if n <= 1 {
+                0
+            } else {
+                (self.0.next_u64() % u64::from(n)) as u32
+            }
+        }
+        fn done(&self) -> bool {
+            false
+        }
+    }
+    draw(&offered(prog), &mut R(rng))
+}
+
+/// Proptest: scenarios for `prog`, built from a drawn byte string so that proptest's shrinking
+/// of the bytes shrinks the scenario (fewer VMAs, fewer threads, shorter schedules).
+pub fn strategy(prog: Program) -> impl Strategy<Value = Scenario> {
+    prop::collection::vec(any::<u8>(), 0..512).prop_map(move |bytes| decode(&prog, &bytes))
+}
+
+impl<'a> Arbitrary<'a> for Scenario {
+    /// Every role is offered; the executor skips threads a config does not offer.
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(draw(&Role::ALL, &mut ArbDraw(u)))
+    }
+}

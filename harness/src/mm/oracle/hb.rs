@@ -1,0 +1,166 @@
+//! Happens-before race detection (FastTrack-style vector clocks over the scenario's threads):
+//! locks and atomics order threads; two accesses to a modelled location, one a write, with no
+//! order between them are a data race. [`coenabled_race`] is the exhaustive search's form.
+
+use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::{Invariant, Loc, Lock, Tid};
+
+use super::{Oracle, Violation};
+
+/// A vector clock over the scenario's threads.
+pub(super) type Vc = [u32; MAX_THREADS];
+
+pub(super) fn join(a: &mut Vc, b: &Vc) {
+    for i in 0..MAX_THREADS {
+        a[i] = a[i].max(b[i]);
+    }
+}
+
+#[derive(Clone, Debug, Default, Hash)]
+pub(super) struct Shadow {
+    /// Last write: thread and its clock then.
+    pub(super) write: Option<(Tid, u32)>,
+    /// Last read clock per thread (0 = none).
+    pub(super) reads: Vc,
+    /// Whether the last write was a free (for naming).
+    pub(super) freed_by: Option<Tid>,
+}
+
+impl Oracle {
+    pub(super) fn tick(&mut self, t: Tid) {
+        self.clocks[t as usize][t as usize] += 1;
+    }
+
+    /// `tid` takes `lock`: it now knows what the lock's last holder knew.
+    pub(super) fn hb_acquire(&mut self, tid: Tid, lock: Lock) {
+        if let Some(lc) = self.lock_clocks.get(&lock).filter(|_| self.races) {
+            let lc = *lc;
+            join(&mut self.clocks[tid as usize], &lc);
+        }
+    }
+
+    /// `tid` releases `lock`: the lock carries what it knows.
+    pub(super) fn hb_release(&mut self, tid: Tid, lock: Lock) {
+        if self.races {
+            let c = self.clocks[tid as usize];
+            join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
+            self.tick(tid);
+        }
+    }
+
+    /// An atomic read-modify-write with full ordering.
+    pub(super) fn hb_atomic(&mut self, tid: Tid) {
+        if !self.races {
+            return;
+        }
+        let a = self.atomic;
+        join(&mut self.clocks[tid as usize], &a);
+        let c = self.clocks[tid as usize];
+        join(&mut self.atomic, &c);
+        self.tick(tid);
+    }
+
+    /// The invariant a data race on `loc` breaks: page tables I1 (their free is not excluded),
+    /// `vm_flags` I2 (the flags a reader decides by are not stable), anything else `race`.
+    pub fn race_invariant(loc: Loc) -> Invariant {
+        match loc {
+            Loc::VmaPtes(_) => Invariant::I1,
+            Loc::VmaFlags(_) => Invariant::I2,
+            _ => Invariant::Race,
+        }
+    }
+
+    /// FastTrack-style check of one access against the location's history.
+    pub(super) fn race(
+        &mut self,
+        world: &World,
+        tid: Tid,
+        loc: Loc,
+        write: bool,
+    ) -> Option<Violation> {
+        let me = self.clocks[tid as usize];
+        let s = self.shadow.entry(loc).or_default();
+        let conflict = |other: Tid, other_write: bool| {
+            let task = |t: Tid| world.threads[t as usize].role.task();
+            // Races on page tables break I1 (their free is not excluded), on vm_flags I2 (the
+            // flags a reader decides by are not stable); on the VMA structure itself they are
+            // reported as such (a use after free needs the free to win, which is I5).
+            Violation {
+                inv: Oracle::race_invariant(loc),
+                tid,
+                msg: format!(
+                    "data race on {}: {} {} it while {} {} it, with no lock or ordering between them",
+                    loc.name(),
+                    task(tid),
+                    if write { "writes" } else { "reads" },
+                    task(other),
+                    if other_write { "wrote" } else { "read" },
+                ),
+            }
+        };
+        if let Some((wt, wc)) = s.write {
+            if wt != tid && wc > me[wt as usize] {
+                return Some(conflict(wt, true));
+            }
+        }
+        if write {
+            for (t, &rc) in s.reads.iter().enumerate() {
+                if t != tid as usize && rc > 0 && rc > me[t] {
+                    return Some(conflict(t as Tid, false));
+                }
+            }
+            s.write = Some((tid, me[tid as usize]));
+            s.reads = [0; MAX_THREADS];
+        } else {
+            s.reads[tid as usize] = me[tid as usize];
+        }
+        None
+    }
+}
+
+/// One access of a step: the location, whether it writes, and the exclusive locks held.
+pub type Access = (Loc, bool, Vec<Lock>);
+
+/// Two threads whose next steps conflict on a location (one writes, no common exclusive lock)
+/// can run in either order from `world`: a data race, whatever the history (the exhaustive
+/// form of the happens-before detector that random runs use). `last` ran the step before.
+/// Returns the cost (steps that switch thread) and the two steps.
+pub fn coenabled_race(
+    world: &World,
+    last: Option<Tid>,
+    acc: &[(Tid, Vec<Access>)],
+) -> Option<(u8, Vec<Tid>, Violation)> {
+    for (i, (a, aa)) in acc.iter().enumerate() {
+        for (b, bb) in &acc[i + 1..] {
+            for (loc, aw, al) in aa {
+                let Some((_, bw, _)) = bb.iter().find(|(l, w, bl)| {
+                    l == loc && (*aw || *w) && !bl.iter().any(|x| al.contains(x))
+                }) else {
+                    continue;
+                };
+                // Run the thread that ran last first, when it is one of them.
+                let ((first, fw), (second, sw)) = if last == Some(*b) {
+                    ((*b, *bw), (*a, *aw))
+                } else {
+                    ((*a, *aw), (*b, *bw))
+                };
+                let task = |t: Tid| world.threads[t as usize].role.task();
+                let verb = |w: bool| if w { "writes" } else { "reads" };
+                let v = Violation {
+                    inv: Oracle::race_invariant(*loc),
+                    tid: second,
+                    msg: format!(
+                        "data race on {}: {} {} it and {} {} it, in either order from the same state",
+                        loc.name(),
+                        task(first),
+                        verb(fw),
+                        task(second),
+                        verb(sw)
+                    ),
+                };
+                return Some((u8::from(Some(first) != last) + 1, vec![first, second], v));
+            }
+        }
+    }
+    None
+}

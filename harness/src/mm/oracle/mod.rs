@@ -1,0 +1,194 @@
+//! Oracles: after every step, the step's events are judged here (wasmtime's `oracles`): the
+//! model's own faults first, then the generic detectors (use after free, happens-before races,
+//! lockdep-style lock order), then the invariants of `kernel-paths.md` §4 that are not a
+//! special case of those; when no thread can run, deadlock and liveness; when all have
+//! returned, lock and reference balance and the reference state machine. `docs/invariants.md`
+//! lists each invariant with the function that checks it.
+//!
+//! - [`hb`]: vector clocks, the race detector, and its exhaustive form;
+//! - [`lockdep`]: lock classes and order cycles;
+//! - [`invariants`]: I1, I2, I4 and the use-after-free classification;
+//! - [`freezer`]: I11, I12, I12s, I13;
+//! - [`at_exit`]: deadlock, liveness, balance at exit, the reference comparison.
+
+use std::collections::HashMap;
+
+use mmfuzz::mm::state::{World, MAX_THREADS};
+use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
+
+pub mod at_exit;
+pub mod freezer;
+pub mod hb;
+pub mod invariants;
+pub mod lockdep;
+
+pub use at_exit::{at_exit, end_checks, is_idle, when_stuck, Stuck};
+pub use freezer::freezer_flags;
+pub use hb::{coenabled_race, Access};
+use hb::{Shadow, Vc};
+use lockdep::CLASSES;
+
+/// A broken invariant: which, where, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The invariant broken.
+    pub inv: Invariant,
+    /// Thread that made the violating step.
+    pub tid: Tid,
+    /// What happened, in kernel terms.
+    pub msg: String,
+}
+
+/// Per-execution oracle state.
+#[derive(Clone, Debug)]
+pub struct Oracle {
+    clocks: Vec<Vc>,
+    lock_clocks: HashMap<Lock, Vc>,
+    atomic: Vc,
+    shadow: HashMap<Loc, Shadow>,
+    /// lockdep: `order[a][b]` = some thread took class b while holding class a.
+    order: [[bool; CLASSES]; CLASSES],
+    /// Whether to run the race detector.
+    pub races: bool,
+    /// Threads that saw `MMF_OOM_SKIP` clear in their current `mmap_lock` read section: they
+    /// are walking the VMAs.
+    walking: u8,
+    /// Threads whose `mm_users` pin failed in their current read section: they leave it
+    /// without walking.
+    leaving: u8,
+}
+
+/// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
+/// executions that reach the same world with the same happens-before facts, lock order and
+/// walkers are interchangeable for every check. Map entries are hashed in key order.
+impl std::hash::Hash for Oracle {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.order.hash(h);
+        self.races.hash(h);
+        self.walking.hash(h);
+        self.leaving.hash(h);
+        if !self.races {
+            // Without the race detector the clocks and shadow memory are never read.
+            return;
+        }
+        self.clocks.hash(h);
+        let mut locks: Vec<_> = self.lock_clocks.iter().collect();
+        locks.sort_unstable_by_key(|(l, _)| **l);
+        locks.hash(h);
+        self.atomic.hash(h);
+        let mut shadow: Vec<_> = self.shadow.iter().collect();
+        shadow.sort_unstable_by_key(|(l, _)| **l);
+        shadow.hash(h);
+    }
+}
+
+impl Oracle {
+    /// A fresh oracle for `n` threads.
+    pub fn new(n: usize) -> Self {
+        let mut clocks = vec![[0; MAX_THREADS]; n];
+        for (i, c) in clocks.iter_mut().enumerate() {
+            c[i] = 1;
+        }
+        Oracle {
+            clocks,
+            lock_clocks: HashMap::new(),
+            atomic: [0; MAX_THREADS],
+            shadow: HashMap::new(),
+            order: [[false; CLASSES]; CLASSES],
+            races: true,
+            walking: 0,
+            leaving: 0,
+        }
+    }
+
+    /// Check one step's events against the world after the step. `held_before` are the locks
+    /// `tid` held before the step (for lockdep).
+    pub fn check(
+        &mut self,
+        prog: &Program,
+        world: &World,
+        stepper: Tid,
+        step: (Option<Prim>, Option<bool>),
+        held_before: &[(Lock, bool)],
+        ev: &[Event],
+    ) -> Option<Violation> {
+        if let Some(v) = freezer::freezer_checks(prog, world, stepper, step) {
+            return Some(v);
+        }
+        let reading = world.mm.lock.readers & (1 << stepper) != 0;
+        match step {
+            (Some(Prim::test_bit(MmFlag::MMF_OOM_SKIP)), Some(false)) if reading => {
+                self.walking |= 1 << stepper;
+            }
+            // v4.9's reaper pins mm_users under the read lock: a pin means it walks, a failed
+            // pin (exit_mmap owns the mm) means it unlocks without touching a VMA.
+            (Some(Prim::mmget_not_zero), Some(true)) if reading => self.walking |= 1 << stepper,
+            (Some(Prim::mmget_not_zero), Some(false)) if reading => self.leaving |= 1 << stepper,
+            _ => {}
+        }
+        for e in ev {
+            if let Some(v) = self.event(prog, world, stepper, held_before, e) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn event(
+        &mut self,
+        prog: &Program,
+        world: &World,
+        stepper: Tid,
+        held_before: &[(Lock, bool)],
+        e: &Event,
+    ) -> Option<Violation> {
+        match *e {
+            Event::Fault { tid, inv, ref msg } => {
+                return Some(Violation {
+                    inv,
+                    tid,
+                    msg: msg.clone(),
+                })
+            }
+            Event::Acquire { tid, lock, .. } => {
+                self.hb_acquire(tid, lock);
+                if tid == stepper {
+                    return self.lockdep(tid, lock, held_before);
+                }
+            }
+            Event::Block { tid, lock } => return self.lockdep(tid, lock, held_before),
+            Event::Release { tid, lock, .. } => {
+                if lock == Lock::MmapLock {
+                    self.walking &= !(1 << tid);
+                    self.leaving &= !(1 << tid);
+                }
+                self.hb_release(tid, lock);
+                // I4 is about the teardown's own release (VMAs are freed by exit_mmap, under
+                // the write lock from v5.17, with no lock before): a reader's unlock after a
+                // lock-free teardown is not it (<= v5.16 readers are kept out by MMF_OOM_SKIP
+                // or an mm_users pin; a reader that walks anyway is a use after free, I5).
+                if lock == Lock::MmapLock && invariants::inside(prog, world, tid, "exit_mmap") {
+                    if let Some(v) = invariants::stale_head(prog, world, tid) {
+                        return Some(v);
+                    }
+                }
+            }
+            Event::Atomic { tid, .. } => self.hb_atomic(tid),
+            Event::Free { tid, loc } => {
+                if let Some(v) = self.page_tables_freed(prog, world, tid, loc) {
+                    return Some(v);
+                }
+                if let Some(s) = self.shadow.get_mut(&loc) {
+                    s.freed_by = Some(tid);
+                }
+            }
+            Event::Access {
+                tid,
+                loc,
+                write,
+                freed,
+            } => return self.access(prog, world, tid, (loc, write, freed)),
+        }
+        None
+    }
+}
