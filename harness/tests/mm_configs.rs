@@ -3,10 +3,10 @@
 //! every `safe` config survives 10,000 random scenarios. Plus the path language's errors,
 //! replay determinism and the replay token round trip.
 
-use mmfuzz::mm::{builtin, Expect};
+use mmfuzz::mm::{builtin, Expect, Invariant};
 use mmfuzz_harness::campaign::{self, Settings};
 use mmfuzz_harness::corpus::{Case, Expect as CaseExpect};
-use mmfuzz_harness::mm::{exec, generate, report, scenario, shrink, Opts};
+use mmfuzz_harness::mm::{exec, generate, report, shrink, Opts};
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
 /// Scenarios each `safe` config must survive.
@@ -26,9 +26,9 @@ fn settings(seed: u64, execs: u64) -> Settings {
     }
 }
 
-fn invariants(e: &Expect) -> Vec<String> {
+fn invariants(e: &Expect) -> Vec<Invariant> {
     match e {
-        Expect::Bug(i) => i.split('/').map(String::from).collect(),
+        Expect::Bug(i) => i.clone(),
         _ => Vec::new(),
     }
 }
@@ -74,7 +74,7 @@ fn bug_configs_are_found_by_proptest() {
             &generate::strategy(prog.clone()),
             move |sc| match exec::run(&p2, &sc, Opts::default()) {
                 Ok(out) => match out.violation {
-                    Some(v) => Err(TestCaseError::fail(v.inv)),
+                    Some(v) => Err(TestCaseError::fail(v.inv.name())),
                     None => Ok(()),
                 },
                 Err(_) => Ok(()),
@@ -124,7 +124,7 @@ fn safe_configs_survive() {
         let rep = campaign::mm_config(&prog, &[], &s);
         assert_eq!(rep.execs, SAFE_SCENARIOS, "{}", prog.config.name);
         if let Some((_, _, sc, v)) = rep.first {
-            let small = shrink::shrink(&prog, &sc, &v.inv);
+            let small = shrink::shrink(&prog, &sc, v.inv);
             panic!(
                 "false alarm on {}:\n{}",
                 prog.config.name,
@@ -174,9 +174,9 @@ fn bad_path_files_name_file_line_and_column() {
 fn replay_is_deterministic_and_round_trips() {
     let prog = builtin::program("v5.15-rc").unwrap();
     let s = settings(7, 20_000);
-    let rep = campaign::mm_config(&prog, &["I1".into()], &s);
+    let rep = campaign::mm_config(&prog, &[Invariant::I1], &s);
     let (_, _, sc, v) = rep.shown().cloned().expect("v5.15-rc is a bug config");
-    let small = shrink::shrink(&prog, &sc, &v.inv);
+    let small = shrink::shrink(&prog, &sc, v.inv);
     let rec = Opts {
         record: true,
         ..Opts::default()
@@ -186,7 +186,7 @@ fn replay_is_deterministic_and_round_trips() {
     assert_eq!(a, b, "the same case gives the same trace");
     assert_eq!(a.violation.as_ref().map(|v| &v.inv), Some(&v.inv));
     // Replay token: the case file, read back, fails the same way.
-    let case = Case::mm("t", CaseExpect::Fail, "", &prog, Some(v.inv.clone()), small);
+    let case = Case::mm("t", CaseExpect::Fail, "", &prog, Some(v.inv.name().to_string()), small);
     let text = case.to_text();
     let back = Case::parse(std::path::Path::new("t.json"), &text).unwrap();
     assert_eq!(back, case);

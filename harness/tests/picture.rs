@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mmfuzz::mm::Program;
+use mmfuzz::mm::{Invariant, Program};
 use mmfuzz_harness::corpus::{Case, Payload};
 use mmfuzz_harness::mm::exec::{self, Opts, Outcome, TraceStep};
 use mmfuzz_harness::mm::{picture, Scenario, Violation};
@@ -105,7 +105,7 @@ fn svg_and_html_have_the_structure() {
         let (case, prog, sc, out) = load(file);
         let threads = sc.threads.len();
         let v = out.violation.as_ref().expect("the case fails");
-        assert_eq!(v.inv, inv, "{file}");
+        assert_eq!(v.inv.name(), inv, "{file}");
         let title = format!("{}\n{}", case.name, case.note);
         let svg = picture::svg(&prog, &sc, &out, &title);
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -180,9 +180,9 @@ fn odd_input_draws_without_panicking() {
         events: Vec::new(),
     });
     out.violation = Some(Violation {
-        inv: "<I?>".into(),
+        inv: Invariant::I4,
         tid: 9,
-        msg: "x & y </svg>".into(),
+        msg: "x & <I?> y </svg>".into(),
     });
     let svg = picture::svg(&prog, &sc, &out, "t<i>tle &\nsub");
     well_formed(&svg).unwrap();

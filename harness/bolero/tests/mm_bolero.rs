@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mmfuzz::mm::builtin;
+use mmfuzz::mm::{builtin, Invariant};
 use mmfuzz_harness::mm::{exec, generate};
 use mmfuzz_harness::targets;
 
@@ -32,7 +32,7 @@ fn bolero_inputs_reach_the_v5_17_rc3_race() {
             if let Ok(out) = exec::run(&prog, &sc, exec::Opts::default()) {
                 if out
                     .violation
-                    .is_some_and(|v| v.inv == "I4" || v.inv == "I5")
+                    .is_some_and(|v| matches!(v.inv, Invariant::I4 | Invariant::I5))
                 {
                     found.fetch_add(1, Ordering::Relaxed);
                 }
