@@ -30,4 +30,4 @@ pub use state::{Status, World};
 pub use types::{show_mm_flags, Global, Lock, MmFlag, Role, Tid, VmaId};
 
 #[cfg(test)]
-mod tests;
+mod testutil;

@@ -460,3 +460,65 @@ impl Prim {
         self.info().cond
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Prim;
+
+    /// The table is consistent with the code and the docs: names are unique and parse back,
+    /// each row's semantics is in the `interp` module it names, and `docs/path-language.md`
+    /// documents every primitive.
+    #[test]
+    fn the_table_matches_the_modules_and_the_docs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("docs/path-language.md")).unwrap();
+        let mut names = std::collections::HashSet::new();
+        for row in Prim::TABLE {
+            assert!(names.insert(row.name), "{} twice", row.name);
+            let (module, func) = row.semantics.split_once("::").unwrap();
+            let src = std::fs::read_to_string(root.join(format!("src/mm/interp/{module}.rs")))
+                .unwrap_or_else(|_| panic!("{}: no module {module}", row.name));
+            assert!(
+                src.contains(&format!("pub(super) fn {func}(")),
+                "{}: no fn {func} in {module}.rs",
+                row.name
+            );
+            assert!(
+                doc.contains(&format!("`{}", row.name)),
+                "{} is not in docs/path-language.md",
+                row.name
+            );
+            assert!(!row.file.is_empty());
+        }
+    }
+
+    /// `name()` prints what the parser reads, argument included.
+    #[test]
+    fn names_print_as_written_in_path_files() {
+        use super::{PfFlags, VmFlags};
+        use crate::mm::types::{pf, vm, Global, Lock, MmFlag};
+        let cases = [
+            (Prim::free_pgtables, "free_pgtables"),
+            (Prim::mutex_lock(Lock::OomLock), "mutex_lock oom_lock"),
+            (
+                Prim::test_bit(MmFlag::MMF_OOM_SKIP),
+                "test_bit MMF_OOM_SKIP",
+            ),
+            (
+                Prim::vma_test(VmFlags(vm::VM_LOCKED | vm::VM_HUGETLB)),
+                "vma_test VM_LOCKED|VM_HUGETLB",
+            ),
+            (Prim::set_pf(PfFlags(pf::PF_NOFREEZE)), "set_pf PF_NOFREEZE"),
+            (
+                Prim::test_global(Global::pm_nosig_freezing),
+                "test_global pm_nosig_freezing",
+            ),
+            (Prim::cond_resched, "cond_resched"),
+        ];
+        for (p, text) in cases {
+            assert_eq!(p.name(), text);
+        }
+        assert!(Prim::mmap_read_trylock.is_cond() && !Prim::mmap_read_lock.is_cond());
+        assert!(Prim::msleep.info().local && !Prim::free_pgtables.info().local);
+    }
+}

@@ -393,3 +393,83 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
         roles,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Insn, Local as L};
+    use crate::mm::builtin::load_file;
+    use crate::mm::prims::Prim;
+
+    fn compile(body: &str) -> Vec<Insn> {
+        let text = format!(
+            "config t {{\n  expect safe\n  use exit_mm@t\n  role exit\n}}\npath exit_mm@t {{\n{body}\n}}\npath helper@t {{\n  msleep\n}}\n"
+        );
+        let prog = load_file("f.mmp", &text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .remove(0);
+        prog.paths[prog.entry(crate::mm::Role::Exit).unwrap() as usize]
+            .insns
+            .clone()
+    }
+
+    /// `if`/`else` jumps past the branch not taken; a path ends in an implicit `return`.
+    #[test]
+    fn if_else_compiles_to_a_test_and_a_jump() {
+        use Insn::*;
+        assert_eq!(
+            compile("  if mmap_read_trylock { msleep } else { count_inc }\n  count_reset"),
+            [
+                Test(Prim::mmap_read_trylock, false, 3),
+                Step(Prim::msleep),
+                Jump(4),
+                Step(Prim::count_inc),
+                Step(Prim::count_reset),
+                Ret(None),
+            ]
+        );
+    }
+
+    /// `for_each_vma`: `vma_first`, the body while `vma`, then `vma_next`; `continue` goes to
+    /// `vma_next` and `break` past the loop. `retry N` counts its rounds.
+    #[test]
+    fn loops_patch_break_and_continue() {
+        use Insn::*;
+        assert_eq!(
+            compile("  for_each_vma {\n    if count { continue }\n    if !vma { break }\n  }"),
+            [
+                Step(Prim::vma_first),
+                Local(L::Vma, false, 8),
+                Local(L::Count, false, 4),
+                Jump(6), // continue: to vma_next
+                Local(L::Vma, true, 6),
+                Jump(8), // break: past the loop
+                Step(Prim::vma_next),
+                Jump(1),
+                Ret(None),
+            ]
+        );
+        assert_eq!(
+            compile("  retry 2 {\n    call helper\n  }"),
+            [CtrInit(0), CtrNext(0, 2, 4), Call(1), Jump(1), Ret(None)]
+        );
+    }
+
+    /// Resolution errors name the config's file and the offending position.
+    #[test]
+    fn resolution_errors_name_what_is_missing() {
+        let err = |text: &str| load_file("f.mmp", text).unwrap_err().to_string();
+        assert_eq!(
+            err("config t {\n  use helper@v9\n  role exit\n}\npath helper@v1 {\n  msleep\n}\n"),
+            "f.mmp:2:7: no path helper@v9 (versions of helper: v1)"
+        );
+        // The built-in files define exit_mm twice: a config must say which.
+        assert!(err("config t {\n  role exit\n}\n").contains(
+            "f.mmp:1:1: config t must choose a version of exit_mm (`use exit_mm@…`; there are"
+        ));
+        assert!(err("config t {\n  role vampire\n}\n").contains("unknown role \"vampire\""));
+        assert_eq!(
+            err("config t {\n  use exit_mm@a\n  role exit\n}\npath exit_mm@a {\n  call nowhere\n}\n"),
+            "f.mmp:6:3: config t reaches path \"nowhere\", which no file defines"
+        );
+    }
+}

@@ -37,3 +37,26 @@ pub(super) fn do_io(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
 pub(super) fn exit_files(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     Exec::Val(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::testutil::{faults, one_path, run_thread, started};
+    use crate::mm::types::Role;
+    use crate::mm::World;
+
+    /// `exit_mm` clears `current->mm` under `task_lock` (I10 otherwise).
+    #[test]
+    fn clear_task_mm_needs_task_lock() {
+        let ok = one_path("list", "  task_lock\n  clear_task_mm\n  task_unlock");
+        let bad = one_path("list", "  clear_task_mm");
+        for (prog, want) in [
+            (ok, vec![]),
+            (bad, vec!["I10: current->mm = NULL without task_lock"]),
+        ] {
+            let mut w = started(&prog, World::new(), &[Role::Exit]);
+            let ev = run_thread(&prog, &mut w, 0);
+            assert!(!w.victim.has_mm);
+            assert_eq!(faults(&ev), want);
+        }
+    }
+}

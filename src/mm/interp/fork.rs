@@ -147,3 +147,45 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::event::Loc;
+    use crate::mm::testutil::{faults, frees, one_path, run_thread, started};
+    use crate::mm::types::Role;
+    use crate::mm::World;
+
+    /// `mmput`'s `atomic_dec_and_test(&mm->mm_users)`: the last user inherits the users'
+    /// `mm_count` reference, and its `mmdrop` frees the `mm_struct`.
+    #[test]
+    fn the_last_mmput_and_mmdrop_free_the_mm() {
+        let prog = one_path("list", "  if mm_users_dec_and_test {\n    mmdrop\n  }");
+        let mut w = started(&prog, World::new(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(w.mm.users, 0);
+        assert_eq!(frees(&ev), [Loc::MmStruct]);
+        assert!(w.mm.freed);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// Refcount misuse is I8: a put without a pin, `mmdrop` without `mmgrab`, `mmget` on an
+    /// mm with no users; `mmget_not_zero` fails on one.
+    #[test]
+    fn refcount_misuse_is_i8() {
+        let prog = one_path(
+            "list",
+            "  mm_users_dec_and_test\n  mm_users_dec_and_test\n  if mmget_not_zero {\n    return 1\n  }\n  mmget\n  put_task_struct",
+        );
+        let mut w = started(&prog, World::new(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(
+            faults(&ev),
+            [
+                "I8: mmput without a pin (mm_users)",
+                "I8: mm_users below zero",
+                "I8: mmget on an mm with no users",
+                "I8: put_task_struct without a reference"
+            ]
+        );
+    }
+}

@@ -289,3 +289,97 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::state::World;
+    use crate::mm::testutil::{faults, program, thread_of};
+    use crate::mm::types::Role;
+
+    /// `freeze_task` makes its `freezing(p) || frozen(p)` test under `freezer_lock` (v4.7.4
+    /// kernel/freezer.c:131-135): while the victim holds the lock inside `__refrigerator`, with
+    /// `PF_FROZEN` set for a moment, the freezer spins instead of reading the transient flag.
+    #[test]
+    fn freeze_task_waits_for_freezer_lock() {
+        let prog = program(
+            r#"
+    config t {
+      expect safe
+      freezer v4.9
+      use pm_suspend@t victim_task@t
+      role pm user
+    }
+    path pm_suspend@t kernel "test" {
+      system_freezing_cnt_inc
+      set_global pm_freezing
+      task_first
+      if freeze_task {
+        count_inc
+      }
+    }
+    path victim_task@t kernel "test" {
+      spin_lock freezer_lock
+      set_frozen
+      clear_frozen
+      spin_unlock freezer_lock
+    }
+    "#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::Pm, Role::User]);
+        let (pm, user) = (thread_of(&w, Role::Pm), thread_of(&w, Role::User));
+        let mut ev = Vec::new();
+        for _ in 0..3 {
+            w.step(&prog, pm, &mut ev); // freezing on, cursor on the victim
+        }
+        w.step(&prog, user, &mut ev); // spin_lock freezer_lock
+        w.step(&prog, user, &mut ev); // set_frozen: PF_FROZEN, transiently
+        assert!(w.threads[user as usize].frz.frozen);
+        let before = w.next_insn(pm);
+        assert_eq!(w.step(&prog, pm, &mut ev), None, "freeze_task spins");
+        assert_eq!(w.next_insn(pm), before);
+        w.step(&prog, user, &mut ev); // clear_frozen
+        w.step(&prog, user, &mut ev); // spin_unlock
+        assert_eq!(
+            w.step(&prog, pm, &mut ev),
+            Some(true),
+            "the victim is freezing and not frozen: freeze_task sends it a wakeup"
+        );
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// `__thaw_task` takes `freezer_lock`: it spins while another task holds it, then wakes
+    /// the frozen task; `set_frozen` outside `freezer_lock` is lock misuse (I10).
+    #[test]
+    fn thaw_waits_for_freezer_lock_and_set_frozen_needs_it() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  freezer v4.9
+  use pm_suspend@t victim_task@t
+  role pm user
+}
+path pm_suspend@t kernel "test" {
+  spin_lock freezer_lock
+  spin_unlock freezer_lock
+}
+path victim_task@t kernel "test" {
+  set_frozen
+  thaw_victim
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::Pm, Role::User]);
+        let (pm, user) = (thread_of(&w, Role::Pm), thread_of(&w, Role::User));
+        let mut ev = Vec::new();
+        w.step(&prog, user, &mut ev); // set_frozen without the lock
+        assert_eq!(faults(&ev), ["I10: PF_FROZEN set without freezer_lock"]);
+        w.step(&prog, pm, &mut ev); // pm: freezer_lock
+        assert_eq!(w.step(&prog, user, &mut ev), None, "thaw spins");
+        w.step(&prog, pm, &mut ev); // unlock
+        assert_eq!(w.step(&prog, user, &mut ev), Some(true));
+        assert!(w.all_done());
+    }
+}

@@ -306,3 +306,187 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::state::{Status, World};
+    use crate::mm::testutil::{faults, program};
+    use crate::mm::types::{Lock, Role};
+
+    /// A reader may take an unowned `mmap_lock` past a queued writer only with `rwsem steal`
+    /// (reader optimistic lock stealing); a woken writer then finds it held and waits again.
+    #[test]
+    fn readers_steal_an_unowned_mmap_lock_only_where_the_kernel_does() {
+        let text = |rwsem: &str| {
+            format!(
+                r#"
+    config t {{
+      expect safe
+      rwsem {rwsem}
+      use exit_mm@t proc_reader@t process_mrelease@t
+      role exit proc mrelease
+    }}
+    path exit_mm@t kernel "test" {{
+      mmap_write_lock
+      mmap_write_unlock
+    }}
+    path proc_reader@t kernel "test" {{
+      mmap_read_lock
+      mmap_read_unlock
+    }}
+    path process_mrelease@t kernel "test" {{
+      mmap_read_lock
+      mmap_read_unlock
+    }}
+    "#
+            )
+        };
+        for (rwsem, steals) in [("fifo", false), ("steal", true)] {
+            let prog = program(&text(rwsem));
+            let mut w = World::new();
+            w.start(&prog, &[Role::Exit, Role::Proc, Role::Mrelease]);
+            let (writer, r1, r2) = (0, 1, 2);
+            let mut ev = Vec::new();
+            assert_eq!(w.step(&prog, r1, &mut ev), Some(true)); // R held
+            assert_eq!(w.step(&prog, writer, &mut ev), None); // the writer queues
+            assert_eq!(w.step(&prog, r1, &mut ev), Some(true)); // R released: the writer is woken
+            assert!(w.runnable().any(|t| t == writer), "{rwsem}: woken writer");
+            assert!(
+                w.held_by(writer).is_empty(),
+                "{rwsem}: it must retake the lock itself"
+            );
+            let got = w.step(&prog, r2, &mut ev) == Some(true);
+            assert_eq!(got, steals, "{rwsem}: a new reader with the lock unowned");
+            let writer_got = w.step(&prog, writer, &mut ev) == Some(true);
+            assert_eq!(writer_got, !steals, "{rwsem}: the woken writer");
+            assert!(w
+                .held_by(if steals { r2 } else { writer })
+                .contains(&(Lock::MmapLock, steals)));
+            assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+        }
+    }
+
+    /// `__down_read_trylock` fails while a writer waits (`RWSEM_READ_FAILED_MASK`), even
+    /// though only readers hold the lock.
+    #[test]
+    fn mmap_read_trylock_fails_behind_a_queued_writer() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  use exit_mm@t proc_reader@t oom_reaper@t
+  role exit proc oom_reaper
+}
+path exit_mm@t kernel "test" {
+  mmap_write_lock
+  mmap_write_unlock
+}
+path proc_reader@t kernel "test" {
+  mmap_read_lock
+  mmap_read_unlock
+}
+path oom_reaper@t kernel "test" {
+  if mmap_read_trylock {
+    mmap_read_unlock
+  }
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::Exit, Role::Proc, Role::OomReaper]);
+        let (writer, reader, reaper) = (0, 1, 2);
+        let mut ev = Vec::new();
+        let mut alone = w.clone();
+        assert_eq!(
+            alone.step(&prog, reaper, &mut ev),
+            Some(true),
+            "uncontended: taken"
+        );
+        assert_eq!(w.step(&prog, reader, &mut ev), Some(true)); // R held
+        assert_eq!(w.step(&prog, writer, &mut ev), None); // W queues behind it
+        assert_eq!(
+            w.step(&prog, reaper, &mut ev),
+            Some(false),
+            "trylock behind a writer"
+        );
+        assert!(w.held_by(reaper).is_empty());
+        assert_eq!(w.threads[reaper as usize].status, Status::Done);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// A mutex or spinlock taken twice by its holder is a self-deadlock (I10); an unlock of a
+    /// lock the thread does not hold is lock misuse (I10).
+    #[test]
+    fn taking_a_lock_twice_or_releasing_one_not_held_is_i10() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  use out_of_memory@t
+  role oom_kill
+}
+path out_of_memory@t kernel "test" {
+  mutex_unlock oom_lock
+  mutex_lock oom_lock
+  mutex_lock oom_lock
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::OomKill]);
+        let mut ev = Vec::new();
+        w.step(&prog, 0, &mut ev);
+        w.step(&prog, 0, &mut ev);
+        assert_eq!(w.step(&prog, 0, &mut ev), None);
+        assert_eq!(
+            faults(&ev),
+            [
+                "I10: unlock of oom_lock which this thread does not hold",
+                "I10: oom_lock taken twice (self-deadlock)"
+            ]
+        );
+    }
+
+    /// A contended spinlock spins (the thread stays runnable and retries); a contended mutex
+    /// sleeps until the holder hands it over, FIFO.
+    #[test]
+    fn a_contended_spinlock_spins_and_a_contended_mutex_sleeps() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  use out_of_memory@t proc_reader@t
+  role oom_kill proc
+}
+path out_of_memory@t kernel "test" {
+  spin_lock freezer_lock
+  mutex_lock oom_lock
+  spin_unlock freezer_lock
+  mutex_unlock oom_lock
+}
+path proc_reader@t kernel "test" {
+  mutex_lock oom_lock
+  spin_lock freezer_lock
+  spin_unlock freezer_lock
+  mutex_unlock oom_lock
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::OomKill, Role::Proc]);
+        let (a, b) = (0, 1);
+        let mut ev = Vec::new();
+        assert_eq!(w.step(&prog, a, &mut ev), Some(true)); // a: freezer_lock
+        assert_eq!(w.step(&prog, b, &mut ev), Some(true)); // b: oom_lock
+        assert_eq!(w.step(&prog, b, &mut ev), None); // b spins on freezer_lock
+        assert_eq!(w.threads[b as usize].status, Status::Runnable);
+        assert_eq!(w.step(&prog, a, &mut ev), None); // a sleeps on oom_lock
+        assert_eq!(w.threads[a as usize].status, Status::Blocked);
+        assert_eq!(w.waits_on(a), Some((Lock::OomLock, Some(b))));
+        // a holds a spinlock while it sleeps: might_sleep reports it.
+        assert_eq!(
+            faults(&ev),
+            ["I10: oom_lock may sleep while holding spinlock freezer_lock"]
+        );
+    }
+}

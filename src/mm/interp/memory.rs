@@ -74,3 +74,73 @@ pub(super) fn free_pgtables(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> E
     }
     Exec::Val(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::event::{Event, Loc};
+    use crate::mm::testutil::{faults, frees, one_path, run_thread, started, world_with_vma};
+    use crate::mm::types::{Lock, Role};
+    use crate::mm::World;
+
+    /// `free_pgtables` frees a VMA's page tables once: a second call on the same VMA writes
+    /// them (a use after free the oracle sees) but frees nothing more.
+    #[test]
+    fn free_pgtables_frees_page_tables_once() {
+        let prog = one_path("list", "  vma_first\n  free_pgtables\n  free_pgtables");
+        let mut w = started(&prog, world_with_vma(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(frees(&ev), [Loc::VmaPtes(0)]);
+        assert!(w.vmas[0].pt_freed);
+        let late = ev.iter().rev().find_map(|e| match e {
+            Event::Access { loc, freed, .. } if *loc == Loc::VmaPtes(0) => Some(*freed),
+            _ => None,
+        });
+        assert_eq!(
+            late,
+            Some(true),
+            "the second call touches freed page tables"
+        );
+        assert!(faults(&ev).is_empty());
+    }
+
+    /// `unmap_page_range` zaps the PTEs under the VMA's page-table lock, taken and released
+    /// within the step.
+    #[test]
+    fn unmap_zaps_under_the_page_table_lock() {
+        let prog = one_path("maple", "  vma_first\n  unmap_page_range");
+        let mut w = started(&prog, world_with_vma(), &[Role::Exit]);
+        assert!(w.vmas[0].resident > 0);
+        let ev = run_thread(&prog, &mut w, 0);
+        let kinds: Vec<&str> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Acquire {
+                    lock: Lock::Ptl(0), ..
+                } => Some("lock"),
+                Event::Access {
+                    loc: Loc::VmaPtes(0),
+                    write: true,
+                    ..
+                } => Some("zap"),
+                Event::Release {
+                    lock: Lock::Ptl(0), ..
+                } => Some("unlock"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, ["lock", "zap", "unlock"]);
+        assert_eq!(w.vmas[0].resident, 0);
+    }
+
+    /// A VMA step with a NULL cursor is a NULL pointer dereference (I5).
+    #[test]
+    fn a_vma_step_on_a_null_cursor_is_i5() {
+        let prog = one_path("list", "  vma_first\n  free_pgtables");
+        let mut w = started(&prog, World::new(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(
+            faults(&ev),
+            ["I5: free_pgtables with a NULL vma (NULL pointer dereference)"]
+        );
+    }
+}

@@ -40,3 +40,25 @@ pub(super) fn munlock_vma_pages(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) 
     }
     Exec::Val(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::testutil::{one_path, run_thread, started, world_with_vma};
+    use crate::mm::types::{vm, Role};
+
+    /// `munlock_vma_pages_all`'s first half clears `VM_LOCKED` and gives back `locked_vm`.
+    #[test]
+    fn munlock_vma_gives_back_locked_vm() {
+        let prog = one_path(
+            "list",
+            "  if !locked_vm {\n    return -EINVAL\n  }\n  vma_first\n  munlock_vma\n  if locked_vm {\n    return -EBUSY\n  }\n  return 1",
+        );
+        let mut w = world_with_vma();
+        w.setup_mlock(0).unwrap();
+        assert_ne!(w.mm.locked_vm, 0);
+        let mut w = started(&prog, w, &[Role::Exit]);
+        run_thread(&prog, &mut w, 0);
+        assert_eq!(w.threads[0].ret, 1);
+        assert_eq!(w.vmas[0].flags & vm::VM_LOCKED, 0);
+    }
+}

@@ -182,3 +182,69 @@ pub(super) fn vm_unacct_memory(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) 
     w.threads[t].nr_accounted = 0;
     Exec::Val(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::event::Loc;
+    use crate::mm::testutil::{faults, frees, one_path, run_thread, started, world_with_vma};
+    use crate::mm::types::{vm, Role};
+    use crate::mm::World;
+
+    fn two_vmas() -> World {
+        let mut w = world_with_vma();
+        w.setup_mmap(1, vm::VM_SHARED, false).unwrap();
+        w
+    }
+
+    /// The list era's `vma = remove_vma(vma)` reads `vm_next` before the free; the maple
+    /// era's `remove_vma` keeps the cursor and the walk goes on in the tree.
+    #[test]
+    fn remove_vma_frees_each_vma_once_in_both_eras() {
+        let list = one_path(
+            "list",
+            "  vma_first\n  while vma {\n    remove_vma_next\n  }",
+        );
+        let maple = one_path(
+            "maple",
+            "  for_each_vma {\n    remove_vma\n    count_inc\n  }\n  bug_on_map_count",
+        );
+        for prog in [list, maple] {
+            let mut w = started(&prog, two_vmas(), &[Role::Exit]);
+            let ev = run_thread(&prog, &mut w, 0);
+            assert_eq!(frees(&ev), [Loc::VmaObj(0), Loc::VmaObj(1)]);
+            assert!(w.vmas.iter().all(|v| !v.live));
+            assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+        }
+    }
+
+    /// `BUG_ON(count != mm->map_count)` (v6.1 `exit_mmap`) and a VMA unaccounted twice are I7.
+    #[test]
+    fn counting_mistakes_are_i7() {
+        let prog = one_path(
+            "maple",
+            "  vma_first\n  acct_vma\n  acct_vma\n  count_inc\n  bug_on_map_count",
+        );
+        let mut w = started(&prog, two_vmas(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(
+            faults(&ev),
+            [
+                "I7: vma0 unaccounted twice",
+                "I7: BUG_ON(count != mm->map_count): removed 1, map_count 2"
+            ]
+        );
+        assert_eq!(w.threads[0].nr_accounted, 4);
+    }
+
+    /// `vma_test` reads `vm_flags`; the walk visits VMAs in address order.
+    #[test]
+    fn vma_test_reads_the_cursor_s_flags() {
+        let prog = one_path(
+            "maple",
+            "  vma_next\n  vma_first\n  if vma_test VM_SHARED {\n    return 1\n  }\n  vma_next\n  if vma_test VM_SHARED {\n    return -EBUSY\n  }",
+        );
+        let mut w = started(&prog, two_vmas(), &[Role::Exit]);
+        run_thread(&prog, &mut w, 0);
+        assert_eq!(w.threads[0].ret, -16, "the second VMA is the shared one");
+    }
+}

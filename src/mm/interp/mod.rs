@@ -519,3 +519,42 @@ fn value(v: Value, ret: i32) -> i32 {
         Value::Ret => ret,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::state::World;
+    use crate::mm::testutil::{faults, program};
+    use crate::mm::types::Role;
+
+    /// I10 at every return: a path that returns holding a lock it took is reported, naming the
+    /// path and the lock; an early return counts as a return.
+    #[test]
+    fn a_path_returning_with_a_lock_held_is_i10() {
+        let prog = program(
+            r#"
+    config t {
+      expect safe
+      use out_of_memory@t
+      role oom_kill
+    }
+    path out_of_memory@t kernel "test" {
+      task_lock
+      if select_bad_process {
+        return true
+      }
+      task_unlock
+    }
+    "#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::OomKill]);
+        let mut ev = Vec::new();
+        w.step(&prog, 0, &mut ev); // task_lock
+        w.step(&prog, 0, &mut ev); // select_bad_process → true: early return
+        assert_eq!(
+            faults(&ev),
+            vec!["I10: out_of_memory@t returned holding task_lock".to_string()]
+        );
+        assert!(w.all_done());
+    }
+}

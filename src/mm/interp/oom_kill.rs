@@ -209,3 +209,81 @@ pub(super) fn test_memdie_current(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event
 pub(super) fn mm_has_notifiers(_w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     Exec::Val(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::mm::state::{Status, World};
+    use crate::mm::testutil::{faults, one_path, program, run_thread, started, thread_of};
+    use crate::mm::types::{MmFlag, Role};
+
+    /// `oom_reaper_list` is touched under `oom_reaper_lock` and holds a task once (I9).
+    #[test]
+    fn oom_reaper_list_misuse_is_i9() {
+        let prog = one_path(
+            "list",
+            "  get_task_struct\n  oom_reaper_list_push\n  spin_lock oom_reaper_lock\n  get_task_struct\n  oom_reaper_list_push\n  if oom_reaper_list_pop {\n    put_task_struct\n  }\n  if oom_reaper_list_pop {\n    ret = 1\n  }\n  spin_unlock oom_reaper_lock\n  return ret",
+        );
+        let mut w = started(&prog, World::new(), &[Role::Exit]);
+        let ev = run_thread(&prog, &mut w, 0);
+        assert_eq!(
+            faults(&ev),
+            [
+                "I9: oom_reaper_list pushed without oom_reaper_lock",
+                "I9: the victim is queued on oom_reaper_list twice"
+            ]
+        );
+        assert_eq!(w.threads[0].ret, 1, "the victim is on the list twice: a second pop finds it");
+    }
+
+    /// `exit_oom_victim` clears `TIF_MEMDIE`; the last victim wakes `oom_killer_disable()`.
+    #[test]
+    fn exit_oom_victim_wakes_oom_killer_disable() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  use exit_mm@t pm_suspend@t
+  role exit pm
+}
+path exit_mm@t kernel "test" {
+  exit_oom_victim
+}
+path pm_suspend@t kernel "test" {
+  wait_oom_victims_zero
+}
+"#,
+        );
+        let mut w = World::new();
+        w.setup_oom_kill().unwrap();
+        assert!(w.victim.memdie);
+        let mut w = started(&prog, w, &[Role::Exit, Role::Pm]);
+        let (victim, pm) = (thread_of(&w, Role::Exit), thread_of(&w, Role::Pm));
+        let mut ev = Vec::new();
+        assert_eq!(w.step(&prog, pm, &mut ev), None);
+        assert_eq!(w.threads[pm as usize].status, Status::Blocked);
+        w.step(&prog, victim, &mut ev);
+        assert!(!w.victim.memdie);
+        assert_eq!(w.oom_victims, 0);
+        assert_eq!(
+            w.threads[pm as usize].status,
+            Status::Done,
+            "woken and returned"
+        );
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// `task_will_free_mem`: the victim is exiting and its mm is not `MMF_OOM_SKIP` yet.
+    #[test]
+    fn task_will_free_mem_is_false_once_the_mm_is_skipped() {
+        let prog = one_path(
+            "list",
+            "  if task_will_free_mem {\n    ret = 1\n  }\n  set_bit MMF_OOM_SKIP\n  if task_will_free_mem {\n    ret = -EBUSY\n  }\n  return ret",
+        );
+        let mut w = World::new();
+        w.setup_kill();
+        let mut w = started(&prog, w, &[Role::Exit]);
+        run_thread(&prog, &mut w, 0);
+        assert!(w.mm.test(MmFlag::MMF_OOM_SKIP));
+        assert_eq!(w.threads[0].ret, 1);
+    }
+}

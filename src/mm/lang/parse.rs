@@ -405,141 +405,215 @@ pub fn parse(file: &str, text: &str) -> Result<Unit, LangError> {
         };
         lx.at += 1;
         match w.as_str() {
-            "path" => {
-                let (full, np) = lx.word("NAME@VERSION")?;
-                let Some((name, version)) = full.split_once('@') else {
-                    return Err(lx.err(np, "a path is named NAME@VERSION, e.g. exit_mmap@v6.1"));
-                };
-                let mut meta = Meta::default();
-                loop {
-                    lx.skip_nl();
-                    if !parse_meta(&mut lx, &mut meta)? {
-                        break;
-                    }
-                }
-                let mut ctx = PathCtx {
-                    vars: Vec::new(),
-                    loops: 0,
-                };
-                let body = parse_block(&mut lx, &mut ctx)?;
-                unit.paths.push(PathDef {
-                    name: name.into(),
-                    version: version.into(),
-                    meta,
-                    body,
-                    vars: ctx.vars,
-                    origin: (file.into(), pos),
-                    text: item_text(text, pos, lx.last_line()),
-                });
-            }
-            "config" => {
-                let (name, _) = lx.word("a config name")?;
-                let mut meta = Meta::default();
-                loop {
-                    lx.skip_nl();
-                    if !parse_meta(&mut lx, &mut meta)? {
-                        break;
-                    }
-                }
-                lx.expect(Tok::Open, "`{`")?;
-                let mut cfg = ConfigDef {
-                    name,
-                    meta,
-                    expect: Expect::Unknown,
-                    store: VmaStore::List,
-                    uses: Vec::new(),
-                    roles: Vec::new(),
-                    freezer: Freezing::TaskMemdie,
-                    strict: false,
-                    rwsem_steal: false,
-                    origin: (file.into(), pos),
-                    text: String::new(),
-                };
-                loop {
-                    lx.skip_nl();
-                    if lx.peek() == Some(&Tok::Close) {
-                        lx.at += 1;
-                        break;
-                    }
-                    if parse_meta(&mut lx, &mut cfg.meta)? {
-                        lx.end_of_stmt()?;
-                        continue;
-                    }
-                    let (k, kp) = lx.word("expect, store, freezer, rwsem, check, use or role")?;
-                    match k.as_str() {
-                        "expect" => {
-                            let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
-                            cfg.expect = match v.as_str() {
-                                "safe" => Expect::Safe,
-                                "unknown" => Expect::Unknown,
-                                "bug" => {
-                                    let (w, wp) = lx.word("the invariant, e.g. I1")?;
-                                    Expect::Bug(
-                                        Invariant::parse_list(&w).map_err(|m| lx.err(wp, m))?,
-                                    )
-                                }
-                                _ => {
-                                    return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown"))
-                                }
-                            };
-                        }
-                        "store" => {
-                            let (v, vp) = lx.word("list or maple")?;
-                            cfg.store = match v.as_str() {
-                                "list" => VmaStore::List,
-                                "maple" => VmaStore::Maple,
-                                _ => return Err(lx.err(vp, "store is list or maple")),
-                            };
-                        }
-                        "use" => {
-                            while let Some(Tok::Word(_)) = lx.peek() {
-                                let (u, up) = lx.word("NAME@VERSION")?;
-                                let Some((n, v)) = u.split_once('@') else {
-                                    return Err(lx.err(up, "use NAME@VERSION"));
-                                };
-                                cfg.uses.push((n.into(), v.into(), up));
-                            }
-                        }
-                        "freezer" => {
-                            let (v, vp) = lx.word("v4.7, v4.9 or v6.18")?;
-                            cfg.freezer = match v.as_str() {
-                                "v4.7-rc" | "v4.7" => Freezing::CurrentMemdie,
-                                "v4.9" => Freezing::TaskMemdie,
-                                "v6.18" => Freezing::OomVictim,
-                                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9 or v6.18")),
-                            };
-                        }
-                        "rwsem" => {
-                            let (v, vp) = lx.word("fifo or steal")?;
-                            cfg.rwsem_steal = match v.as_str() {
-                                "fifo" => false,
-                                "steal" => true,
-                                _ => return Err(lx.err(vp, "rwsem is fifo or steal")),
-                            };
-                        }
-                        "check" => {
-                            let (v, vp) = lx.word("I12s")?;
-                            match v.as_str() {
-                                "I12s" => cfg.strict = true,
-                                _ => {
-                                    return Err(lx.err(vp, "check takes I12s (the strict barrier)"))
-                                }
-                            }
-                        }
-                        "role" => {
-                            while let Some(Tok::Word(_)) = lx.peek() {
-                                cfg.roles.push(lx.word("a role")?.0);
-                            }
-                        }
-                        _ => return Err(lx.err(kp, format!("unknown config key {k:?}"))),
-                    }
-                    lx.end_of_stmt()?;
-                }
-                cfg.text = item_text(text, pos, lx.last_line());
-                unit.configs.push(cfg);
-            }
+            "path" => unit.paths.push(parse_path(&mut lx, text, pos)?),
+            "config" => unit.configs.push(parse_config(&mut lx, text, pos)?),
             _ => return Err(lx.err(pos, format!("expected `path` or `config`, found {w:?}"))),
         }
     }
     Ok(unit)
+}
+
+/// `path NAME@VERSION META… { BODY }`, after the word `path` (at `pos`).
+fn parse_path(lx: &mut Lexer<'_>, text: &str, pos: Pos) -> Result<PathDef, LangError> {
+    let (full, np) = lx.word("NAME@VERSION")?;
+    let Some((name, version)) = full.split_once('@') else {
+        return Err(lx.err(np, "a path is named NAME@VERSION, e.g. exit_mmap@v6.1"));
+    };
+    let mut meta = Meta::default();
+    loop {
+        lx.skip_nl();
+        if !parse_meta(lx, &mut meta)? {
+            break;
+        }
+    }
+    let mut ctx = PathCtx {
+        vars: Vec::new(),
+        loops: 0,
+    };
+    let body = parse_block(lx, &mut ctx)?;
+    Ok(PathDef {
+        name: name.into(),
+        version: version.into(),
+        meta,
+        body,
+        vars: ctx.vars,
+        origin: (lx.file.into(), pos),
+        text: item_text(text, pos, lx.last_line()),
+    })
+}
+
+/// `config NAME META… { KEY VALUE… }`, after the word `config` (at `pos`).
+fn parse_config(lx: &mut Lexer<'_>, text: &str, pos: Pos) -> Result<ConfigDef, LangError> {
+    let (name, _) = lx.word("a config name")?;
+    let mut meta = Meta::default();
+    loop {
+        lx.skip_nl();
+        if !parse_meta(lx, &mut meta)? {
+            break;
+        }
+    }
+    lx.expect(Tok::Open, "`{`")?;
+    let mut cfg = ConfigDef {
+        name,
+        meta,
+        expect: Expect::Unknown,
+        store: VmaStore::List,
+        uses: Vec::new(),
+        roles: Vec::new(),
+        freezer: Freezing::TaskMemdie,
+        strict: false,
+        rwsem_steal: false,
+        origin: (lx.file.into(), pos),
+        text: String::new(),
+    };
+    loop {
+        lx.skip_nl();
+        if lx.peek() == Some(&Tok::Close) {
+            lx.at += 1;
+            break;
+        }
+        if !parse_meta(lx, &mut cfg.meta)? {
+            parse_config_key(lx, &mut cfg)?;
+        }
+        lx.end_of_stmt()?;
+    }
+    cfg.text = item_text(text, pos, lx.last_line());
+    Ok(cfg)
+}
+
+/// One `KEY VALUE…` line of a config.
+fn parse_config_key(lx: &mut Lexer<'_>, cfg: &mut ConfigDef) -> Result<(), LangError> {
+    let (k, kp) = lx.word("expect, store, freezer, rwsem, check, use or role")?;
+    match k.as_str() {
+        "expect" => {
+            let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
+            cfg.expect = match v.as_str() {
+                "safe" => Expect::Safe,
+                "unknown" => Expect::Unknown,
+                "bug" => {
+                    let (w, wp) = lx.word("the invariant, e.g. I1")?;
+                    Expect::Bug(Invariant::parse_list(&w).map_err(|m| lx.err(wp, m))?)
+                }
+                _ => return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown")),
+            };
+        }
+        "store" => {
+            let (v, vp) = lx.word("list or maple")?;
+            cfg.store = match v.as_str() {
+                "list" => VmaStore::List,
+                "maple" => VmaStore::Maple,
+                _ => return Err(lx.err(vp, "store is list or maple")),
+            };
+        }
+        "use" => {
+            while let Some(Tok::Word(_)) = lx.peek() {
+                let (u, up) = lx.word("NAME@VERSION")?;
+                let Some((n, v)) = u.split_once('@') else {
+                    return Err(lx.err(up, "use NAME@VERSION"));
+                };
+                cfg.uses.push((n.into(), v.into(), up));
+            }
+        }
+        "freezer" => {
+            let (v, vp) = lx.word("v4.7, v4.9 or v6.18")?;
+            cfg.freezer = match v.as_str() {
+                "v4.7-rc" | "v4.7" => Freezing::CurrentMemdie,
+                "v4.9" => Freezing::TaskMemdie,
+                "v6.18" => Freezing::OomVictim,
+                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9 or v6.18")),
+            };
+        }
+        "rwsem" => {
+            let (v, vp) = lx.word("fifo or steal")?;
+            cfg.rwsem_steal = match v.as_str() {
+                "fifo" => false,
+                "steal" => true,
+                _ => return Err(lx.err(vp, "rwsem is fifo or steal")),
+            };
+        }
+        "check" => {
+            let (v, vp) = lx.word("I12s")?;
+            if v != "I12s" {
+                return Err(lx.err(vp, "check takes I12s (the strict barrier)"));
+            }
+            cfg.strict = true;
+        }
+        "role" => {
+            while let Some(Tok::Word(_)) = lx.peek() {
+                cfg.roles.push(lx.word("a role")?.0);
+            }
+        }
+        _ => return Err(lx.err(kp, format!("unknown config key {k:?}"))),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    /// The error of `text`, as `file:line:col: message`.
+    fn error(text: &str) -> String {
+        parse("f.mmp", text).unwrap_err().to_string()
+    }
+
+    /// Every parse error names the file, the line and the column of the offending word.
+    #[test]
+    fn every_error_has_file_line_and_column() {
+        let p = |body: &str| format!("path exit_mm@t {{\n{body}\n}}\n");
+        let c = |keys: &str| format!("config t {{\n{keys}\n}}\n");
+        let cases: Vec<(String, &str)> = vec![
+            ("wat".into(), "f.mmp:1:1: expected `path` or `config`, found \"wat\""),
+            ("{".into(), "f.mmp:1:1: expected `path` or `config`"),
+            ("path x {\n}".into(), "f.mmp:1:6: a path is named NAME@VERSION, e.g. exit_mmap@v6.1"),
+            (p("  frobnicate"), "f.mmp:2:3: unknown primitive \"frobnicate\""),
+            (p("  mutex_lock big_lock"), "f.mmp:2:14: unknown lock \"big_lock\" (oom_lock, oom_reaper_lock, freezer_lock, i_rwsem)"),
+            (p("  set_bit MMF_FOO"), "f.mmp:2:11: unknown mm flag \"MMF_FOO\" (MMF_OOM_SKIP, MMF_UNSTABLE, MMF_OOM_VICTIM, MMF_OOM_REAP_QUEUED)"),
+            (p("  set_pf PF_KTHREAD|PF_X"), "f.mmp:2:10: unknown PF flag \"PF_X\""),
+            (p("  if vma_test VM_LOCKED|VM_X { }"), "f.mmp:2:15: unknown vm flag \"VM_X\""),
+            (p("  test_global pm_x"), "f.mmp:2:15: unknown global \"pm_x\" (pm_freezing, pm_nosig_freezing, oom_killer_disabled)"),
+            (p("  if mmap_read_lock { }"), "f.mmp:2:6: mmap_read_lock does not yield a truth value"),
+            (p("  break"), "f.mmp:2:3: `break` outside a loop"),
+            (p("  retry 65 { }"), "f.mmp:2:9: retry count must be 1..=64"),
+            (p("  return -EWHAT"), "f.mmp:2:10: unknown value \"-EWHAT\""),
+            (p("  let vma = true"), "f.mmp:2:7: `vma` is built in"),
+            (p("  let x = maybe"), "f.mmp:2:11: a `let` variable is true or false"),
+            (p("  mmap_read_lock mmap_read_unlock"), "f.mmp:2:18: expected the end of the statement"),
+            (p("  if vma {"), "f.mmp:3:2: unclosed `{`"),
+            (p("  $"), "f.mmp:2:3: unexpected character '$'"),
+            ("path a@b note \"x".into(), "f.mmp:1:15: unterminated string"),
+            (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, race, lock-order, deadlock, liveness, reference)"),
+            (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, safe or unknown"),
+            (c("  store tree"), "f.mmp:2:9: store is list or maple"),
+            (c("  freezer v5"), "f.mmp:2:11: freezer is v4.7, v4.9 or v6.18"),
+            (c("  rwsem lifo"), "f.mmp:2:9: rwsem is fifo or steal"),
+            (c("  check I4"), "f.mmp:2:9: check takes I12s (the strict barrier)"),
+            (c("  use exit_mmap"), "f.mmp:2:7: use NAME@VERSION"),
+            (c("  colour blue"), "f.mmp:2:3: unknown config key \"colour\""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(error(&text), want, "{text}");
+        }
+    }
+
+    /// Statements, conditions, `else if`, loops and locals parse into the AST; the item's text
+    /// is kept for printing.
+    #[test]
+    fn a_path_and_a_config_parse() {
+        let text = "path exit_mm@t kernel \"v9\" file \"kernel/exit.c\" {\n  let done = false\n  retry 3 {\n    if !mmap_read_trylock { continue } else if done { break }\n    ret = -EAGAIN\n  }\n  while !done { let done = true }\n  for_each_vma { free_pgtables }\n  call helper\n  return ret\n}\nconfig t kernel \"v9\" {\n  expect bug I4/I5\n  store maple\n  rwsem steal\n  check I12s\n  use exit_mm@t\n  role exit pm\n}\n";
+        let u = parse("f.mmp", text).unwrap();
+        let (p, c) = (&u.paths[0], &u.configs[0]);
+        assert_eq!((p.name.as_str(), p.version.as_str()), ("exit_mm", "t"));
+        assert_eq!(p.meta.file, "kernel/exit.c");
+        assert_eq!(p.vars, ["done"]);
+        assert_eq!(p.body.len(), 6);
+        assert!(p.text.starts_with("path exit_mm@t") && p.text.ends_with('}'));
+        use crate::mm::lang::{Expect, VmaStore};
+        use crate::mm::Invariant;
+        assert_eq!(c.expect, Expect::Bug(vec![Invariant::I4, Invariant::I5]));
+        assert_eq!(c.store, VmaStore::Maple);
+        assert!(c.rwsem_steal && c.strict);
+        assert_eq!(c.roles, ["exit", "pm"]);
+        assert_eq!(c.meta.kernel, "v9");
+    }
 }
