@@ -261,6 +261,8 @@ fn lanes(prog: &Program, sc: &Scenario, out: &Outcome) -> Vec<Lane> {
         .collect()
 }
 
+/// Where everything goes: the lanes and rows placed, the heading's lines, and the y of the
+/// lane headers, of the first row and past the last.
 struct Layout {
     lanes: Vec<Lane>,
     rows: Vec<Row>,
@@ -272,8 +274,48 @@ struct Layout {
     rows_end: f64,
 }
 
+/// A step's text and object lines, before wrapping, with its thread.
+type StepText = (usize, String, Lines);
+
+/// Lay the picture out: the step texts decide the lane widths, those the picture's width,
+/// which decides how the heading wraps, which decides where the rows start.
 fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     let mut lanes = lanes(prog, sc, out);
+    let cap = (LANES_TOTAL / lanes.len().max(1)).clamp(LANE_MAX, LANE_WIDEST);
+    // Texts first: they decide the lane widths.
+    let raw = step_texts(prog, out, &mut lanes, cap);
+    let x = place_lanes(&mut lanes, cap);
+    let flags_x = x + 4.0;
+    let width = flags_x + FLAGS_CHARS as f64 * SCW + MARGIN;
+    let wide = ((width - 2.0 * MARGIN) / SCW) as usize;
+
+    let start = start_flags(prog, sc);
+    let head = heading(prog, sc, out, title, &lanes, start.as_deref(), wide);
+    let mut y = MARGIN;
+    for (_, _, size) in &head {
+        y += size * 1.35;
+    }
+    // Legend line.
+    y += 8.0;
+    let legend_y = y;
+    let header_y = legend_y + 26.0;
+    let rows_y = header_y + 2.0 * LH + 10.0;
+
+    let (rows, rows_end) = rows(out, &lanes, raw, cap, start.as_deref(), rows_y);
+    Layout {
+        lanes,
+        rows,
+        flags_x,
+        width,
+        head,
+        header_y,
+        rows_y,
+        rows_end,
+    }
+}
+
+/// Each step's text and object lines; widens each lane to its longest line (at most `cap`).
+fn step_texts(prog: &Program, out: &Outcome, lanes: &mut [Lane], cap: usize) -> Vec<StepText> {
     let freed_ever: BTreeSet<Loc> = out
         .trace
         .iter()
@@ -283,10 +325,7 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
             _ => None,
         })
         .collect();
-    let last = out.trace.len().checked_sub(1);
-    let cap = (LANES_TOTAL / lanes.len().max(1)).clamp(LANE_MAX, LANE_WIDEST);
-    // Texts first: they decide the lane widths.
-    let mut raw: Vec<(usize, String, Lines)> = Vec::new();
+    let mut raw = Vec::new();
     for s in &out.trace {
         let text = step_text(prog, s);
         let tid = s.tid as usize;
@@ -300,8 +339,14 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
         }
         raw.push((tid, text, objs));
     }
+    raw
+}
+
+/// Place the lanes left to right, each wide enough for its header and its lock bars; returns
+/// the x past the last one (and its gap).
+fn place_lanes(lanes: &mut [Lane], cap: usize) -> f64 {
     let mut x = MARGIN + NUM_W;
-    for l in &mut lanes {
+    for l in lanes {
         let head = format!("{} {}", l.label, l.task).len().max(l.entry.len());
         l.chars = l.chars.max(head.min(cap));
         l.x = x;
@@ -310,11 +355,20 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
         l.w = l.text_x - x + l.chars as f64 * CW + PAD;
         x += l.w + LANE_GAP;
     }
-    let flags_x = x + 4.0;
-    let width = flags_x + FLAGS_CHARS as f64 * SCW + MARGIN;
-    let wide = ((width - 2.0 * MARGIN) / SCW) as usize;
+    x
+}
 
-    // The heading: title, subtitle lines, config, set-up, the verdict.
+/// The heading's lines, each with its style and font size: title, subtitle lines, config,
+/// set-up, the flags at the start, the verdict; wrapped to `wide` characters.
+fn heading(
+    prog: &Program,
+    sc: &Scenario,
+    out: &Outcome,
+    title: &str,
+    lanes: &[Lane],
+    start: Option<&str>,
+    wide: usize,
+) -> Vec<(String, Style, f64)> {
     let mut head: Vec<(String, Style, f64)> = Vec::new();
     let mut tl = title.lines();
     head.push((tl.next().unwrap_or("").to_string(), Style::Step, 18.0));
@@ -342,12 +396,17 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     for w in wrap_hard(&setup, wide) {
         head.push((w, Style::Step, SMALL));
     }
-    let start = start_flags(prog, sc);
-    if let Some(f) = &start {
+    if let Some(f) = start {
         for w in wrap_hard(&format!("flags at the start: {f}"), wide) {
             head.push((w, Style::Step, SMALL));
         }
     }
+    head.push(verdict(out, lanes));
+    head
+}
+
+/// The heading's last line: which invariant broke, at which step and by whom; or none did.
+fn verdict(out: &Outcome, lanes: &[Lane]) -> (String, Style, f64) {
     let groups = usize::from(!out.trace.is_empty())
         + out
             .trace
@@ -369,17 +428,20 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     } else {
         Style::Step
     };
-    head.push((verdict, vstyle, 13.0));
-    let mut y = MARGIN;
-    for (_, _, size) in &head {
-        y += size * 1.35;
-    }
-    // Legend line.
-    y += 8.0;
-    let legend_y = y;
-    let header_y = legend_y + 26.0;
-    let rows_y = header_y + 2.0 * LH + 10.0;
+    (verdict, vstyle, 13.0)
+}
 
+/// One row per model step, stacked down from `rows_y`: its lines wrapped to its lane, the
+/// flags it changed, its tooltip and its height. Returns the rows and the y past the last.
+fn rows(
+    out: &Outcome,
+    lanes: &[Lane],
+    raw: Vec<StepText>,
+    cap: usize,
+    start: Option<&str>,
+    rows_y: f64,
+) -> (Vec<Row>, f64) {
+    let last = out.trace.len().checked_sub(1);
     let mut rows = Vec::with_capacity(raw.len());
     let mut y = rows_y;
     let mut group = 0;
@@ -397,17 +459,10 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
             _ => Style::Step,
         };
         let chars = lanes.get(tid).map_or(cap, |l| l.chars);
-        let mut lines: Vec<(String, Style)> = wrap_hard(&text, chars)
-            .into_iter()
-            .map(|t| (t, style))
-            .collect();
-        let small = (chars as f64 * CW / SCW) as usize;
-        for (t, st) in objs {
-            lines.extend(wrap_hard(&t, small).into_iter().map(|t| (t, st)));
-        }
+        let lines = row_lines(&text, objs, style, chars);
         let prev = match i.checked_sub(1) {
             Some(p) => Some(out.trace[p].flags.as_str()),
-            None => start.as_deref(),
+            None => start,
         };
         let delta = changed(prev, &s.flags);
         let flags = if delta.is_empty() {
@@ -441,18 +496,24 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
         });
         y += h;
     }
-    Layout {
-        lanes,
-        rows,
-        flags_x,
-        width,
-        head,
-        header_y,
-        rows_y,
-        rows_end: y,
-    }
+    (rows, y)
 }
 
+/// A step's lines: its text wrapped to `chars` in `style`, then its object lines wrapped to
+/// the same width in the small font.
+fn row_lines(text: &str, objs: Lines, style: Style, chars: usize) -> Lines {
+    let mut lines: Lines = wrap_hard(text, chars)
+        .into_iter()
+        .map(|t| (t, style))
+        .collect();
+    let small = (chars as f64 * CW / SCW) as usize;
+    for (t, st) in objs {
+        lines.extend(wrap_hard(&t, small).into_iter().map(|t| (t, st)));
+    }
+    lines
+}
+
+/// A `<text>` element at (`x`, `y`) with `attrs`.
 fn text(svg: &mut String, x: f64, y: f64, s: &str, attrs: &str) {
     let _ = writeln!(
         svg,
@@ -461,6 +522,7 @@ fn text(svg: &mut String, x: f64, y: f64, s: &str, attrs: &str) {
     );
 }
 
+/// A `<rect>` element with `attrs`.
 fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
     let _ = writeln!(
         svg,
@@ -468,321 +530,334 @@ fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
     );
 }
 
-/// The lock bars of one lane: per lock, half-row segments (held before the step: upper half;
-/// after it: lower half), merged into spans.
-fn lock_bars(svg: &mut String, lay: &Layout, out: &Outcome, t: usize) {
-    let lane = &lay.lanes[t];
-    for (k, lock) in lane.locks.iter().enumerate() {
-        let x = lane.x + PAD + k as f64 * (BAR + BAR_GAP);
-        let mut spans: Vec<(f64, f64, bool, usize, usize)> = Vec::new();
-        let mut push = |y0: f64, y1: f64, shared: bool, i: usize| match spans.last_mut() {
-            Some(s) if (s.1 - y0).abs() < 0.01 && s.2 == shared => {
-                s.1 = y1;
-                s.4 = i;
-            }
-            _ => spans.push((y0, y1, shared, i, i)),
-        };
-        for (i, row) in lay.rows.iter().enumerate() {
-            let mid = row.y + row.h / 2.0;
-            let before = i.checked_sub(1).and_then(|p| out.trace.get(p));
-            if let Some(&(_, sh)) = held_of(before, t).iter().find(|(l, _)| l == lock) {
-                push(row.y, mid, sh, i);
-            }
-            if let Some(&(_, sh)) = held_of(out.trace.get(i), t).iter().find(|(l, _)| l == lock) {
-                push(mid, row.y + row.h, sh, i);
-            }
-        }
-        for (y0, y1, shared, a, b) in spans {
-            let (_, name, colour) = class(*lock, shared);
-            let name = match lock {
-                Lock::Ptl(_) => lock.name(),
-                _ => name.to_string(),
-            };
-            let _ = writeln!(
-                svg,
-                "<rect class=\"lock\" x=\"{x:.1}\" y=\"{y0:.1}\" width=\"{BAR:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"{colour}\"><title>{} holds {} (model steps {}–{})</title></rect>",
-                y1 - y0,
-                esc(&lane.label),
-                esc(&name),
-                a + 1,
-                b + 1
-            );
-        }
+/// The violation box's lines (none without a violation): what broke, its message, the locks
+/// held and the state at the end.
+fn violation_lines(lay: &Layout, out: &Outcome) -> Vec<String> {
+    let mut vbox: Vec<String> = Vec::new();
+    let Some(v) = &out.violation else {
+        return vbox;
+    };
+    let wide = ((lay.width - 2.0 * MARGIN - 16.0) / SCW) as usize;
+    let who = lay.lanes.get(v.tid as usize).map_or("?", |l| l.task);
+    let group = lay.rows.last().map_or(0, |r| r.group);
+    vbox.extend(wrap_hard(
+        &format!(
+            "{} broken at step {group} (model step {}) by CPU{} ({who}):",
+            v.inv, out.steps, v.tid
+        ),
+        wide,
+    ));
+    vbox.extend(wrap_hard(&v.msg, wide));
+    if let Some(last) = out.trace.last() {
+        let held: Vec<String> = (0..lay.lanes.len())
+            .map(|t| format!("CPU{t}: {}", locks(held_of(Some(last), t))))
+            .collect();
+        vbox.extend(wrap_hard(&format!("locks held: {}", held.join(", ")), wide));
+        vbox.extend(wrap_hard(&format!("state: {}", last.flags), wide));
     }
+    vbox
 }
 
-/// The picture as a standalone SVG document. `title`: its first line is the heading, further
-/// lines are printed small under it.
-pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String {
-    let lay = layout(prog, sc, out, title);
-    let bad_row = out
-        .violation
-        .as_ref()
-        .and_then(|_| lay.rows.len().checked_sub(1));
-    // The violation box under the rows.
-    let mut vbox: Vec<String> = Vec::new();
-    if let Some(v) = &out.violation {
-        let wide = ((lay.width - 2.0 * MARGIN - 16.0) / SCW) as usize;
-        let who = lay.lanes.get(v.tid as usize).map_or("?", |l| l.task);
-        let group = lay.rows.last().map_or(0, |r| r.group);
-        vbox.extend(wrap_hard(
-            &format!(
-                "{} broken at step {group} (model step {}) by CPU{} ({who}):",
-                v.inv, out.steps, v.tid
-            ),
-            wide,
-        ));
-        vbox.extend(wrap_hard(&v.msg, wide));
-        if let Some(last) = out.trace.last() {
-            let held: Vec<String> = (0..lay.lanes.len())
-                .map(|t| format!("CPU{t}: {}", locks(held_of(Some(last), t))))
-                .collect();
-            vbox.extend(wrap_hard(&format!("locks held: {}", held.join(", ")), wide));
-            vbox.extend(wrap_hard(&format!("state: {}", last.flags), wide));
+/// The SVG being written, with the layout and the outcome it draws.
+struct Draw<'a> {
+    s: String,
+    lay: &'a Layout,
+    out: &'a Outcome,
+}
+
+impl Draw<'_> {
+    /// See [`text`].
+    fn text(&mut self, x: f64, y: f64, s: &str, attrs: &str) {
+        text(&mut self.s, x, y, s, attrs);
+    }
+
+    /// See [`rect`].
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
+        rect(&mut self.s, x, y, w, h, attrs);
+    }
+
+    /// The `<svg>` element, the document's title and the white background.
+    fn open(&mut self, title: &str, height: f64) {
+        let w = self.lay.width;
+        let _ = writeln!(
+            self.s,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {w:.0} {height:.0}\" font-family=\"'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, monospace\">"
+        );
+        let _ = writeln!(
+            self.s,
+            "<title>{}</title>",
+            esc(title.lines().next().unwrap_or(""))
+        );
+        self.rect(0.0, 0.0, w, height, "fill=\"#ffffff\"");
+    }
+
+    /// The heading's lines.
+    fn heading(&mut self) {
+        let mut y = MARGIN;
+        for (t, st, size) in &self.lay.head {
+            y += size * 1.35;
+            let attrs = match st {
+                Style::Bad => format!("font-size=\"{size}\" fill=\"{RED}\" font-weight=\"bold\""),
+                Style::Use => format!("font-size=\"{size}\" fill=\"{GREY}\""),
+                _ if *size > 14.0 => format!("font-size=\"{size}\" font-weight=\"bold\""),
+                _ => format!("font-size=\"{size}\" fill=\"#333333\""),
+            };
+            text(&mut self.s, MARGIN, y - size * 0.3, t, &attrs);
         }
     }
-    let vbox_y = lay.rows_end + 12.0;
-    let vbox_h = if vbox.is_empty() {
-        0.0
-    } else {
-        vbox.len() as f64 * LH + 14.0
-    };
-    let height = vbox_y + vbox_h + MARGIN;
-    let w = lay.width;
 
-    let mut s = String::with_capacity(64 * 1024);
-    let _ = writeln!(
-        s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {w:.0} {height:.0}\" font-family=\"'DejaVu Sans Mono', 'Liberation Mono', Menlo, Consolas, monospace\">"
-    );
-    let _ = writeln!(
-        s,
-        "<title>{}</title>",
-        esc(title.lines().next().unwrap_or(""))
-    );
-    rect(&mut s, 0.0, 0.0, w, height, "fill=\"#ffffff\"");
-
-    // Heading.
-    let mut y = MARGIN;
-    for (t, st, size) in &lay.head {
-        y += size * 1.35;
-        let attrs = match st {
-            Style::Bad => format!("font-size=\"{size}\" fill=\"{RED}\" font-weight=\"bold\""),
-            Style::Use => format!("font-size=\"{size}\" fill=\"{GREY}\""),
-            _ if *size > 14.0 => format!("font-size=\"{size}\" font-weight=\"bold\""),
-            _ => format!("font-size=\"{size}\" fill=\"#333333\""),
-        };
-        text(&mut s, MARGIN, y - size * 0.3, t, &attrs);
+    /// The legend: the lock classes present, then the markers (waiting, the violating step).
+    fn legend(&mut self) {
+        let mut classes = BTreeSet::new();
+        for st in &self.out.trace {
+            for h in &st.held {
+                for (l, sh) in h {
+                    classes.insert(class(*l, *sh));
+                }
+            }
+        }
+        let ly = self.lay.header_y - 20.0;
+        let mut lx = MARGIN;
+        self.text(lx, ly + 9.0, "locks:", &format!("font-size=\"{SMALL}\""));
+        lx += 7.0 * SCW;
+        for (_, name, colour) in &classes {
+            self.swatch(
+                lx,
+                ly,
+                &format!("rx=\"2\" fill=\"{colour}\""),
+                name,
+                &format!("font-size=\"{SMALL}\""),
+            );
+            lx += 18.0 + name.len() as f64 * SCW + 14.0;
+        }
+        if classes.is_empty() {
+            self.text(
+                lx,
+                ly + 9.0,
+                "none held",
+                &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+            );
+            lx += 9.0 * SCW + 14.0;
+        }
+        lx += 10.0;
+        let _ = writeln!(
+            self.s,
+            "<line x1=\"{lx:.1}\" y1=\"{:.1}\" x2=\"{lx:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>",
+            ly - 2.0,
+            ly + 12.0
+        );
+        self.text(
+            lx + 6.0,
+            ly + 9.0,
+            "waits / asleep",
+            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\" font-style=\"italic\""),
+        );
+        lx += 6.0 + 14.0 * SCW + 14.0;
+        self.swatch(
+            lx,
+            ly,
+            &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"1.5\""),
+            "violating step",
+            &format!("font-size=\"{SMALL}\" fill=\"{RED}\""),
+        );
     }
 
-    // Legend: the lock classes present, then the markers.
-    let mut classes = BTreeSet::new();
-    for st in &out.trace {
-        for h in &st.held {
-            for (l, sh) in h {
-                classes.insert(class(*l, *sh));
+    /// A legend entry at (`x`, `y`): a small box drawn with `box_attrs`, then its label.
+    fn swatch(&mut self, x: f64, y: f64, box_attrs: &str, label: &str, label_attrs: &str) {
+        self.rect(x, y, 14.0, 11.0, box_attrs);
+        self.text(x + 18.0, y + 9.0, label, label_attrs);
+    }
+
+    /// The lanes (background and a header with the CPU, task and entry point), and the
+    /// headers of the step-number and flags columns.
+    fn lanes(&mut self) {
+        let lay = self.lay;
+        let rows_h = lay.rows_end - lay.header_y;
+        for (t, lane) in lay.lanes.iter().enumerate() {
+            let fill = if t % 2 == 0 { "#f6f8fb" } else { "#fbfaf6" };
+            self.rect(
+                lane.x,
+                lay.header_y,
+                lane.w,
+                rows_h,
+                &format!("class=\"lane\" fill=\"{fill}\" stroke=\"#c9ced6\""),
+            );
+            self.rect(
+                lane.x,
+                lay.header_y,
+                lane.w,
+                2.0 * LH + 6.0,
+                "fill=\"#e4e8ef\" stroke=\"#c9ced6\"",
+            );
+            self.text(
+                lane.x + PAD,
+                lay.header_y + LH,
+                &format!("{} {}", lane.label, lane.task),
+                &format!("class=\"lane-head\" font-size=\"{FONT}\" font-weight=\"bold\""),
+            );
+            self.text(
+                lane.x + PAD,
+                lay.header_y + 2.0 * LH,
+                lane.entry,
+                &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+            );
+        }
+        self.text(
+            MARGIN,
+            lay.header_y + LH,
+            "step",
+            &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
+        );
+        self.text(
+            MARGIN,
+            lay.header_y + 2.0 * LH,
+            "(model)",
+            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
+        );
+        self.text(
+            lay.flags_x,
+            lay.header_y + LH,
+            "flags changed",
+            &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
+        );
+    }
+
+    /// The running thread's lane tinted over its numbered step; a rule between numbered steps
+    /// and a faint one between the model steps inside one.
+    fn tint(&mut self) {
+        let rows = &self.lay.rows;
+        let mut i = 0;
+        while i < rows.len() {
+            let r0 = &rows[i];
+            let mut j = i;
+            while j + 1 < rows.len() && !rows[j + 1].first {
+                j += 1;
+            }
+            let r1 = &rows[j];
+            if let Some(lane) = self.lay.lanes.get(r0.tid) {
+                self.rect(
+                    lane.x + 1.0,
+                    r0.y,
+                    lane.w - 2.0,
+                    r1.y + r1.h - r0.y,
+                    "fill=\"#fff4c9\" fill-opacity=\"0.8\"",
+                );
+            }
+            for r in &rows[i + 1..=j] {
+                self.rule(r.y, "#e6e9ee", "0.7");
+            }
+            if i > 0 {
+                self.rule(r0.y, "#9aa3b0", "1");
+            }
+            i = j + 1;
+        }
+    }
+
+    /// A horizontal line across the picture at `y`.
+    fn rule(&mut self, y: f64, stroke: &str, width: &str) {
+        let _ = writeln!(
+            self.s,
+            "<line x1=\"{MARGIN:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{stroke}\" stroke-width=\"{width}\"/>",
+            self.lay.width - MARGIN
+        );
+    }
+
+    /// The lock bars of lane `t`: per lock, half-row segments (held before the step: upper
+    /// half; after it: lower half), merged into spans.
+    fn lock_bars(&mut self, t: usize) {
+        let (lay, out) = (self.lay, self.out);
+        let lane = &lay.lanes[t];
+        for (k, lock) in lane.locks.iter().enumerate() {
+            let x = lane.x + PAD + k as f64 * (BAR + BAR_GAP);
+            let mut spans: Vec<(f64, f64, bool, usize, usize)> = Vec::new();
+            let mut push = |y0: f64, y1: f64, shared: bool, i: usize| match spans.last_mut() {
+                Some(s) if (s.1 - y0).abs() < 0.01 && s.2 == shared => {
+                    s.1 = y1;
+                    s.4 = i;
+                }
+                _ => spans.push((y0, y1, shared, i, i)),
+            };
+            for (i, row) in lay.rows.iter().enumerate() {
+                let mid = row.y + row.h / 2.0;
+                let before = i.checked_sub(1).and_then(|p| out.trace.get(p));
+                if let Some(&(_, sh)) = held_of(before, t).iter().find(|(l, _)| l == lock) {
+                    push(row.y, mid, sh, i);
+                }
+                if let Some(&(_, sh)) = held_of(out.trace.get(i), t).iter().find(|(l, _)| l == lock)
+                {
+                    push(mid, row.y + row.h, sh, i);
+                }
+            }
+            for (y0, y1, shared, a, b) in spans {
+                let (_, name, colour) = class(*lock, shared);
+                let name = match lock {
+                    Lock::Ptl(_) => lock.name(),
+                    _ => name.to_string(),
+                };
+                let _ = writeln!(
+                    self.s,
+                    "<rect class=\"lock\" x=\"{x:.1}\" y=\"{y0:.1}\" width=\"{BAR:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"{colour}\"><title>{} holds {} (model steps {}–{})</title></rect>",
+                    y1 - y0,
+                    esc(&lane.label),
+                    esc(&name),
+                    a + 1,
+                    b + 1
+                );
             }
         }
     }
-    let ly = lay.header_y - 20.0;
-    let mut lx = MARGIN;
-    text(
-        &mut s,
-        lx,
-        ly + 9.0,
-        "locks:",
-        &format!("font-size=\"{SMALL}\""),
-    );
-    lx += 7.0 * SCW;
-    for (_, name, colour) in &classes {
-        rect(
-            &mut s,
-            lx,
-            ly,
-            14.0,
-            11.0,
-            &format!("rx=\"2\" fill=\"{colour}\""),
-        );
-        text(
-            &mut s,
-            lx + 18.0,
-            ly + 9.0,
-            name,
-            &format!("font-size=\"{SMALL}\""),
-        );
-        lx += 18.0 + name.len() as f64 * SCW + 14.0;
-    }
-    if classes.is_empty() {
-        text(
-            &mut s,
-            lx,
-            ly + 9.0,
-            "none held",
-            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
-        );
-        lx += 9.0 * SCW + 14.0;
-    }
-    lx += 10.0;
-    let _ = writeln!(
-        s,
-        "<line x1=\"{lx:.1}\" y1=\"{:.1}\" x2=\"{lx:.1}\" y2=\"{:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"/>",
-        ly - 2.0,
-        ly + 12.0
-    );
-    text(
-        &mut s,
-        lx + 6.0,
-        ly + 9.0,
-        "waits / asleep",
-        &format!("font-size=\"{SMALL}\" fill=\"{GREY}\" font-style=\"italic\""),
-    );
-    lx += 6.0 + 14.0 * SCW + 14.0;
-    rect(
-        &mut s,
-        lx,
-        ly,
-        14.0,
-        11.0,
-        &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"1.5\""),
-    );
-    text(
-        &mut s,
-        lx + 18.0,
-        ly + 9.0,
-        "violating step",
-        &format!("font-size=\"{SMALL}\" fill=\"{RED}\""),
-    );
 
-    // Lanes: background, header, separators.
-    let rows_h = lay.rows_end - lay.header_y;
-    for (t, lane) in lay.lanes.iter().enumerate() {
-        let fill = if t % 2 == 0 { "#f6f8fb" } else { "#fbfaf6" };
-        rect(
-            &mut s,
-            lane.x,
-            lay.header_y,
-            lane.w,
-            rows_h,
-            &format!("class=\"lane\" fill=\"{fill}\" stroke=\"#c9ced6\""),
-        );
-        rect(
-            &mut s,
-            lane.x,
-            lay.header_y,
-            lane.w,
-            2.0 * LH + 6.0,
-            "fill=\"#e4e8ef\" stroke=\"#c9ced6\"",
-        );
-        text(
-            &mut s,
-            lane.x + PAD,
-            lay.header_y + LH,
-            &format!("{} {}", lane.label, lane.task),
-            &format!("class=\"lane-head\" font-size=\"{FONT}\" font-weight=\"bold\""),
-        );
-        text(
-            &mut s,
-            lane.x + PAD,
-            lay.header_y + 2.0 * LH,
-            lane.entry,
-            &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
-        );
-    }
-    text(
-        &mut s,
-        MARGIN,
-        lay.header_y + LH,
-        "step",
-        &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
-    );
-    text(
-        &mut s,
-        MARGIN,
-        lay.header_y + 2.0 * LH,
-        "(model)",
-        &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
-    );
-    text(
-        &mut s,
-        lay.flags_x,
-        lay.header_y + LH,
-        "flags changed",
-        &format!("font-size=\"{SMALL}\" font-weight=\"bold\""),
-    );
-
-    // The running thread's lane tinted over its numbered step; a rule between numbered steps.
-    let mut i = 0;
-    while i < lay.rows.len() {
-        let r0 = &lay.rows[i];
-        let mut j = i;
-        while j + 1 < lay.rows.len() && !lay.rows[j + 1].first {
-            j += 1;
+    /// A thread that waits: a dashed line down its lane until it runs again (or to the end).
+    fn waits(&mut self) {
+        let lay = self.lay;
+        for (i, row) in lay.rows.iter().enumerate() {
+            if !row.waits {
+                continue;
+            }
+            let Some(lane) = lay.lanes.get(row.tid) else {
+                continue;
+            };
+            let next = lay.rows[i + 1..].iter().find(|r| r.tid == row.tid);
+            let y1 = next.map_or(lay.rows_end, |r| r.y);
+            let y0 = row.y + row.h;
+            if y1 - y0 > 1.0 {
+                let x = lane.text_x + 3.0;
+                let _ = writeln!(
+                    self.s,
+                    "<line class=\"wait\" x1=\"{x:.1}\" y1=\"{y0:.1}\" x2=\"{x:.1}\" y2=\"{y1:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+                );
+            }
         }
-        let r1 = &lay.rows[j];
-        if let Some(lane) = lay.lanes.get(r0.tid) {
-            rect(
-                &mut s,
-                lane.x + 1.0,
-                r0.y,
-                lane.w - 2.0,
-                r1.y + r1.h - r0.y,
-                "fill=\"#fff4c9\" fill-opacity=\"0.8\"",
-            );
-        }
-        for r in &lay.rows[i + 1..=j] {
-            let _ = writeln!(
-                s,
-                "<line x1=\"{MARGIN:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e6e9ee\" stroke-width=\"0.7\"/>",
-                r.y,
-                w - MARGIN,
-                r.y
-            );
-        }
-        if i > 0 {
-            let _ = writeln!(
-                s,
-                "<line x1=\"{MARGIN:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9aa3b0\" stroke-width=\"1\"/>",
-                r0.y,
-                w - MARGIN,
-                r0.y
-            );
-        }
-        i = j + 1;
     }
 
-    // Lock bars.
-    for t in 0..lay.lanes.len() {
-        lock_bars(&mut s, &lay, out, t);
-    }
-
-    // A thread that waits: a dashed line down its lane until it runs again (or to the end).
-    for (i, row) in lay.rows.iter().enumerate() {
-        if !row.waits {
-            continue;
+    /// The rows, the last one marked when it broke the invariant; or a note that there are none.
+    fn rows(&mut self) {
+        let lay = self.lay;
+        let bad_row = self
+            .out
+            .violation
+            .as_ref()
+            .and_then(|_| lay.rows.len().checked_sub(1));
+        for (i, row) in lay.rows.iter().enumerate() {
+            if let Some(lane) = lay.lanes.get(row.tid) {
+                self.row(i, row, lane, Some(i) == bad_row);
+            }
         }
-        let Some(lane) = lay.lanes.get(row.tid) else {
-            continue;
-        };
-        let next = lay.rows[i + 1..].iter().find(|r| r.tid == row.tid);
-        let y1 = next.map_or(lay.rows_end, |r| r.y);
-        let y0 = row.y + row.h;
-        if y1 - y0 > 1.0 {
-            let x = lane.text_x + 3.0;
-            let _ = writeln!(
-                s,
-                "<line class=\"wait\" x1=\"{x:.1}\" y1=\"{y0:.1}\" x2=\"{x:.1}\" y2=\"{y1:.1}\" stroke=\"{GREY}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>"
+        if lay.rows.is_empty() {
+            self.text(
+                MARGIN,
+                lay.rows_y + LH,
+                "no steps were taken",
+                &format!("font-size=\"{FONT}\" fill=\"{GREY}\""),
             );
         }
     }
 
-    // Rows.
-    for (i, row) in lay.rows.iter().enumerate() {
-        let Some(lane) = lay.lanes.get(row.tid) else {
-            continue;
-        };
-        let bad = Some(i) == bad_row;
+    /// Model step `i` as a group with its tooltip: a box when it waits or is `bad`, the step
+    /// numbers (and the invariant when `bad`), its lines in its lane, the flags it changed.
+    fn row(&mut self, i: usize, row: &Row, lane: &Lane, bad: bool) {
         let _ = writeln!(
-            s,
+            self.s,
             "<g class=\"{}\"><title>{}</title>",
             if bad { "step violation" } else { "step" },
             esc(&row.tip)
@@ -790,23 +865,24 @@ pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String 
         let text_h: f64 = row.lines.iter().map(|(_, st)| st.height()).sum();
         let top = row.y + ((row.h - text_h) / 2.0).max(3.0);
         let tw = lane.chars as f64 * CW + 6.0;
-        if bad {
-            rect(
-                &mut s,
-                lane.text_x - 5.0,
-                row.y + 1.0,
-                tw + 2.0,
-                row.h - 2.0,
-                &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"3\""),
-            );
+        let box_attrs = if bad {
+            Some(format!(
+                "fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"3\""
+            ))
         } else if row.waits {
-            rect(
-                &mut s,
+            Some(format!(
+                "fill=\"#eeeeee\" stroke=\"{GREY}\" stroke-dasharray=\"3 2\" rx=\"3\""
+            ))
+        } else {
+            None
+        };
+        if let Some(attrs) = box_attrs {
+            self.rect(
                 lane.text_x - 5.0,
                 row.y + 1.0,
                 tw + 2.0,
                 row.h - 2.0,
-                &format!("fill=\"#eeeeee\" stroke=\"{GREY}\" stroke-dasharray=\"3 2\" rx=\"3\""),
+                &attrs,
             );
         }
         if row.first {
@@ -815,25 +891,17 @@ pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String 
             } else {
                 format!("font-size=\"{FONT}\" font-weight=\"bold\"")
             };
-            text(
-                &mut s,
-                MARGIN,
-                top + LH - 3.0,
-                &row.group.to_string(),
-                &attrs,
-            );
+            self.text(MARGIN, top + LH - 3.0, &row.group.to_string(), &attrs);
         }
-        text(
-            &mut s,
+        self.text(
             MARGIN + 3.0 * CW,
             top + LH - 3.0,
             &format!("({})", i + 1),
             &format!("font-size=\"{SMALL}\" fill=\"{GREY}\""),
         );
         if bad {
-            if let Some(v) = &out.violation {
-                text(
-                    &mut s,
+            if let Some(v) = &self.out.violation {
+                self.text(
                     MARGIN,
                     top + 2.0 * LH - 3.0,
                     v.inv.name(),
@@ -844,54 +912,77 @@ pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String 
         let mut ty = top;
         for (t, st) in &row.lines {
             ty += st.height();
-            text(&mut s, lane.text_x, ty - 3.0, t, &st.attrs());
+            self.text(lane.text_x, ty - 3.0, t, &st.attrs());
         }
         let mut fy = row.y + 3.0;
         for f in &row.flags {
             fy += SLH;
-            text(
-                &mut s,
-                lay.flags_x,
+            self.text(
+                self.lay.flags_x,
                 fy - 2.0,
                 f,
                 &format!("font-size=\"{SMALL}\" fill=\"#35507a\""),
             );
         }
-        let _ = writeln!(s, "</g>");
-    }
-    if lay.rows.is_empty() {
-        text(
-            &mut s,
-            MARGIN,
-            lay.rows_y + LH,
-            "no steps were taken",
-            &format!("font-size=\"{FONT}\" fill=\"{GREY}\""),
-        );
+        let _ = writeln!(self.s, "</g>");
     }
 
-    // The violation.
-    if !vbox.is_empty() {
-        rect(
-            &mut s,
+    /// The violation box at `y`, `h` high, with its `lines` (nothing when there are none).
+    fn violation(&mut self, lines: &[String], y: f64, h: f64) {
+        if lines.is_empty() {
+            return;
+        }
+        self.rect(
             MARGIN,
-            vbox_y,
-            w - 2.0 * MARGIN,
-            vbox_h,
+            y,
+            self.lay.width - 2.0 * MARGIN,
+            h,
             &format!("class=\"violation\" fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"4\""),
         );
-        let mut y = vbox_y + 6.0;
-        for (k, l) in vbox.iter().enumerate() {
+        let mut y = y + 6.0;
+        for (k, l) in lines.iter().enumerate() {
             y += LH;
             let attrs = if k == 0 {
                 format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\"")
             } else {
                 format!("font-size=\"{FONT}\" fill=\"#5c0b0e\"")
             };
-            text(&mut s, MARGIN + 8.0, y - 3.0, l, &attrs);
+            self.text(MARGIN + 8.0, y - 3.0, l, &attrs);
         }
     }
-    s.push_str("</svg>\n");
-    s
+}
+
+/// The picture as a standalone SVG document. `title`: its first line is the heading, further
+/// lines are printed small under it.
+pub fn svg(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> String {
+    let lay = layout(prog, sc, out, title);
+    // The violation box under the rows.
+    let vbox = violation_lines(&lay, out);
+    let vbox_y = lay.rows_end + 12.0;
+    let vbox_h = if vbox.is_empty() {
+        0.0
+    } else {
+        vbox.len() as f64 * LH + 14.0
+    };
+    let height = vbox_y + vbox_h + MARGIN;
+    let mut d = Draw {
+        s: String::with_capacity(64 * 1024),
+        lay: &lay,
+        out,
+    };
+    d.open(title, height);
+    d.heading();
+    d.legend();
+    d.lanes();
+    d.tint();
+    for t in 0..lay.lanes.len() {
+        d.lock_bars(t);
+    }
+    d.waits();
+    d.rows();
+    d.violation(&vbox, vbox_y, vbox_h);
+    d.s.push_str("</svg>\n");
+    d.s
 }
 
 /// An HTML page: the picture, then the text report; no script, no external resources.
