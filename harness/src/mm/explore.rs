@@ -437,32 +437,7 @@ pub fn search(
     roots: &[Root],
     mut progress: impl FnMut(usize, u64, u64),
 ) -> Result<Report, BadScenario> {
-    let mut initial = Vec::new();
-    let mut level: Vec<Node> = Vec::new();
-    for (i, r) in roots.iter().enumerate() {
-        let (init, world) = exec::start(prog, &r.setup, &r.threads)?;
-        let n = world.threads.len();
-        initial.push(init);
-        let mut world = world;
-        for th in &mut world.threads {
-            th.steps = 0;
-        }
-        level.push(Node {
-            world,
-            oracle: {
-                let mut o = Oracle::new(n);
-                o.races = b.hb;
-                o
-            },
-            last: None,
-            pre: 0,
-            depth: 0,
-            root: i as u32,
-            parent: NONE,
-            tid: FIRE,
-            key: 0,
-        });
-    }
+    let (initial, mut level) = root_nodes(prog, b, roots)?;
     let with_pre = b.preemptions.is_some();
     if b.dedup {
         for n in &mut level {
@@ -558,45 +533,88 @@ pub fn search(
         in_work = std::mem::take(&mut in_next);
     }
     if let Some((_, idx, ext, v)) = found {
-        let mut tids: Vec<Tid> = ext.into_iter().rev().collect();
-        let mut i = idx;
-        let root;
-        loop {
-            let (p, t, r) = arena[i as usize];
-            if p == NONE {
-                root = r;
-                break;
-            }
-            tids.push(t);
-            i = p;
-        }
-        tids.reverse();
-        let mut segs: Vec<(u8, u16)> = Vec::new();
-        for t in tids.into_iter().filter(|&t| t != FIRE) {
-            match segs.last_mut() {
-                Some((l, n)) if *l == t => *n += 1,
-                _ => segs.push((t, 1)),
-            }
-        }
-        let r = &roots[root as usize];
-        let sc = Scenario {
-            setup: r.setup.clone(),
-            threads: r.threads.clone(),
-            schedule: Schedule::Segments(segs),
-        };
-        // The case is what a replay (with the happens-before detector) says of it; that may be
-        // another check firing on the same path, never nothing.
-        let replay = exec::run(prog, &sc, exec::Opts::default())?;
-        let Some(got) = replay.violation else {
-            return Err(BadScenario(format!(
-                "internal: the shortest path ({}: {}) does not fail when replayed",
-                v.inv, v.msg
-            )));
-        };
+        let (sc, got) = rebuild(prog, roots, &arena, (idx, ext, v))?;
         rep.steps = Some(numbered(&sc));
         rep.counterexample = Some((sc, got));
     }
     Ok(rep)
+}
+
+/// The set-up state of each root (for the reference comparison) and its first node.
+fn root_nodes(
+    prog: &Program,
+    b: &Bounds,
+    roots: &[Root],
+) -> Result<(Vec<World>, Vec<Node>), BadScenario> {
+    let mut initial = Vec::new();
+    let mut level: Vec<Node> = Vec::new();
+    for (i, r) in roots.iter().enumerate() {
+        let (init, mut world) = exec::start(prog, &r.setup, &r.threads)?;
+        let n = world.threads.len();
+        initial.push(init);
+        for th in &mut world.threads {
+            th.steps = 0;
+        }
+        let mut oracle = Oracle::new(n);
+        oracle.races = b.hb;
+        level.push(Node {
+            world,
+            oracle,
+            last: None,
+            pre: 0,
+            depth: 0,
+            root: i as u32,
+            parent: NONE,
+            tid: FIRE,
+            key: 0,
+        });
+    }
+    Ok((initial, level))
+}
+
+/// The scenario of the path to the settled node `idx` (through the arena of `(parent, tid,
+/// root)`), extended by the steps `ext` that broke `v`, and what its replay (with the
+/// happens-before detector) reports: another check may fire on the same path, never nothing.
+fn rebuild(
+    prog: &Program,
+    roots: &[Root],
+    arena: &[(u32, Tid, u32)],
+    (idx, ext, v): (u32, Vec<Tid>, Violation),
+) -> Result<(Scenario, Violation), BadScenario> {
+    let mut tids: Vec<Tid> = ext.into_iter().rev().collect();
+    let mut i = idx;
+    let root;
+    loop {
+        let (p, t, r) = arena[i as usize];
+        if p == NONE {
+            root = r;
+            break;
+        }
+        tids.push(t);
+        i = p;
+    }
+    tids.reverse();
+    let mut segs: Vec<(u8, u16)> = Vec::new();
+    for t in tids.into_iter().filter(|&t| t != FIRE) {
+        match segs.last_mut() {
+            Some((l, n)) if *l == t => *n += 1,
+            _ => segs.push((t, 1)),
+        }
+    }
+    let r = &roots[root as usize];
+    let sc = Scenario {
+        setup: r.setup.clone(),
+        threads: r.threads.clone(),
+        schedule: Schedule::Segments(segs),
+    };
+    let replay = exec::run(prog, &sc, exec::Opts::default())?;
+    let Some(got) = replay.violation else {
+        return Err(BadScenario(format!(
+            "internal: the shortest path ({}: {}) does not fail when replayed",
+            v.inv, v.msg
+        )));
+    };
+    Ok((sc, got))
 }
 
 /// Numbered steps of a segments schedule.

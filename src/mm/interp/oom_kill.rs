@@ -232,7 +232,10 @@ mod tests {
                 "I9: the victim is queued on oom_reaper_list twice"
             ]
         );
-        assert_eq!(w.threads[0].ret, 1, "the victim is on the list twice: a second pop finds it");
+        assert_eq!(
+            w.threads[0].ret, 1,
+            "the victim is on the list twice: a second pop finds it"
+        );
     }
 
     /// `exit_oom_victim` clears `TIF_MEMDIE`; the last victim wakes `oom_killer_disable()`.
