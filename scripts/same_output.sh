@@ -4,7 +4,7 @@
 #   scripts/same_output.sh BEFORE_BIN AFTER_BIN [EXECS]
 #   scripts/same_output.sh --snapshot BIN OUTDIR [EXECS]   # one side only
 #
-# Compared: `explain` (text and --json) of every corpus case, `replay corpus --json`,
+# Compared: `explain` (text, --json and the --svg picture) of every corpus case, `replay corpus --json`,
 # `configs`, `configs --versions`, `configs --show` of every built-in config, `run --json
 # --jobs 1 --seed 0 --execs EXECS` over every built-in config (and the counterexample files it
 # saves), and `check --json` of three small bounds. The only normalisation: the wall-clock
@@ -21,6 +21,7 @@ snapshot() {
     local n; n=$(basename "$f" .json)
     "$bin" explain "$f" >"$out/explain/$n.txt" 2>&1 || true
     "$bin" explain --json "$f" >"$out/explain/$n.json" 2>&1 || true
+    "$bin" explain "$f" --svg "$out/explain/$n.svg" >/dev/null 2>&1 || true
   done
   "$bin" replay corpus --json 2>/dev/null | jq -cS "$strip" >"$out/replay.jsonl" || true
   "$bin" configs >"$out/configs.txt"

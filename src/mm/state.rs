@@ -3,6 +3,7 @@
 
 use crate::maple::MapleTree;
 
+use super::types::Lock;
 pub use super::types::{pf, Role, Tid, VmaId};
 use super::types::{vm, MmFlag};
 
@@ -273,6 +274,19 @@ impl Default for World {
 }
 
 impl World {
+    /// Every mutex and spinlock with its [`Lock`], in [`crate::mm::interp::HELD_LOCKS`]
+    /// order (after `mmap_lock`'s two modes). A new one goes here, in `mutex_of`
+    /// (`interp/locking.rs`) and in `HELD_LOCKS`.
+    pub fn mutexes(&self) -> [(Lock, &Mutex); 5] {
+        [
+            (Lock::OomLock, &self.oom_lock),
+            (Lock::OomReaperLock, &self.oom_reaper_lock),
+            (Lock::TaskLock, &self.victim.alloc_lock),
+            (Lock::FreezerLock, &self.freezer_lock),
+            (Lock::IRwsem, &self.i_rwsem),
+        ]
+    }
+
     /// A process with an empty mm (`mm_users` 1, `mm_count` 1) and arch page tables.
     pub fn new() -> Self {
         World {

@@ -204,13 +204,43 @@ impl Lock {
     /// Kernel name.
     pub fn name(self) -> String {
         match self {
-            Lock::MmapLock => "mmap_lock".into(),
-            Lock::OomLock => "oom_lock".into(),
-            Lock::OomReaperLock => "oom_reaper_lock".into(),
-            Lock::TaskLock => "task_lock".into(),
-            Lock::FreezerLock => "freezer_lock".into(),
-            Lock::IRwsem => "i_rwsem".into(),
             Lock::Ptl(v) => format!("ptl(vma{v})"),
+            other => other.class_name().into(),
+        }
+    }
+    /// Every lock class, in the order pictures list them (lockdep's view: every page-table
+    /// lock is one class, `Ptl(0)` stands for it).
+    pub const CLASSES: [Lock; 7] = [
+        Lock::MmapLock,
+        Lock::OomLock,
+        Lock::OomReaperLock,
+        Lock::TaskLock,
+        Lock::FreezerLock,
+        Lock::Ptl(0),
+        Lock::IRwsem,
+    ];
+    /// The lock's class: its index in [`Lock::CLASSES`].
+    pub fn class(self) -> usize {
+        match self {
+            Lock::MmapLock => 0,
+            Lock::OomLock => 1,
+            Lock::OomReaperLock => 2,
+            Lock::TaskLock => 3,
+            Lock::FreezerLock => 4,
+            Lock::Ptl(_) => 5,
+            Lock::IRwsem => 6,
+        }
+    }
+    /// The class's name (`ptl` for every page-table lock).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Lock::MmapLock => "mmap_lock",
+            Lock::OomLock => "oom_lock",
+            Lock::OomReaperLock => "oom_reaper_lock",
+            Lock::TaskLock => "task_lock",
+            Lock::FreezerLock => "freezer_lock",
+            Lock::Ptl(_) => "ptl",
+            Lock::IRwsem => "i_rwsem",
         }
     }
     /// Spinlocks may not be held across a sleep.

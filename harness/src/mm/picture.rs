@@ -90,16 +90,15 @@ fn wrap_hard(s: &str, width: usize) -> Vec<String> {
 
 /// A lock class: its legend name and colour (`mmap_lock` read and write apart).
 fn class(l: Lock, shared: bool) -> (u8, &'static str, &'static str) {
-    match l {
-        Lock::MmapLock if shared => (0, "mmap_lock (R)", "#7fb8e6"),
-        Lock::MmapLock => (1, "mmap_lock (W)", "#0b4f9c"),
-        Lock::OomLock => (2, "oom_lock", "#f28e2b"),
-        Lock::OomReaperLock => (3, "oom_reaper_lock", "#9a5bc4"),
-        Lock::TaskLock => (4, "task_lock", "#2f9e44"),
-        Lock::FreezerLock => (5, "freezer_lock", "#a07a2c"),
-        Lock::Ptl(_) => (6, "ptl", "#e0409a"),
-        Lock::IRwsem => (7, "i_rwsem", "#5c5c5c"),
-    }
+    const COLOURS: [&str; 8] = [
+        "#7fb8e6", "#0b4f9c", "#f28e2b", "#9a5bc4", "#2f9e44", "#a07a2c", "#e0409a", "#5c5c5c",
+    ];
+    let (i, name) = match l {
+        Lock::MmapLock if shared => (0, "mmap_lock (R)"),
+        Lock::MmapLock => (1, "mmap_lock (W)"),
+        other => (other.class() + 1, other.class_name()),
+    };
+    (i as u8, name, COLOURS[i])
 }
 
 /// The object an access touches (what a `Free` names).

@@ -184,16 +184,10 @@ impl World {
                 });
             return Some((Lock::MmapLock, holder));
         }
-        [
-            (Lock::OomLock, &self.oom_lock),
-            (Lock::OomReaperLock, &self.oom_reaper_lock),
-            (Lock::TaskLock, &self.victim.alloc_lock),
-            (Lock::FreezerLock, &self.freezer_lock),
-            (Lock::IRwsem, &self.i_rwsem),
-        ]
-        .into_iter()
-        .find(|(_, m)| m.waiters.contains(&tid))
-        .map(|(l, m)| (l, m.owner))
+        self.mutexes()
+            .into_iter()
+            .find(|(_, m)| m.waiters.contains(&tid))
+            .map(|(l, m)| (l, m.owner))
     }
 
     /// Locks `tid` holds now.
@@ -205,20 +199,10 @@ impl World {
         if self.mm.lock.readers & (1 << tid) != 0 {
             v.push((Lock::MmapLock, true));
         }
-        if self.oom_lock.owner == Some(tid) {
-            v.push((Lock::OomLock, false));
-        }
-        if self.oom_reaper_lock.owner == Some(tid) {
-            v.push((Lock::OomReaperLock, false));
-        }
-        if self.victim.alloc_lock.owner == Some(tid) {
-            v.push((Lock::TaskLock, false));
-        }
-        if self.freezer_lock.owner == Some(tid) {
-            v.push((Lock::FreezerLock, false));
-        }
-        if self.i_rwsem.owner == Some(tid) {
-            v.push((Lock::IRwsem, false));
+        for (l, m) in self.mutexes() {
+            if m.owner == Some(tid) {
+                v.push((l, false));
+            }
         }
         v
     }
@@ -380,18 +364,14 @@ impl World {
     /// order of [`HELD_LOCKS`].
     pub fn held_mask(&self, tid: Tid) -> u8 {
         let me = Some(tid);
-        [
-            self.mm.lock.readers & (1 << tid) != 0,
-            self.mm.lock.writer == me,
-            self.oom_lock.owner == me,
-            self.oom_reaper_lock.owner == me,
-            self.victim.alloc_lock.owner == me,
-            self.freezer_lock.owner == me,
-            self.i_rwsem.owner == me,
-        ]
-        .iter()
-        .enumerate()
-        .fold(0, |m, (i, &held)| m | (u8::from(held) << i))
+        let rwsem = u8::from(self.mm.lock.readers & (1 << tid) != 0)
+            | u8::from(self.mm.lock.writer == me) << 1;
+        self.mutexes()
+            .iter()
+            .enumerate()
+            .fold(rwsem, |m, (i, (_, x))| {
+                m | (u8::from(x.owner == me) << (i + 2))
+            })
     }
 
     /// I10 at every return of every path: the locks held must be those held at entry.

@@ -5,29 +5,8 @@ use mmfuzz::mm::{Invariant, Lock, Tid};
 
 use super::{Oracle, Violation};
 
-/// Lock classes for lockdep (all page-table locks are one class).
-fn class(l: Lock) -> usize {
-    match l {
-        Lock::MmapLock => 0,
-        Lock::OomLock => 1,
-        Lock::OomReaperLock => 2,
-        Lock::TaskLock => 3,
-        Lock::Ptl(_) => 4,
-        Lock::FreezerLock => 5,
-        Lock::IRwsem => 6,
-    }
-}
-
-pub(super) const CLASSES: usize = 7;
-const CLASS_NAMES: [&str; CLASSES] = [
-    "mmap_lock",
-    "oom_lock",
-    "oom_reaper_lock",
-    "task_lock",
-    "ptl",
-    "freezer_lock",
-    "i_rwsem",
-];
+/// Lock classes ([`Lock::class`]).
+pub(super) const CLASSES: usize = Lock::CLASSES.len();
 
 impl Oracle {
     /// lockdep: record "`lock` taken while holding `held`" and report a cycle.
@@ -37,9 +16,9 @@ impl Oracle {
         lock: Lock,
         held: &[(Lock, bool)],
     ) -> Option<Violation> {
-        let b = class(lock);
+        let b = lock.class();
         for &(h, _) in held {
-            let a = class(h);
+            let a = h.class();
             if a != b && !self.order[a][b] {
                 self.order[a][b] = true;
                 if self.reaches(b, a) {
@@ -48,7 +27,10 @@ impl Oracle {
                         tid,
                         msg: format!(
                             "{} taken under {}, but {} is also taken (directly or not) under {}: possible ABBA deadlock",
-                            CLASS_NAMES[b], CLASS_NAMES[a], CLASS_NAMES[a], CLASS_NAMES[b]
+                            Lock::CLASSES[b].class_name(),
+                            Lock::CLASSES[a].class_name(),
+                            Lock::CLASSES[a].class_name(),
+                            Lock::CLASSES[b].class_name()
                         ),
                     });
                 }
