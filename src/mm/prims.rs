@@ -223,6 +223,9 @@ macro_rules! with_prim_table {
             mmap_read_unlock => locking::mmap_read_unlock, "include/linux/mmap_lock.h", step, shared, atomic;
             /// `mmap_write_lock(mm)`.
             mmap_write_lock => locking::mmap_write_lock, "include/linux/mmap_lock.h", step, shared, sleeps;
+            /// `mmap_write_lock_killable(mm)` (`dup_mmap`, `kernel/fork.c`) — condition:
+            /// acquired (the model sends no fatal signal to a waiter).
+            mmap_write_lock_killable => locking::mmap_write_lock_killable, "include/linux/mmap_lock.h", cond, shared, sleeps;
             /// `mmap_write_unlock(mm)`.
             mmap_write_unlock => locking::mmap_write_unlock, "include/linux/mmap_lock.h", step, shared, atomic;
             // mutexes and spinlocks (kernel/locking/mutex.c, spinlock.c)

@@ -39,6 +39,13 @@ pub(super) fn mmap_read_unlock(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -
     Exec::Val(true)
 }
 
+/// `mmap_write_lock_killable(mm)`: `dup_mmap`'s way in (v5.8+ `kernel/fork.c`; `down_write_killable`
+/// before). A fatal signal to the waiter would return `-EINTR`; the model sends none, so it is
+/// `mmap_write_lock` that yields `true`.
+pub(super) fn mmap_write_lock_killable(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    w.rwsem_lock(cx.prog, cx.tid, true, false, ev)
+}
+
 /// `mmap_write_unlock(mm)`.
 pub(super) fn mmap_write_unlock(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let (prog, tid) = (cx.prog, cx.tid);
@@ -411,6 +418,48 @@ path oom_reaper@t kernel "test" {
         );
         assert!(w.held_by(reaper).is_empty());
         assert_eq!(w.threads[reaper as usize].status, Status::Done);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// `mmap_write_lock_killable` queues behind a reader like `mmap_write_lock`, and yields
+    /// `true` once the lock is handed over.
+    #[test]
+    fn mmap_write_lock_killable_waits_then_yields_true() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  use exit_mm@t proc_reader@t
+  role exit proc
+}
+path exit_mm@t kernel "test" {
+  if !mmap_write_lock_killable {
+    return -EINTR
+  }
+  mmap_write_unlock
+  return 1
+}
+path proc_reader@t kernel "test" {
+  mmap_read_lock
+  mmap_read_unlock
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::Exit, Role::Proc]);
+        let (writer, reader) = (0, 1);
+        let mut ev = Vec::new();
+        assert_eq!(w.step(&prog, reader, &mut ev), Some(true));
+        assert_eq!(
+            w.step(&prog, writer, &mut ev),
+            None,
+            "queued behind the reader"
+        );
+        w.step(&prog, reader, &mut ev); // unlock: the writer is woken
+        assert_eq!(w.step(&prog, writer, &mut ev), Some(true));
+        assert!(w.held_by(writer).contains(&(Lock::MmapLock, false)));
+        w.step(&prog, writer, &mut ev);
+        assert_eq!(w.threads[writer as usize].ret, 1);
         assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
     }
 
