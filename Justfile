@@ -52,9 +52,10 @@ bolero TEST="mm_safe_configs_bolero" SECONDS="60":
 
 # Mutation testing of the model (the `mmfuzz` crate) against the harness's tests; prints the
 # score. Needs `cargo install cargo-mutants`. Slow: each mutant runs the test binaries that
-# judge the model (verdict table, exhaustive, corpus replay, the CLI's reports).
+# judge the model (the unit tests beside it, verdict table, exhaustive, corpus replay, the
+# CLI's reports).
 mutants *ARGS:
-    cargo mutants -p mmfuzz --profile release --timeout 300 {{ARGS}} -- --workspace --test mm_configs --test replay --test exhaustive --test cli --test corpus || true
+    cargo mutants -p mmfuzz --profile release --timeout 300 {{ARGS}} -- --workspace --lib --test mm_configs --test replay --test exhaustive --test cli --test corpus || true
     python3 scripts/mutants_score.py
 
 # A real address space as a set-up file, then a campaign from it, e.g. `just import-maps /proc/1/maps v6.1`.
