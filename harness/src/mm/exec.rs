@@ -6,7 +6,7 @@ use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 
 use super::oracle::{end_checks, is_idle, when_stuck, Oracle, Stuck, Violation};
 use super::scenario::{flag_bits, Scenario, Setup};
-use super::sched::Scheduler;
+use super::sched::Picker;
 
 /// Most steps one execution may take (the reaper's ten attempts fit well within it).
 pub const MAX_STEPS: usize = 2_000;
@@ -160,7 +160,7 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
     let nthreads = world.threads.len();
     let mut oracle = Oracle::new(nthreads);
     oracle.races = opts.races;
-    let mut sched = Scheduler::new(&sc.schedule, nthreads);
+    let mut sched = Picker::new(&sc.schedule, nthreads);
     let mut ev: Vec<Event> = Vec::with_capacity(16);
     let mut trace = Vec::new();
     let mut runnable: Vec<Tid> = Vec::with_capacity(MAX_THREADS);

@@ -1,64 +1,137 @@
-//! The scheduler: which runnable thread takes the next step.
+//! The schedulers: which runnable thread takes the next step.
 //!
-//! A [`Schedule`] (part of every scenario) is one of
-//! - `Choices`: an index into the runnable threads per step (libFuzzer and proptest mutate
-//!   these bytes);
-//! - `Segments`: `(thread, steps)` runs, the shape a shrunk counterexample is kept in and
+//! A [`Schedule`] (part of every scenario) names one [`Scheduler`]:
+//! - [`Choices`]: an index into the runnable threads per step (libFuzzer and proptest mutate
+//!   these bytes; the seeded campaign draws them);
+//! - [`Replay`]: `(thread, steps)` segments, the shape a shrunk counterexample is kept in and
 //!   replayed from (numbered steps per CPU);
-//! - `Pct`: probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
+//! - [`Pct`]: probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
 //!   distinct thread priorities and `depth - 1` change points in the first `span` steps.
 //!
-//! When a schedule runs out, or names a thread that cannot run, the fallback keeps the last
-//! thread running and moves on past threads that only spin on a lock, so every run ends.
-//! The exhaustive search (`explore`) does not use it: it tries every runnable thread.
+//! A [`Picker`] runs one of them for one execution. When the schedule has nothing to say (it
+//! ran out, or names a thread that cannot run), the picker's fallback keeps the last thread
+//! running and moves on past threads that only spin on a lock, so every run ends. The
+//! exhaustive search (`explore`) asks no scheduler: it takes every choice.
 
 use mmfuzz::mm::Tid;
 
 use super::scenario::Schedule;
 use crate::rng::SplitMix64;
 
-/// The scheduler of one execution: an oracle that decides which runnable thread steps next
-/// (shuttle's `Scheduler`). Deterministic: the same [`Schedule`] and the same sequence of
-/// runnable sets give the same picks.
+/// Decides which runnable thread takes the next step (shuttle's `Scheduler`: an oracle over
+/// thread choices). Deterministic: the same schedule and the same sequence of runnable sets
+/// give the same choices.
+pub trait Scheduler {
+    /// The thread for pick number `step` among `runnable` (ascending, never empty), or `None`
+    /// to leave it to the [`Picker`]'s fallback. `live(t)`: `t` did not just spin without
+    /// progress.
+    fn choose(&mut self, step: usize, runnable: &[Tid], live: &dyn Fn(Tid) -> bool) -> Option<Tid>;
+}
+
+/// At pick `i`, the `choices[i] % runnable`-th runnable thread.
 #[derive(Clone, Debug)]
-pub struct Scheduler {
-    kind: Schedule,
-    at: usize,
-    /// Segment index and steps taken in it.
-    seg: (usize, u16),
-    last: Option<Tid>,
+pub struct Choices(pub Vec<u8>);
+
+impl Scheduler for Choices {
+    fn choose(&mut self, step: usize, runnable: &[Tid], _: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+        let &b = self.0.get(step)?;
+        Some(runnable[b as usize % runnable.len()])
+    }
+}
+
+/// Thread `t` for `n` picks, for each `(t, n)` in turn; a segment ends early when its thread
+/// cannot run (it blocked or returned).
+#[derive(Clone, Debug)]
+pub struct Replay {
+    segs: Vec<(u8, u16)>,
+    /// Segment index and picks made in it.
+    at: (usize, u16),
+}
+
+impl Replay {
+    /// Replay `segs`.
+    pub fn new(segs: Vec<(u8, u16)>) -> Self {
+        Replay { segs, at: (0, 0) }
+    }
+}
+
+impl Scheduler for Replay {
+    fn choose(&mut self, _: usize, runnable: &[Tid], _: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+        loop {
+            let &(t, n) = self.segs.get(self.at.0)?;
+            if self.at.1 < n && runnable.contains(&t) {
+                self.at.1 += 1;
+                return Some(t);
+            }
+            self.at = (self.at.0 + 1, 0);
+        }
+    }
+}
+
+/// PCT: the live thread of highest priority runs; at change point `k` the running thread
+/// drops below every other.
+#[derive(Clone, Debug)]
+pub struct Pct {
     prio: Vec<u32>,
     change: Vec<usize>,
+}
+
+impl Pct {
+    /// Priorities and change points for `n` threads, drawn from `seed`.
+    pub fn new(seed: u64, depth: u8, span: u16, n: usize) -> Self {
+        let mut rng = SplitMix64(seed);
+        // Distinct priorities above the change-point ones: a random permutation.
+        let mut prio: Vec<u32> = (0..n as u32).map(|i| i + u32::from(depth) + 1).collect();
+        for i in (1..n).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            prio.swap(i, j);
+        }
+        let change = (1..depth)
+            .map(|_| (rng.next_u64() % u64::from(span.max(1))) as usize)
+            .collect();
+        Pct { prio, change }
+    }
+}
+
+impl Scheduler for Pct {
+    fn choose(&mut self, step: usize, runnable: &[Tid], live: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+        // Spinning threads yield to the highest-priority thread that can progress.
+        let t = *runnable
+            .iter()
+            .filter(|&&t| live(t))
+            .max_by_key(|&&t| self.prio[t as usize])
+            .expect("some runnable");
+        if let Some(k) = self.change.iter().position(|&c| c == step) {
+            self.prio[t as usize] = k as u32 + 1;
+        }
+        Some(t)
+    }
+}
+
+/// The picks of one execution: a [`Scheduler`] and the fallback every schedule shares.
+pub struct Picker {
+    scheduler: Box<dyn Scheduler>,
+    /// Picks made.
+    at: usize,
+    last: Option<Tid>,
     /// Threads whose last step since the last progress spun on a lock.
     spinners: u8,
 }
 
-impl Scheduler {
-    /// The scheduler for `kind` over `n` threads.
+impl Picker {
+    /// The picker for `kind` over `n` threads.
     pub fn new(kind: &Schedule, n: usize) -> Self {
-        let mut s = Scheduler {
-            kind: kind.clone(),
-            at: 0,
-            seg: (0, 0),
-            last: None,
-            prio: Vec::new(),
-            change: Vec::new(),
-            spinners: 0,
+        let scheduler: Box<dyn Scheduler> = match kind {
+            Schedule::Choices(c) => Box::new(Choices(c.clone())),
+            Schedule::Segments(s) => Box::new(Replay::new(s.clone())),
+            &Schedule::Pct { seed, depth, span } => Box::new(Pct::new(seed, depth, span, n)),
         };
-        if let Schedule::Pct { seed, depth, span } = *kind {
-            let mut rng = SplitMix64(seed);
-            // Distinct priorities above the change-point ones: a random permutation.
-            let mut p: Vec<u32> = (0..n as u32).map(|i| i + u32::from(depth) + 1).collect();
-            for i in (1..n).rev() {
-                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-                p.swap(i, j);
-            }
-            s.prio = p;
-            s.change = (1..depth)
-                .map(|_| (rng.next_u64() % u64::from(span.max(1))) as usize)
-                .collect();
+        Picker {
+            scheduler,
+            at: 0,
+            last: None,
+            spinners: 0,
         }
-        s
     }
 
     /// Pick the next thread. `spun`: the previous step made no progress (a spinning or
@@ -75,45 +148,19 @@ impl Scheduler {
             self.spinners = 0;
         }
         let spinners = self.spinners;
-        let live = |t: &&Tid| spinners & (1 << **t) == 0;
-        let fallback = |last: Option<Tid>| match last {
-            Some(l) if runnable.contains(&l) && !spun => l,
-            Some(l) => *runnable
-                .iter()
-                .filter(live)
-                .find(|&&t| t > l)
-                .or_else(|| runnable.iter().find(live))
-                .unwrap_or(&runnable[0]),
-            None => runnable[0],
-        };
-        let t = match &self.kind {
-            Schedule::Segments(segs) => loop {
-                let Some(&(t, n)) = segs.get(self.seg.0) else {
-                    break fallback(self.last);
-                };
-                if self.seg.1 < n && runnable.contains(&t) {
-                    self.seg.1 += 1;
-                    break t;
-                }
-                self.seg = (self.seg.0 + 1, 0);
-            },
-            Schedule::Choices(c) => match c.get(i) {
-                Some(&b) => runnable[b as usize % runnable.len()],
-                None => fallback(self.last),
-            },
-            Schedule::Pct { .. } => {
-                // Spinning threads yield to the highest-priority thread that can progress.
-                let t = *runnable
+        let live = |t: Tid| spinners & (1 << t) == 0;
+        let t = match self.scheduler.choose(i, runnable, &live) {
+            Some(t) => t,
+            None => match self.last {
+                Some(l) if runnable.contains(&l) && !spun => l,
+                Some(l) => *runnable
                     .iter()
-                    .filter(live)
-                    .max_by_key(|&&t| self.prio[t as usize])
-                    .expect("some runnable");
-                if let Some(k) = self.change.iter().position(|&c| c == i) {
-                    // Change point k: the running thread drops below every other.
-                    self.prio[t as usize] = k as u32 + 1;
-                }
-                t
-            }
+                    .filter(|&&t| live(t))
+                    .find(|&&t| t > l)
+                    .or_else(|| runnable.iter().find(|&&t| live(t)))
+                    .unwrap_or(&runnable[0]),
+                None => runnable[0],
+            },
         };
         self.last = Some(t);
         t
@@ -124,14 +171,14 @@ impl Scheduler {
 mod tests {
     use mmfuzz::mm::{builtin, Tid};
 
-    use super::Scheduler;
+    use super::Picker;
     use crate::mm::exec::{self, Opts};
     use crate::mm::scenario::{Scenario, Schedule};
     use crate::mm::{generate, shrink};
     use crate::rng::SplitMix64;
 
     fn picks(kind: Schedule, runnable: &[Tid], spun: &[bool]) -> Vec<Tid> {
-        let mut s = Scheduler::new(&kind, 3);
+        let mut s = Picker::new(&kind, 3);
         spun.iter().map(|&x| s.pick(runnable, x)).collect()
     }
 
