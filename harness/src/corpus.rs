@@ -454,18 +454,77 @@ pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
         }
     }
     let path = dir.join(format!("{}-{hash}.json", slug(&case.name)));
-    let tmp = dir.join(format!(".tmp-{}-{hash}", std::process::id()));
+    write_via_temp(&path, &case.to_text(), Place::New)?;
+    Ok(Saved::New(path))
+}
+
+/// Save a failing mm scenario as a case in `out/mm/`, named `CONFIG-INVARIANT` and expected to
+/// fail: the path of the new file, or of the case already there ([`save`]).
+pub fn save_counterexample(
+    out: &Path,
+    prog: &mmfuzz::mm::Program,
+    invariant: &str,
+    note: &str,
+    scenario: crate::mm::Scenario,
+) -> Result<PathBuf, CorpusError> {
+    let name = format!("{}-{invariant}", prog.config.name);
+    let case = Case::mm(
+        &name,
+        Expect::Fail,
+        note,
+        prog,
+        Some(invariant.to_string()),
+        scenario,
+    );
+    match save(&out.join("mm"), &case)? {
+        Saved::New(p) | Saved::Duplicate(p) => Ok(p),
+    }
+}
+
+/// Write `text` to `path` atomically, replacing the file if there is one: a reader sees the
+/// old file or the new one, never a part of either (the pictures and set-up files the CLI
+/// writes).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), CorpusError> {
+    write_via_temp(path, text, Place::Replace)
+}
+
+/// How [`write_via_temp`] puts the finished file in place.
+#[derive(Clone, Copy)]
+enum Place {
+    /// A rename: replaces any file at the path.
+    Replace,
+    /// A hard link: fails rather than replace a file (corpus cases).
+    New,
+}
+
+/// The one atomic write: the text into a temporary file in the same folder, synced, then put
+/// in place; the temporary file never outlives the call.
+fn write_via_temp(path: &Path, text: &str, place: Place) -> Result<(), CorpusError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| cerr(path, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(case.to_text().as_bytes())?;
+        f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        // A hard link never replaces an existing file, unlike rename.
-        fs::hard_link(&tmp, &path)
+        match place {
+            Place::Replace => fs::rename(&tmp, path),
+            Place::New => fs::hard_link(&tmp, path),
+        }
     };
     let res = write();
+    // Gone already after a rename; after a hard link (or a failure) it is removed here.
     let _ = fs::remove_file(&tmp);
-    res.map_err(|e| cerr(&path, e.to_string()))?;
-    Ok(Saved::New(path))
+    res.map_err(|e| cerr(path, e.to_string()))
 }
 
 /// Every `.json` case file under `paths` (files as given, folders recursively), sorted.

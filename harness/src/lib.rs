@@ -11,4 +11,5 @@ pub mod corpus;
 pub mod maple;
 pub mod minimize;
 pub mod mm;
+pub mod rows;
 pub mod targets;
