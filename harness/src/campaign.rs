@@ -246,3 +246,49 @@ pub fn mm_config_live(
     }
     rep
 }
+
+/// What a campaign or a search found on one config, for [`as_expected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// A violation of this invariant.
+    Bug(mmfuzz::mm::Invariant),
+    /// No violation (within the budget, or in a complete search).
+    Safe,
+    /// No violation so far: the search stopped at its bound.
+    Incomplete,
+}
+
+impl Finding {
+    /// The `found` word of a row: `bug`, `safe` or `incomplete`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Finding::Bug(_) => "bug",
+            Finding::Safe => "safe",
+            Finding::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// Whether a config expecting `expect` gave its expected verdict (shared/spec/README.md): an
+/// `unknown` config always does (its row does not change the exit status); a `safe` one when
+/// nothing was found; a `bug` one when it broke one of the invariants it names (`I4/I5`).
+pub fn as_expected(expect: &mmfuzz::mm::Expect, found: Finding) -> bool {
+    use mmfuzz::mm::Expect;
+    match expect {
+        Expect::Unknown => true,
+        Expect::Safe => found == Finding::Safe,
+        Expect::Bug(_) => match found {
+            Finding::Bug(inv) => crate::targets::expected_invariants(expect).contains(&inv),
+            Finding::Safe | Finding::Incomplete => false,
+        },
+    }
+}
+
+/// [`as_expected`] for an exhaustive search: it stops at the shortest counterexample whatever
+/// invariant that breaks, so a `bug` config gives its verdict with any violation.
+pub fn search_as_expected(expect: &mmfuzz::mm::Expect, found: Finding) -> bool {
+    match (expect, found) {
+        (mmfuzz::mm::Expect::Bug(_), Finding::Bug(_)) => true,
+        _ => as_expected(expect, found),
+    }
+}

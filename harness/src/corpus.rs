@@ -26,6 +26,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use mmfuzz::mm::Invariant;
 use serde::{Deserialize, Serialize};
 
 use crate::maple::{self, Op};
@@ -59,12 +60,40 @@ pub enum Payload {
         /// The config's file text when it is not a built-in one (a user's ordering).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         config_text: Option<String>,
-        /// The invariant a failing case must break.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        invariant: Option<String>,
+        /// The invariant a failing case must break (its text form, `I4`).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "invariant_text"
+        )]
+        invariant: Option<Invariant>,
         /// Set-up, threads, schedule.
         scenario: crate::mm::Scenario,
     },
+}
+
+/// An invariant in a case file: its text form (`I4`, `lock-order`); an unknown name is an error
+/// that names it.
+mod invariant_text {
+    use mmfuzz::mm::Invariant;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(inv: &Option<Invariant>, s: S) -> Result<S::Ok, S::Error> {
+        inv.map(Invariant::name).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Invariant>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        Invariant::parse_list(&text)
+            .map_err(D::Error::custom)
+            .and_then(|l| match l[..] {
+                [one] => Ok(Some(one)),
+                _ => Err(D::Error::custom(format!("one invariant, not {text:?}"))),
+            })
+    }
 }
 
 /// One corpus case.
@@ -134,7 +163,7 @@ impl Case {
         expect: Expect,
         note: &str,
         prog: &mmfuzz::mm::Program,
-        invariant: Option<String>,
+        invariant: Option<Invariant>,
         scenario: crate::mm::Scenario,
     ) -> Case {
         let builtin = mmfuzz::mm::builtin::program(&prog.config.name).is_ok_and(|b| b == *prog);
@@ -230,7 +259,7 @@ impl Case {
             } => {
                 out += &format!("  \"config\": {},\n", s(config));
                 if let Some(i) = invariant {
-                    out += &format!("  \"invariant\": {},\n", s(i));
+                    out += &format!("  \"invariant\": {},\n", s(i.name()));
                 }
                 if let Some(t) = config_text {
                     out += &format!("  \"config_text\": {},\n", s(t));
@@ -303,7 +332,7 @@ impl Case {
     /// breaks its invariant), else what it gave.
     pub fn replay(&self) -> Result<(), String> {
         let want = match &self.payload {
-            Payload::Mm { invariant, .. } => invariant.clone(),
+            Payload::Mm { invariant, .. } => invariant.map(|i| i.name().to_string()),
             Payload::MapleStore { .. } => None,
         };
         match (self.expect, self.outcome()) {
@@ -454,18 +483,70 @@ pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
         }
     }
     let path = dir.join(format!("{}-{hash}.json", slug(&case.name)));
-    let tmp = dir.join(format!(".tmp-{}-{hash}", std::process::id()));
+    write_via_temp(&path, &case.to_text(), Place::New)?;
+    Ok(Saved::New(path))
+}
+
+/// Save a failing mm scenario as a case in `out/mm/`, named `CONFIG-INVARIANT` and expected to
+/// fail: the path of the new file, or of the case already there ([`save`]).
+pub fn save_counterexample(
+    out: &Path,
+    prog: &mmfuzz::mm::Program,
+    invariant: Invariant,
+    note: &str,
+    scenario: crate::mm::Scenario,
+) -> Result<PathBuf, CorpusError> {
+    let name = format!("{}-{invariant}", prog.config.name);
+    let case = Case::mm(&name, Expect::Fail, note, prog, Some(invariant), scenario);
+    match save(&out.join("mm"), &case)? {
+        Saved::New(p) | Saved::Duplicate(p) => Ok(p),
+    }
+}
+
+/// Write `text` to `path` atomically, replacing the file if there is one: a reader sees the
+/// old file or the new one, never a part of either (the pictures and set-up files the CLI
+/// writes).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), CorpusError> {
+    write_via_temp(path, text, Place::Replace)
+}
+
+/// How [`write_via_temp`] puts the finished file in place.
+#[derive(Clone, Copy)]
+enum Place {
+    /// A rename: replaces any file at the path.
+    Replace,
+    /// A hard link: fails rather than replace a file (corpus cases).
+    New,
+}
+
+/// The one atomic write: the text into a temporary file in the same folder, synced, then put
+/// in place; the temporary file never outlives the call.
+fn write_via_temp(path: &Path, text: &str, place: Place) -> Result<(), CorpusError> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| cerr(path, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
-        f.write_all(case.to_text().as_bytes())?;
+        f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        // A hard link never replaces an existing file, unlike rename.
-        fs::hard_link(&tmp, &path)
+        match place {
+            Place::Replace => fs::rename(&tmp, path),
+            Place::New => fs::hard_link(&tmp, path),
+        }
     };
     let res = write();
+    // Gone already after a rename; after a hard link (or a failure) it is removed here.
     let _ = fs::remove_file(&tmp);
-    res.map_err(|e| cerr(&path, e.to_string()))?;
-    Ok(Saved::New(path))
+    res.map_err(|e| cerr(path, e.to_string()))
 }
 
 /// Every `.json` case file under `paths` (files as given, folders recursively), sorted.

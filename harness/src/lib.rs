@@ -12,4 +12,5 @@ pub mod maple;
 pub mod minimize;
 pub mod mm;
 pub mod rng;
+pub mod rows;
 pub mod targets;

@@ -99,14 +99,20 @@ fn mm_programs() -> &'static [(mmfuzz::mm::Program, Vec<mmfuzz::mm::Invariant>)]
         progs
             .into_iter()
             .map(|p| {
-                let want = match &p.config.expect {
-                    mmfuzz::mm::Expect::Bug(i) => i.clone(),
-                    _ => Vec::new(),
-                };
+                let want = expected_invariants(&p.config.expect);
                 (p, want)
             })
             .collect()
     })
+}
+
+/// The invariants a config expected `bug` names (`bug I4/I5`: `[I4, I5]`), for
+/// [`crate::campaign::mm_config`]; none for `safe` and `unknown`.
+pub fn expected_invariants(e: &mmfuzz::mm::Expect) -> Vec<mmfuzz::mm::Invariant> {
+    match e {
+        mmfuzz::mm::Expect::Bug(i) => i.clone(),
+        _ => Vec::new(),
+    }
 }
 
 /// `fuzz/fuzz_targets/exit_vs_reaper.rs`: one scenario against one config. With

@@ -321,3 +321,35 @@ fn explain_takes_several_files() {
     assert!(text.contains("I1 broken at step 2"), "{text}");
     assert!(text.contains("I4 broken at step"), "{text}");
 }
+
+/// A reader that stops early (`mmfuzz configs | head -1`): the command ends quietly, status 0,
+/// nothing on standard error (it used to panic with "failed printing to stdout: Broken pipe").
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/mm");
+    let mut cases: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    // More than a pipe holds, so a write fails once the reader is gone.
+    let explain: Vec<&str> = std::iter::once("explain")
+        .chain(cases.iter().map(String::as_str))
+        .collect();
+    let configs = ["configs"];
+    let replay = ["replay", "--json", dir.to_str().unwrap()];
+    for args in [&explain[..], &configs[..], &replay[..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run mmfuzz");
+        // Close the read end at once: every write fails.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}

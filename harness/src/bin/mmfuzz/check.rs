@@ -1,0 +1,249 @@
+//! `mmfuzz check`: exhaustive mode, every interleaving within bounds, breadth-first.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use mmfuzz::mm::Program;
+use mmfuzz_harness::campaign::{self, Finding};
+use mmfuzz_harness::corpus;
+use mmfuzz_harness::mm::exec::BadScenario;
+use mmfuzz_harness::mm::explore::{self as search, Bounds, Root};
+use mmfuzz_harness::mm::report;
+use mmfuzz_harness::rows::{expected_word, CheckRow};
+
+use crate::common::{
+    jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, BadInput, CmdResult,
+};
+use crate::{CheckArgs, Races};
+
+/// `mmfuzz check`.
+pub fn check(args: CheckArgs) -> CmdResult {
+    let kinds: Result<Vec<_>, _> = args
+        .menu
+        .iter()
+        .map(|m| {
+            search::VmaKind::parse(m)
+                .ok_or_else(|| BadInput(format!("--menu {m}: not a VMA kind (anon, file, mlock)")))
+        })
+        .collect();
+    let setup = load_setup(args.setup.setup.as_deref());
+    let b = Bounds {
+        threads: args.threads,
+        vmas: args.vmas,
+        menu: kinds?,
+        preemptions: args.preemptions,
+        max_states: args.max_states,
+        dedup: !args.no_dedup,
+        reduce: !args.no_reduce,
+        hb: matches!(args.races, Races::Hb),
+        setup: setup?,
+    };
+    let json = args.json.json;
+    check_ranges(&b)?;
+    let jobs = jobs_or_all(args.jobs.jobs)?;
+    let prog = one_program(&args.config)?;
+    let bounds = bounds_text(&b);
+    let roots = search::roots(&prog, &b);
+    let bad = |e: BadScenario| BadInput(format!("{}: {}", args.config, e.0));
+    let est = search::estimate(&prog, &roots).map_err(bad)?;
+    if !json {
+        eprintln!(
+            "mmfuzz check {}: {} set-up(s) x thread choice(s), {bounds}; estimate {:.2e} states (per-thread path lengths; history can multiply it)",
+            prog.config.name,
+            roots.len(),
+            est
+        );
+    }
+    if est > b.max_states as f64 && !args.force {
+        return Err(BadInput(format!(
+            "{}: the estimate ({est:.2e} states) exceeds --max-states {}; lower --threads or --vmas, \
+             bound --preemptions, or pass --force",
+            args.config, b.max_states
+        ))
+        .into());
+    }
+    let t0 = Instant::now();
+    let rep = run_search(&prog, &b, &roots, jobs, json).map_err(|e| match e {
+        Failed::Pool(e) => BadInput(format!("--jobs {jobs}: {e}")),
+        Failed::Scenario(e) => bad(e),
+    })?;
+    let secs = t0.elapsed().as_secs_f64();
+    let peak = search::peak_rss_kib();
+    let saved = rep.counterexample.as_ref().and_then(|(sc, v)| {
+        let note = format!(
+            "shortest counterexample from mmfuzz check ({bounds}): {}",
+            v.msg
+        );
+        saved_or_warn(corpus::save_counterexample(
+            &args.out.out,
+            &prog,
+            v.inv,
+            &note,
+            sc.clone(),
+        ))
+    });
+    let found = match &rep.counterexample {
+        Some((_, v)) => Finding::Bug(v.inv),
+        None if rep.truncated => Finding::Incomplete,
+        None => Finding::Safe,
+    };
+    let row = check_row(&prog, &b, &rep, (secs, peak), saved.as_ref(), found);
+    if json {
+        json_line(&row)?;
+    } else {
+        print_text(&prog, &b, &rep, &row, &bounds)?;
+    }
+    Ok(campaign::search_as_expected(&prog.config.expect, found))
+}
+
+/// `--threads` and `--vmas` in range.
+fn check_ranges(b: &Bounds) -> Result<(), BadInput> {
+    if b.threads == 0 || b.threads > mmfuzz::mm::state::MAX_THREADS {
+        return Err(BadInput(format!(
+            "--threads {}: between 1 and {}",
+            b.threads,
+            mmfuzz::mm::state::MAX_THREADS
+        )));
+    }
+    if b.vmas > 8 {
+        return Err(BadInput(format!("--vmas {}: at most 8", b.vmas)));
+    }
+    Ok(())
+}
+
+/// The one config `--config` names.
+fn one_program(config: &str) -> Result<Program, BadInput> {
+    let mut progs = programs(&[config.to_string()])?;
+    if progs.len() != 1 {
+        return Err(BadInput(format!(
+            "--config {config}: names {} configs; check takes one",
+            progs.len()
+        )));
+    }
+    Ok(progs.remove(0))
+}
+
+/// The bounds in words, for the report and the saved case's note.
+fn bounds_text(b: &Bounds) -> String {
+    format!(
+        "threads {}, vmas {} of {{{}}}, preemptions {}, races {}",
+        b.threads,
+        b.vmas,
+        b.menu
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        b.preemptions.map_or("unbounded".into(), |p| p.to_string()),
+        if b.hb { "hb" } else { "coenabled" }
+    )
+}
+
+/// Why [`run_search`] could not search.
+enum Failed {
+    Pool(rayon::ThreadPoolBuildError),
+    Scenario(BadScenario),
+}
+
+/// The search on `jobs` threads, with a spinner on standard error unless `json`.
+fn run_search(
+    prog: &Program,
+    b: &Bounds,
+    roots: &[Root],
+    jobs: usize,
+    json: bool,
+) -> Result<search::Report, Failed> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(Failed::Pool)?;
+    let bar = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} numbered step {msg}",
+            )
+            .expect("a valid template"),
+        );
+        p
+    };
+    let rep = pool
+        .install(|| {
+            search::search(prog, b, roots, |lvl, s, t| {
+                bar.set_message(format!("{lvl}: {s} states, {t} transitions"));
+                bar.tick();
+            })
+        })
+        .map_err(Failed::Scenario)?;
+    bar.finish_and_clear();
+    Ok(rep)
+}
+
+/// The `--json` object: the search's figures, `(seconds, peak memory)`, the saved case.
+fn check_row(
+    prog: &Program,
+    b: &Bounds,
+    rep: &search::Report,
+    (secs, peak): (f64, Option<u64>),
+    saved: Option<&PathBuf>,
+    found: Finding,
+) -> CheckRow {
+    CheckRow {
+        config: prog.config.name.clone(),
+        counterexample: saved.map(|p| p.display().to_string()),
+        expected: expected_word(&prog.config.expect),
+        found: found.word(),
+        invariant: rep.counterexample.as_ref().map(|(_, v)| v.inv),
+        levels: rep.levels,
+        peak_rss_kib: peak,
+        roots: rep.roots,
+        seconds: secs,
+        shortest_steps: rep.steps,
+        states: rep.states,
+        states_per_sec: rep.states as f64 / secs.max(1e-9),
+        threads: b.threads,
+        transitions: rep.transitions,
+        truncated: rep.truncated,
+        vmas: b.vmas,
+    }
+}
+
+/// The verdict in a sentence; a counterexample as numbered steps.
+fn print_text(
+    prog: &Program,
+    b: &Bounds,
+    rep: &search::Report,
+    row: &CheckRow,
+    bounds: &str,
+) -> Result<(), crate::common::Stop> {
+    let secs = row.seconds;
+    let mem = row
+        .peak_rss_kib
+        .map_or("?".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
+    match (&rep.counterexample, rep.truncated) {
+        (Some((sc, v)), _) => {
+            outln!(
+                "{}: {} in {} numbered steps (shortest within the bounds): {} states, {} transitions, {secs:.1} s, peak memory {mem}",
+                prog.config.name,
+                v.inv,
+                rep.steps.unwrap_or(0),
+                rep.states,
+                rep.transitions
+            )?;
+            if let Some(p) = &row.counterexample {
+                outln!("saved {p}")?;
+            }
+            outln!("\n{}", report::explain(prog, sc))
+        }
+        (None, false) => outln!(
+            "{}: no violation: {} states, {} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
+            prog.config.name, rep.states, rep.transitions, rep.roots
+        ),
+        (None, true) => outln!(
+            "{}: incomplete: stopped at --max-states {} after {} transitions ({} numbered steps deep), no violation so far; {secs:.1} s, peak memory {mem}",
+            prog.config.name, b.max_states, rep.transitions, rep.levels
+        ),
+    }
+}

@@ -1,0 +1,382 @@
+//! `mmfuzz`: campaigns over the mm teardown configs, corpus replay and upkeep, reports.
+//!
+//! Exit status: 0 when everything gave its expected verdict, 1 when something did not,
+//! 2 for bad input (flags, files), 130 when stopped by Ctrl-C. A closed standard output
+//! (`mmfuzz configs | head -1`) ends the command quietly with status 0.
+//!
+//! This file is the command line (clap types), the dispatch and the exit status; each command
+//! is a file beside it, and what is not about the command line is in the library.
+#![forbid(unsafe_code)]
+
+mod check;
+mod common;
+mod configs;
+mod corpus;
+mod explain;
+mod import_maps;
+mod maple;
+mod progress;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use common::Stop;
+
+#[derive(Parser)]
+#[command(
+    name = "mmfuzz",
+    version,
+    about = "Property-based fuzzing of the Linux kernel's mm teardown paths",
+    long_about = "Property-based fuzzing of the Linux kernel's mm teardown paths \
+        (exit_mmap, the OOM reaper, process_mrelease).\n\n\
+        With no command, runs the default campaign (`mmfuzz run`) over every built-in config.",
+    after_help = "Examples:\n  \
+        mmfuzz run                          # every built-in config, 2 s each\n  \
+        mmfuzz run --config v5.17-rc3 --json\n  \
+        mmfuzz configs --show v6.1 > mine.mmp   # edit, then:\n  \
+        mmfuzz run --config mine.mmp\n  \
+        mmfuzz replay corpus/\n  \
+        mmfuzz explain corpus/mm/v5.17-rc3-I4-….json"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Random scenarios against configs, time-boxed, on all cores; a table (or JSON lines) of
+    /// verdicts; counterexamples shrunk and saved.
+    #[command(
+        after_help = "Examples:\n  mmfuzz run\n  mmfuzz run --config v6.1 --config my-exit_mmap.mmp --seconds 30\n  mmfuzz run --json --seed 7 --jobs 2"
+    )]
+    Run(RunArgs),
+    /// Exhaustive mode: every interleaving of a config's threads over every set-up of a small
+    /// menu, breadth-first, so the first violation is a shortest one; or "no violation" with
+    /// the states and transitions explored.
+    #[command(
+        after_help = "Examples:\n  mmfuzz check --config v6.1 --threads 3 --vmas 3\n  mmfuzz check --config v5.17-rc3 --threads 2 --vmas 1   # its shortest counterexample\n  mmfuzz check --config mine.mmp --threads 3 --vmas 2 --menu anon,mlock --preemptions 2"
+    )]
+    Check(CheckArgs),
+    /// Turn a real `/proc/PID/maps` (or `smaps`) into a set-up file: its mappings grouped into
+    /// the model's VMAs (anonymous or not, VM_SHARED, VM_ACCOUNT, VM_LOCKED, VM_HUGETLB,
+    /// VM_PFNMAP), for `run --setup` and `check --setup`.
+    #[command(
+        name = "import-maps",
+        after_help = "Examples:\n  mmfuzz import-maps /proc/self/maps --out my-setup.json\n  \
+            cat /proc/$(pgrep -n sshd)/smaps > sshd.smaps; mmfuzz import-maps sshd.smaps --out sshd.json\n  \
+            mmfuzz run --config v6.1 --setup my-setup.json\n  \
+            mmfuzz check --config v6.1 --threads 3 --setup my-setup.json"
+    )]
+    ImportMaps(ImportMapsArgs),
+    /// List the built-in configs (or path versions), or print one in the path language.
+    Configs(ConfigsArgs),
+    /// List the path versions: kernel range, commit, file (as `configs --versions`).
+    Versions,
+    /// Replay corpus cases (files or folders) and check each gives its expected verdict.
+    #[command(after_help = "Example:\n  mmfuzz replay corpus/ --json")]
+    Replay(ReplayArgs),
+    /// Print a case as numbered steps per CPU, with the locks held and the broken invariant;
+    /// optionally draw it as a swim-lane picture (SVG, or HTML with the report).
+    #[command(
+        after_help = "Examples:\n  mmfuzz explain corpus/mm/v5.17-rc3-I4-….json\n  mmfuzz explain case.json --svg case.svg --html case.html"
+    )]
+    Explain(ExplainArgs),
+    /// Shrink a failing case to its shortest form; prints the new case.
+    Minimize(MinimizeArgs),
+    /// Corpus maintenance.
+    #[command(subcommand)]
+    Corpus(CorpusCmd),
+    /// The maple-store campaign: random op streams against the reference.
+    Maple(MapleArgs),
+    /// Replay the kernel maple tree test suite's erase2 traces through store and reference.
+    Erase2(Erase2Args),
+}
+
+#[derive(Subcommand)]
+enum CorpusCmd {
+    /// Turn libFuzzer artifacts (or case files) into shrunk, named corpus cases.
+    #[command(
+        after_help = "Examples:\n  mmfuzz corpus add --target maple-store fuzz/artifacts/maple_store/*\n  mmfuzz corpus add --target mm --config v5.17-rc3 fuzz/artifacts/exit_vs_reaper/*\n  mmfuzz corpus add mmfuzz-findings/mm/*.json"
+    )]
+    Add(CorpusAddArgs),
+}
+
+// The flags several commands share, declared once and flattened into each. Their help is that
+// of the first command listed; the others set their own with `mut_arg`.
+
+// `--jobs`: run, check, maple.
+#[derive(Args)]
+struct Jobs {
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+// `--seed`: run, maple.
+#[derive(Args)]
+struct Seed {
+    /// Base seed; job j draws from seed + j.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+// `--json`: run, check, replay, explain.
+#[derive(Args)]
+struct Json {
+    /// One JSON object per line and config.
+    #[arg(long)]
+    json: bool,
+}
+
+// `--out`: run, check (`import-maps --out` is a file, not a corpus folder).
+#[derive(Args)]
+struct Findings {
+    /// Where shrunk counterexamples are written (a corpus folder).
+    #[arg(long, default_value = "mmfuzz-findings")]
+    out: PathBuf,
+}
+
+// `--setup`: run, check.
+#[derive(Args)]
+struct Setup {
+    /// Start every scenario from this address space (a set-up file from `import-maps`).
+    #[arg(long, value_name = "FILE")]
+    setup: Option<PathBuf>,
+}
+
+// `mmfuzz run` (also what `mmfuzz` alone does).
+#[derive(Args)]
+struct RunArgs {
+    /// Built-in config name or a file in the path language (repeatable; default: all built-ins).
+    #[arg(long = "config")]
+    configs: Vec<String>,
+    /// Budget per config, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// A fixed budget as well: at most N scenarios per job and config. With `--jobs 1` the
+    /// verdicts, counts and counterexamples are then the same on every machine.
+    #[arg(long, value_name = "N")]
+    execs: Option<u64>,
+    #[command(flatten)]
+    jobs: Jobs,
+    #[command(flatten)]
+    seed: Seed,
+    #[command(flatten)]
+    json: Json,
+    #[command(flatten)]
+    out: Findings,
+    /// Print each counterexample as numbered steps per CPU (default with --config).
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    setup: Setup,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Races {
+    /// Happens-before, history in the state.
+    Hb,
+    /// Co-enabled conflicting steps.
+    Coenabled,
+}
+
+// `mmfuzz check`.
+#[derive(Args)]
+#[command(
+    mut_arg("jobs", |a| a.help("Worker threads (default: every core); the result does not depend on it")),
+    mut_arg("json", |a| a.help("One JSON object")),
+    mut_arg("out", |a| a.help("Where the counterexample is written (a corpus folder)")),
+    mut_arg("setup", |a| a.help("Start from this address space (a set-up file from `import-maps`) instead of the menu's; --vmas and --menu are then ignored")),
+)]
+struct CheckArgs {
+    /// Built-in config name or a file in the path language.
+    #[arg(long)]
+    config: String,
+    /// Threads per scenario (the victim's exit counts; for suspend configs the victim,
+    /// the suspend and the reaper are always there).
+    #[arg(long, default_value_t = 3)]
+    threads: usize,
+    /// VMAs the set-up maps.
+    #[arg(long, default_value_t = 2)]
+    vmas: u8,
+    /// Kinds a VMA may be, comma-separated: anon, file, mlock.
+    #[arg(long, default_value = "anon,file", value_delimiter = ',')]
+    menu: Vec<String>,
+    /// Most preemptions (switches away from a thread that could go on); default: no bound.
+    #[arg(long)]
+    preemptions: Option<u8>,
+    /// Stop without a verdict after this many states.
+    #[arg(long, default_value_t = 20_000_000)]
+    max_states: u64,
+    /// Start even when the estimate exceeds --max-states.
+    #[arg(long)]
+    force: bool,
+    /// Turn off visited-state deduplication (for measurements).
+    #[arg(long)]
+    no_dedup: bool,
+    /// Turn off the thread-local-step reduction (for measurements).
+    #[arg(long)]
+    no_reduce: bool,
+    /// How races are found: `hb`, the happens-before detector with its history in the
+    /// state (as random runs; exact), or `coenabled`, two threads whose next steps conflict
+    /// (history-free: far fewer states, a race may show one numbered step later).
+    #[arg(long, value_enum, default_value = "hb")]
+    races: Races,
+    #[command(flatten)]
+    jobs: Jobs,
+    #[command(flatten)]
+    json: Json,
+    #[command(flatten)]
+    out: Findings,
+    #[command(flatten)]
+    setup: Setup,
+}
+
+// `mmfuzz import-maps`.
+#[derive(Args)]
+struct ImportMapsArgs {
+    /// A copy of /proc/PID/maps or /proc/PID/smaps (from any Linux machine).
+    file: PathBuf,
+    /// Write the set-up file here (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+// `mmfuzz configs`.
+#[derive(Args)]
+struct ConfigsArgs {
+    /// Print this config and every path version it uses, as a starting point for your own.
+    #[arg(long)]
+    show: Option<String>,
+    /// List path versions instead of configs.
+    #[arg(long)]
+    versions: bool,
+}
+
+// `mmfuzz replay`.
+#[derive(Args)]
+#[command(mut_arg("json", |a| a.help("One JSON object per line and case")))]
+struct ReplayArgs {
+    /// Case files or folders of them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    json: Json,
+}
+
+// `mmfuzz explain`.
+#[derive(Args)]
+#[command(mut_arg("json", |a| a.help("Print the report as one JSON object (steps, locks, flags, violation) instead")))]
+struct ExplainArgs {
+    /// The case file(s); `--svg`/`--html` take one.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Also write the picture as a standalone SVG here.
+    #[arg(long, value_name = "OUT")]
+    svg: Option<PathBuf>,
+    /// Also write an HTML page (the picture and the text report) here.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+    #[command(flatten)]
+    json: Json,
+}
+
+// `mmfuzz minimize`.
+#[derive(Args)]
+struct MinimizeArgs {
+    /// The case file.
+    file: PathBuf,
+    /// Write the shrunk case into this corpus folder too.
+    #[arg(long)]
+    save: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    /// The maple-style VMA store against its reference.
+    MapleStore,
+    /// The mm teardown model (needs --config).
+    Mm,
+}
+
+// `mmfuzz corpus add`.
+#[derive(Args)]
+struct CorpusAddArgs {
+    /// Artifacts (raw fuzzer input) or case files (`.json`).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// The target the artifacts came from.
+    #[arg(long, value_enum, default_value = "maple-store")]
+    target: Target,
+    /// The config an mm artifact was fuzzed against (name or file).
+    #[arg(long)]
+    config: Option<String>,
+    /// Case name (default: derived from the failure).
+    #[arg(long)]
+    name: Option<String>,
+    /// Why the case is kept.
+    #[arg(long, default_value = "")]
+    note: String,
+    /// Corpus root (the target's folder is created below it).
+    #[arg(long, default_value = "corpus")]
+    dir: PathBuf,
+}
+
+// `mmfuzz maple`.
+#[derive(Args)]
+#[command(
+    mut_arg("jobs", |a| a.help("Worker threads")),
+    mut_arg("seed", |a| a.help("Base seed")),
+)]
+struct MapleArgs {
+    /// Budget in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    #[command(flatten)]
+    jobs: Jobs,
+    #[command(flatten)]
+    seed: Seed,
+}
+
+// `mmfuzz erase2`.
+#[derive(Args)]
+struct Erase2Args {
+    /// Folder of `.ops` files (default: $MMFUZZ_ERASE2_DIR or ../shared/data/maple-erase2).
+    dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let command = match Cli::parse().command {
+        Some(c) => c,
+        // No command: `mmfuzz run` with its defaults.
+        None => Cli::parse_from(["mmfuzz", "run"]).command.expect("run"),
+    };
+    let res = match command {
+        Command::Run(a) => run::run(a),
+        Command::Check(a) => check::check(a),
+        Command::ImportMaps(a) => import_maps::import_maps(&a.file, a.out.as_deref()),
+        Command::Configs(a) => configs::list(a.show.as_deref(), a.versions),
+        Command::Versions => configs::list(None, true),
+        Command::Replay(a) => corpus::replay(&a.paths, a.json.json),
+        Command::Explain(a) => explain::explain_all(&a),
+        Command::Minimize(a) => corpus::minimize(&a.file, a.save.as_deref()),
+        Command::Corpus(CorpusCmd::Add(a)) => corpus::add(&a),
+        Command::Maple(a) => maple::campaign(a.seconds, a.jobs.jobs, a.seed.seed),
+        Command::Erase2(a) => maple::erase2(a.dir),
+    };
+    match res {
+        Ok(_) if progress::interrupted() => ExitCode::from(130),
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        // The reader has all it wanted (`| head`): not an error.
+        Err(Stop::Closed) => ExitCode::SUCCESS,
+        Err(Stop::BadInput(msg)) => {
+            eprintln!("mmfuzz: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `mmfuzz run`: random scenarios against configs, time-boxed; a table (or JSON lines) of
+//! verdicts; counterexamples shrunk and saved.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use mmfuzz::mm::{Expect, Program};
+use mmfuzz_harness::campaign::{self, Settings};
+use mmfuzz_harness::corpus;
+use mmfuzz_harness::mm::{report, shrink};
+use mmfuzz_harness::rows::RunRow;
+use mmfuzz_harness::targets;
+
+use crate::common::{
+    check_seconds, jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, CmdResult,
+    Stop,
+};
+use crate::progress::{interrupt_switch, show_progress};
+use crate::RunArgs;
+
+/// How `run` reports: JSON lines, or the table and (with `explain`) each counterexample.
+#[derive(Clone, Copy)]
+struct Show {
+    json: bool,
+    explain: bool,
+    /// Standard error is a terminal: a progress bar.
+    tty: bool,
+}
+
+/// `mmfuzz run`.
+pub fn run(args: RunArgs) -> CmdResult {
+    let RunArgs {
+        configs,
+        seconds,
+        execs,
+        jobs,
+        seed,
+        json,
+        out,
+        explain,
+        setup,
+    } = args;
+    let (json, seed, out) = (json.json, seed.seed, out.out);
+    let show = Show {
+        json,
+        explain: !json && (explain || !configs.is_empty()),
+        tty: !json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let setup = load_setup(setup.setup.as_deref())?;
+    let time = check_seconds(seconds)?;
+    let jobs = jobs_or_all(jobs.jobs)?;
+    let progs = programs(&configs)?;
+    let s = Settings {
+        time,
+        jobs,
+        seed,
+        case_bytes: 0,
+        max_execs_per_job: execs,
+        setup,
+    };
+    if !json {
+        eprintln!(
+            "mmfuzz run: {} config(s), {seconds} s each on {jobs} job(s), seed {seed}",
+            progs.len()
+        );
+        outln!(
+            "{:<24} {:>8} {:>6} {:>10} {:>9} {:>9} {:>9} {:>6}  counterexample",
+            "config",
+            "expected",
+            "found",
+            "invariant",
+            "execs",
+            "execs/s",
+            "to first",
+            "steps"
+        )?;
+    }
+    let (mut all_ok, mut any_unknown, mut stories) = (true, false, Vec::new());
+    let stop = interrupt_switch();
+    for (k, prog) in progs.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            if !json {
+                not_run(&progs[k..])?;
+            }
+            all_ok = false;
+            break;
+        }
+        let label = format!("[{}/{}] {}", k + 1, progs.len(), prog.config.name);
+        let (row, story) = one_config(prog, &s, &out, &label, &stop, show);
+        stories.extend(story);
+        // An `unknown` row does not change the exit status (shared/spec/README.md); a `bug`
+        // row must break the named invariant (one of `I4/I5`).
+        let ok = !row.interrupted && campaign::as_expected(&prog.config.expect, row.finding());
+        let unknown = prog.config.expect == Expect::Unknown;
+        any_unknown |= unknown;
+        all_ok &= ok;
+        if json {
+            json_line(&row)?;
+        } else {
+            outln!("{}", table_line(&row, ok, unknown))?;
+        }
+    }
+    for s in stories {
+        outln!("\n{s}")?;
+    }
+    if stop.load(Ordering::Relaxed) {
+        eprintln!(
+            "mmfuzz: interrupted; counterexamples found so far are in {}",
+            out.join("mm").display()
+        );
+    }
+    if !json {
+        summary(all_ok, any_unknown)?;
+    }
+    Ok(all_ok)
+}
+
+/// The campaign on one config, its counterexample shrunk and saved in `out`: the row, and
+/// the counterexample's story if `show.explain`.
+fn one_config(
+    prog: &Program,
+    s: &Settings,
+    out: &Path,
+    label: &str,
+    stop: &Arc<AtomicBool>,
+    show: Show,
+) -> (RunRow, Option<String>) {
+    let want = targets::expected_invariants(&prog.config.expect);
+    let live = campaign::Live::new(stop.clone());
+    let rep = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| campaign::mm_config_live(prog, &want, s, &live));
+        show_progress(label, s.time, &live, &worker, show.tty, show.json);
+        worker.join().expect("campaign thread")
+    });
+    let (mut saved, mut shortest, mut story) = (None, None, None);
+    if let Some((_, _, sc, v)) = rep.shown() {
+        let small = shrink::shrink(prog, sc, v.inv);
+        shortest = Some(shrink::length(&small));
+        if show.explain {
+            story = Some(report::explain(prog, &small));
+        }
+        let note = format!("found by mmfuzz run (seed {}): {}", s.seed, v.msg);
+        saved = saved_or_warn(corpus::save_counterexample(out, prog, v.inv, &note, small));
+    }
+    (RunRow::new(prog, &rep, shortest, saved.as_deref()), story)
+}
+
+/// A line of the table: `!` marks a verdict that is not the expected one, `?` a config
+/// expected `unknown`.
+fn table_line(row: &RunRow, ok: bool, unknown: bool) -> String {
+    let mark = if !ok {
+        '!'
+    } else if unknown {
+        '?'
+    } else {
+        ' '
+    };
+    let found = if row.interrupted && row.invariant.is_none() {
+        "stop"
+    } else {
+        row.found
+    };
+    format!(
+        "{mark}{:<23} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
+        row.config,
+        row.expected,
+        found,
+        row.invariant.map_or("-", |i| i.name()),
+        row.execs,
+        row.execs_per_sec,
+        row.execs_to_first.map_or("-".into(), |n| n.to_string()),
+        row.shortest_steps.map_or("-".into(), |n| n.to_string()),
+        row.counterexample.as_deref().unwrap_or("-"),
+    )
+}
+
+/// The table's line for the configs Ctrl-C left out.
+fn not_run(rest: &[Program]) -> Result<(), Stop> {
+    outln!(
+        "!{:<23} not run (interrupted): {}",
+        rest[0].config.name,
+        rest.iter()
+            .map(|p| p.config.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The lines under the table.
+fn summary(all_ok: bool, any_unknown: bool) -> Result<(), Stop> {
+    outln!(
+        "{}",
+        if all_ok {
+            "every config with a decided expectation gave its expected verdict"
+        } else {
+            "'!' marks a config whose verdict differs from the expected one"
+        }
+    )?;
+    if any_unknown {
+        outln!(
+            "'?' marks a config the model cannot decide (expected `unknown`): what it finds \
+             is explained in the README, section \"The unknown rows\""
+        )?;
+    }
+    Ok(())
+}

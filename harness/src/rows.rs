@@ -1,0 +1,416 @@
+//! The `--json` contract of shared/spec/README.md as types: one row per config of
+//! `mmfuzz run`, one per case of `mmfuzz replay`, the object of `mmfuzz check` and of
+//! `mmfuzz explain`. The CLI prints these and nothing else, with `--json` and in its tables.
+//!
+//! The fields are declared in alphabetical order: the rows were built with `json!{}` before,
+//! whose objects (serde_json without `preserve_order`) print their keys sorted, and scripts may
+//! compare the bytes. The tests below hold both the order and the contract's key sets. An
+//! absent value prints as `null`, never as a missing key.
+
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use mmfuzz::mm::Invariant;
+
+use crate::campaign::{ConfigReport, Finding};
+use crate::corpus::{Case, Expect, Payload};
+
+/// An invariant as its text form (`I4`, `lock-order`), as in corpus files.
+fn invariant_name<S: Serializer>(inv: &Option<Invariant>, s: S) -> Result<S::Ok, S::Error> {
+    inv.map(Invariant::name).serialize(s)
+}
+
+/// The `expected` word of a config: `bug`, `safe` or `unknown`.
+pub fn expected_word(e: &mmfuzz::mm::Expect) -> &'static str {
+    match e {
+        mmfuzz::mm::Expect::Bug(_) => "bug",
+        mmfuzz::mm::Expect::Safe => "safe",
+        mmfuzz::mm::Expect::Unknown => "unknown",
+    }
+}
+
+/// A case's verdict as a word: `bug`/`safe` for mm cases, `fail`/`pass` for the others.
+pub fn case_word(case: &Case, e: Expect) -> &'static str {
+    match (&case.payload, e) {
+        (Payload::Mm { .. }, Expect::Fail) => "bug",
+        (Payload::Mm { .. }, Expect::Pass) => "safe",
+        (_, Expect::Fail) => "fail",
+        (_, Expect::Pass) => "pass",
+    }
+}
+
+/// `mmfuzz run --json`: one config's campaign.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunRow {
+    /// Config name.
+    pub config: String,
+    /// The saved (shrunk) counterexample's path.
+    pub counterexample: Option<String>,
+    /// Scenarios executed, all jobs.
+    pub execs: u64,
+    /// Scenarios per second.
+    pub execs_per_sec: f64,
+    /// Execution number (per job) of the first violation of any invariant.
+    pub execs_to_first: Option<u64>,
+    /// `bug`, `safe` or `unknown` ([`expected_word`]).
+    pub expected: &'static str,
+    /// `bug` or `safe`.
+    pub found: &'static str,
+    /// Stopped by Ctrl-C before the budget ran out.
+    pub interrupted: bool,
+    /// The invariant the shown violation breaks.
+    #[serde(serialize_with = "invariant_name")]
+    pub invariant: Option<Invariant>,
+    /// The kernel the config models.
+    pub kernel: String,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Numbered steps of the shrunk counterexample.
+    pub shortest_steps: Option<usize>,
+    /// Model steps executed.
+    pub steps: u64,
+}
+
+impl RunRow {
+    /// The row of a campaign `rep` on `prog`; `shortest_steps` and `counterexample` are those
+    /// of its shrunk and saved counterexample.
+    pub fn new(
+        prog: &mmfuzz::mm::Program,
+        rep: &ConfigReport,
+        shortest_steps: Option<usize>,
+        counterexample: Option<&Path>,
+    ) -> RunRow {
+        let shown = rep.shown();
+        let secs = rep.elapsed.as_secs_f64().max(1e-9);
+        RunRow {
+            config: prog.config.name.clone(),
+            counterexample: counterexample.map(|p| p.display().to_string()),
+            execs: rep.execs,
+            execs_per_sec: rep.execs as f64 / secs,
+            execs_to_first: rep.first.as_ref().map(|f| f.0),
+            expected: expected_word(&prog.config.expect),
+            found: if shown.is_some() { "bug" } else { "safe" },
+            interrupted: rep.interrupted,
+            invariant: shown.map(|f| f.3.inv),
+            kernel: prog.config.meta.kernel.clone(),
+            seconds: secs,
+            shortest_steps,
+            steps: rep.steps,
+        }
+    }
+
+    /// What the campaign found, for [`crate::campaign::as_expected`].
+    pub fn finding(&self) -> Finding {
+        self.invariant.map_or(Finding::Safe, Finding::Bug)
+    }
+}
+
+/// `mmfuzz check --json`: one exhaustive search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckRow {
+    /// Config name.
+    pub config: String,
+    /// The saved counterexample's path.
+    pub counterexample: Option<String>,
+    /// `bug`, `safe` or `unknown` ([`expected_word`]).
+    pub expected: &'static str,
+    /// `bug`, `safe` or `incomplete` ([`Finding::word`]).
+    pub found: &'static str,
+    /// The invariant the counterexample breaks.
+    #[serde(serialize_with = "invariant_name")]
+    pub invariant: Option<Invariant>,
+    /// Deepest level (numbered steps) completed.
+    pub levels: usize,
+    /// Peak resident memory, KiB (where the system tells).
+    pub peak_rss_kib: Option<u64>,
+    /// Set-ups × thread choices explored.
+    pub roots: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Numbered steps of the counterexample (the shortest within the bounds).
+    pub shortest_steps: Option<usize>,
+    /// Distinct states settled.
+    pub states: u64,
+    /// States per second.
+    pub states_per_sec: f64,
+    /// Threads per scenario (`--threads`).
+    pub threads: usize,
+    /// Steps executed (edges of the state graph).
+    pub transitions: u64,
+    /// Stopped at `--max-states` before the search was complete.
+    pub truncated: bool,
+    /// VMAs of the set-up (`--vmas`).
+    pub vmas: u8,
+}
+
+/// `mmfuzz replay --json`: one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReplayRow {
+    /// The case file.
+    pub case: String,
+    /// Its config (`maple_store` for store cases).
+    pub config: String,
+    /// The verdict the case expects ([`case_word`]).
+    pub expected: &'static str,
+    /// The verdict it gave ([`case_word`]).
+    pub found: &'static str,
+    /// The invariant it broke (the divergence's kind for store cases).
+    pub invariant: Option<String>,
+    /// It gave its expected verdict ([`Case::replay`]).
+    pub ok: bool,
+}
+
+impl ReplayRow {
+    /// Replay `case` (read from `file`): its row, and [`Case::replay`]'s result (the report when
+    /// it did not give its expected verdict).
+    pub fn replay(file: &Path, case: &Case) -> (ReplayRow, Result<(), String>) {
+        let outcome = case.outcome();
+        let found = if outcome.is_ok() {
+            Expect::Pass
+        } else {
+            Expect::Fail
+        };
+        let invariant = outcome.err().and_then(|(i, _)| i);
+        let res = case.replay();
+        let config = match &case.payload {
+            Payload::Mm { config, .. } => config.clone(),
+            Payload::MapleStore { .. } => "maple_store".into(),
+        };
+        let row = ReplayRow {
+            case: file.display().to_string(),
+            config,
+            expected: case_word(case, case.expect),
+            found: case_word(case, found),
+            invariant,
+            ok: res.is_ok(),
+        };
+        (row, res)
+    }
+}
+
+/// `mmfuzz explain --json`: the report of [`crate::mm::report::json`] (config, kernel, paths,
+/// setup, threads, steps, numbered_steps, violation) with the case file and the case's name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplainRow {
+    /// The case file.
+    pub case: String,
+    /// The case's name.
+    pub name: String,
+    /// The report (a JSON object).
+    pub report: serde_json::Value,
+}
+
+impl Serialize for ExplainRow {
+    /// One object: the report's keys with `case` and `name`, all sorted.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut all = match &self.report {
+            serde_json::Value::Object(m) => m.clone(),
+            _ => serde_json::Map::new(),
+        };
+        all.insert("case".into(), self.case.clone().into());
+        all.insert("name".into(), self.name.clone().into());
+        all.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The row's keys, in the order it prints them; and the row prints exactly the bytes of
+    /// the same object built with `json!{}` (sorted keys).
+    fn keys<T: Serialize>(row: &T) -> Vec<String> {
+        let text = serde_json::to_string(row).unwrap();
+        let value = serde_json::to_value(row).unwrap();
+        assert_eq!(text, value.to_string(), "fields out of alphabetical order");
+        let serde_json::Value::Object(m) = value else {
+            panic!("not an object: {text}")
+        };
+        let ks: Vec<String> = m.keys().cloned().collect();
+        let mut sorted = ks.clone();
+        sorted.sort();
+        assert_eq!(ks, sorted);
+        ks
+    }
+
+    fn has_all(keys: &[String], want: &[&str]) {
+        let have: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        for w in want {
+            assert!(have.contains(w), "{w:?} missing from {keys:?}");
+        }
+    }
+
+    fn run_row(found: Option<Invariant>) -> RunRow {
+        RunRow {
+            config: "v5.17-rc3".into(),
+            counterexample: found.map(|_| "mmfuzz-findings/mm/x.json".into()),
+            execs: 10,
+            execs_per_sec: 5.0,
+            execs_to_first: found.map(|_| 3),
+            expected: "bug",
+            found: if found.is_some() { "bug" } else { "safe" },
+            interrupted: false,
+            invariant: found,
+            kernel: "v5.17-rc3".into(),
+            seconds: 2.0,
+            shortest_steps: found.map(|_| 4),
+            steps: 100,
+        }
+    }
+
+    #[test]
+    fn run_row_has_the_contract_keys() {
+        let ks = keys(&run_row(Some(Invariant::I4)));
+        // shared/spec/README.md, "What the tool must print".
+        has_all(
+            &ks,
+            &[
+                "config",
+                "expected",
+                "found",
+                "invariant",
+                "execs",
+                "execs_to_first",
+                "shortest_steps",
+                "counterexample",
+            ],
+        );
+        assert_eq!(
+            ks,
+            [
+                "config",
+                "counterexample",
+                "execs",
+                "execs_per_sec",
+                "execs_to_first",
+                "expected",
+                "found",
+                "interrupted",
+                "invariant",
+                "kernel",
+                "seconds",
+                "shortest_steps",
+                "steps"
+            ]
+        );
+        assert_eq!(
+            run_row(Some(Invariant::I4)).finding(),
+            Finding::Bug(Invariant::I4)
+        );
+    }
+
+    #[test]
+    fn absent_values_print_null() {
+        let text = serde_json::to_string(&run_row(None)).unwrap();
+        for k in [
+            "counterexample",
+            "execs_to_first",
+            "invariant",
+            "shortest_steps",
+        ] {
+            assert!(text.contains(&format!("\"{k}\":null")), "{k} in {text}");
+        }
+        assert_eq!(run_row(None).finding(), Finding::Safe);
+    }
+
+    #[test]
+    fn replay_row_has_the_contract_keys() {
+        let row = ReplayRow {
+            case: "corpus/mm/a.json".into(),
+            config: "v6.1".into(),
+            expected: "safe",
+            found: "safe",
+            invariant: None,
+            ok: true,
+        };
+        let ks = keys(&row);
+        has_all(&ks, &["case", "config", "found", "invariant"]);
+        assert_eq!(
+            ks,
+            ["case", "config", "expected", "found", "invariant", "ok"]
+        );
+        assert!(serde_json::to_string(&row)
+            .unwrap()
+            .contains("\"invariant\":null"));
+    }
+
+    #[test]
+    fn check_row_keys() {
+        let row = CheckRow {
+            config: "v6.1".into(),
+            counterexample: None,
+            expected: "safe",
+            found: "safe",
+            invariant: None,
+            levels: 7,
+            peak_rss_kib: None,
+            roots: 4,
+            seconds: 0.5,
+            shortest_steps: None,
+            states: 1000,
+            states_per_sec: 2000.0,
+            threads: 2,
+            transitions: 3000,
+            truncated: false,
+            vmas: 1,
+        };
+        let ks = keys(&row);
+        has_all(&ks, &["config", "expected", "found", "invariant"]);
+        assert_eq!(
+            ks,
+            [
+                "config",
+                "counterexample",
+                "expected",
+                "found",
+                "invariant",
+                "levels",
+                "peak_rss_kib",
+                "roots",
+                "seconds",
+                "shortest_steps",
+                "states",
+                "states_per_sec",
+                "threads",
+                "transitions",
+                "truncated",
+                "vmas"
+            ]
+        );
+    }
+
+    #[test]
+    fn explain_row_adds_the_case_to_the_report() {
+        let row = ExplainRow {
+            case: "corpus/mm/a.json".into(),
+            name: "a".into(),
+            report: serde_json::json!({
+                "violation": null, "config": "v6.1", "steps": [], "numbered_steps": 0,
+            }),
+        };
+        let ks = keys(&row);
+        assert_eq!(
+            ks,
+            [
+                "case",
+                "config",
+                "name",
+                "numbered_steps",
+                "steps",
+                "violation"
+            ]
+        );
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(expected_word(&mmfuzz::mm::Expect::Safe), "safe");
+        assert_eq!(expected_word(&mmfuzz::mm::Expect::Unknown), "unknown");
+        assert_eq!(expected_word(&mmfuzz::mm::Expect::Bug("I4".into())), "bug");
+        let store = Case::maple_store("x", Expect::Pass, "", Vec::new());
+        assert_eq!(case_word(&store, Expect::Pass), "pass");
+        assert_eq!(case_word(&store, Expect::Fail), "fail");
+    }
+}
