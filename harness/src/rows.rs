@@ -408,7 +408,10 @@ mod tests {
     fn words() {
         assert_eq!(expected_word(&mmfuzz::mm::Expect::Safe), "safe");
         assert_eq!(expected_word(&mmfuzz::mm::Expect::Unknown), "unknown");
-        assert_eq!(expected_word(&mmfuzz::mm::Expect::Bug("I4".into())), "bug");
+        assert_eq!(
+            expected_word(&mmfuzz::mm::Expect::Bug(vec![Invariant::I4])),
+            "bug"
+        );
         let store = Case::maple_store("x", Expect::Pass, "", Vec::new());
         assert_eq!(case_word(&store, Expect::Pass), "pass");
         assert_eq!(case_word(&store, Expect::Fail), "fail");

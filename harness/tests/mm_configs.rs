@@ -186,14 +186,7 @@ fn replay_is_deterministic_and_round_trips() {
     assert_eq!(a, b, "the same case gives the same trace");
     assert_eq!(a.violation.as_ref().map(|v| &v.inv), Some(&v.inv));
     // Replay token: the case file, read back, fails the same way.
-    let case = Case::mm(
-        "t",
-        CaseExpect::Fail,
-        "",
-        &prog,
-        Some(v.inv.name().to_string()),
-        small,
-    );
+    let case = Case::mm("t", CaseExpect::Fail, "", &prog, Some(v.inv), small);
     let text = case.to_text();
     let back = Case::parse(std::path::Path::new("t.json"), &text).unwrap();
     assert_eq!(back, case);

@@ -298,8 +298,6 @@ struct Node {
     key: u64,
 }
 
-/// A location a step touches, whether it writes it, and the exclusive locks held then.
-
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 

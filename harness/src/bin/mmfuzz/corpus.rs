@@ -101,7 +101,7 @@ pub fn minimize(file: &Path, save: Option<&Path>) -> CmdResult {
                 shrink::length(scenario),
                 shrink::length(&small)
             );
-            let inv = invariant.clone().or(Some(inv));
+            let inv = invariant.or(Some(inv));
             Case::mm(&case.name, case.expect, &case.note, &prog, inv, small)
         }
     };
