@@ -1,8 +1,11 @@
-//! mmfuzz-harness: generators, oracles, corpus and CLI around the `mmfuzz` model.
+//! mmfuzz-harness: generators, schedulers, oracles, shrinking, corpus and CLI around the
+//! `mmfuzz` model.
 //!
-//! Layout after wasmtime's `crates/fuzzing`: each target has its operations and generators
-//! (`ops`), its oracle (`exec`), and an entry point in [`targets`] that the cargo-fuzz targets,
-//! bolero checks, proptests and the CLI all call.
+//! Two targets, each laid out by role as in wasmtime's `crates/fuzzing`: [`mm`] (scenario,
+//! generate, sched, exec, oracle, explore, shrink, report) and [`maple`] (ops and their
+//! generators, its oracle `exec`, the kernel's erase2 traces). [`targets`] holds the entry
+//! points the cargo-fuzz targets, bolero checks, proptests and the CLI all call; [`rows`] the
+//! `--json` contract; [`corpus`] the case files; [`rng`] the only randomness.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
