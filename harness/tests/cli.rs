@@ -1,6 +1,9 @@
 //! The `mmfuzz` binary on bad input and when interrupted: one line naming the file and the
 //! place, exit status 2 (130 for Ctrl-C), and nothing in the corpus folder changed.
 
+mod common;
+use common::tmpdir;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,13 +13,6 @@ fn mmfuzz(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run mmfuzz")
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mmfuzz-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Every file below `dir` with its bytes.
@@ -57,7 +53,7 @@ fn bad_input(out: &Output, want: &[&str]) {
 
 #[test]
 fn broken_corpus_files_are_named_and_nothing_changes() {
-    let dir = tmpdir("corpus");
+    let dir = tmpdir("cli-corpus");
     copy_corpus(&dir);
     let mm = dir.join("mm");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&mm)
@@ -95,7 +91,7 @@ fn broken_corpus_files_are_named_and_nothing_changes() {
 
 #[test]
 fn bad_config_maps_and_setup_files_are_named() {
-    let dir = tmpdir("files");
+    let dir = tmpdir("cli-files");
     let cfg = dir.join("mine.mmp");
     std::fs::write(&cfg, "config mine\nuse exit_mmap@nonesuch\n").unwrap();
     let c = cfg.to_str().unwrap();
@@ -122,7 +118,7 @@ fn bad_config_maps_and_setup_files_are_named() {
 
 #[test]
 fn import_maps_of_a_real_process_drives_a_campaign() {
-    let dir = tmpdir("maps");
+    let dir = tmpdir("cli-maps");
     let setup = dir.join("self.json");
     let s = setup.to_str().unwrap();
     let out = mmfuzz(&["import-maps", "/proc/self/maps", "--out", s]);
@@ -159,7 +155,7 @@ fn import_maps_of_a_real_process_drives_a_campaign() {
 
 #[test]
 fn ctrl_c_keeps_what_was_found_and_prints_the_table() {
-    let dir = tmpdir("sigint");
+    let dir = tmpdir("cli-sigint");
     let d = dir.to_str().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
         .args([
@@ -230,7 +226,7 @@ fn explain_json_gives_the_steps_and_the_violation() {
 /// path: v6.1 with `task_unlock` deleted from `out_of_memory`, by `run` and by `check`.
 #[test]
 fn a_lock_left_held_at_return_is_i10() {
-    let dir = tmpdir("leak");
+    let dir = tmpdir("cli-leak");
     let shown = mmfuzz(&["configs", "--show", "v6.1"]);
     assert!(shown.status.success());
     let text = String::from_utf8(shown.stdout).unwrap();

@@ -1,19 +1,14 @@
 //! The corpus machinery (the replay itself is `tests/replay.rs`): bad files get errors that name them, saving is atomic and deduplicated,
 //! a minimized case still fails the same way.
 
+mod common;
+use common::tmpdir;
+
 use std::fs;
-use std::path::PathBuf;
 
 use mmfuzz_harness::corpus::{self, Case, Expect, Saved};
 use mmfuzz_harness::maple::{self, Op};
 use mmfuzz_harness::targets;
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mmfuzz-test-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn sample() -> Case {
     Case::maple_store(
@@ -33,7 +28,7 @@ fn sample() -> Case {
 
 #[test]
 fn bad_files_are_named() {
-    let d = tmpdir("bad");
+    let d = tmpdir("corpus-bad");
     let good = sample().to_text();
     let cases = [
         (
@@ -75,7 +70,7 @@ fn bad_files_are_named() {
 
 #[test]
 fn save_is_atomic_and_deduplicated() {
-    let d = tmpdir("save");
+    let d = tmpdir("corpus-save");
     let case = sample();
     let Saved::New(p) = corpus::save(&d, &case).unwrap() else {
         panic!("not new")
@@ -139,7 +134,7 @@ fn minimize_needs_a_failure() {
 /// are one case: a set-up VMA that changes nothing in the interleaving is a duplicate.
 #[test]
 fn mm_failures_are_deduplicated_by_shape() {
-    let d = tmpdir("shape");
+    let d = tmpdir("corpus-shape");
     let src = corpus::collect(&[corpus::default_dir().join("mm")])
         .unwrap()
         .into_iter()

@@ -12,7 +12,7 @@ fn suspend(prog: &Program) -> bool {
 }
 
 /// The bound each kind of config is checked at in `cargo test` (`mmfuzz check` goes further:
-/// README).
+/// docs/guide.md and docs/findings.md).
 fn bounds(prog: &Program, safe: bool) -> Bounds {
     if suspend(prog) {
         // The victim, the suspend, the reaper and the allocator, at most two preemptions; the

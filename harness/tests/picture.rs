@@ -4,6 +4,9 @@
 //! Chromium: `$MMFUZZ_CHROMIUM`, else `/usr/bin/chromium`. Without one the render check is
 //! skipped with a message, unless `MMFUZZ_REQUIRE_CHROMIUM=1`, which makes it fail.
 
+mod common;
+use common::{root, tmpdir};
+
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,17 +33,6 @@ fn case_file(prefix: &str) -> String {
         .into_iter()
         .next()
         .unwrap_or_else(|| panic!("no corpus case {prefix}*"))
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mmfuzz-picture-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Load a corpus case and run it with recording.
@@ -259,7 +251,7 @@ fn renders_in_headless_chromium() {
         let _ = writeln!(std::io::stderr(), "picture: render check SKIPPED: {why}");
         return;
     };
-    let dir = tmpdir("render");
+    let dir = tmpdir("picture-render");
     for (prefix, inv) in CASES {
         let file = &case_file(prefix);
         let (case, prog, sc, out) = load(file);

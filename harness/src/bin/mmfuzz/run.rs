@@ -200,7 +200,7 @@ fn summary(all_ok: bool, any_unknown: bool) -> Result<(), Stop> {
     if any_unknown {
         outln!(
             "'?' marks a config the model cannot decide (expected `unknown`): what it finds \
-             is explained in the README, section \"The unknown rows\""
+             is explained in docs/findings.md, section \"The unknown rows\""
         )?;
     }
     Ok(())
