@@ -23,9 +23,9 @@ use crate::rng::SplitMix64;
 /// give the same choices.
 pub trait Scheduler {
     /// The thread for pick number `step` among `runnable` (ascending, never empty), or `None`
-    /// to leave it to the [`Picker`]'s fallback. `live(t)`: `t` did not just spin without
-    /// progress.
-    fn choose(&mut self, step: usize, runnable: &[Tid], live: &dyn Fn(Tid) -> bool) -> Option<Tid>;
+    /// to leave it to the [`Picker`]'s fallback. `spinning`: the threads (bit `t`) that just
+    /// spun on a lock without progress.
+    fn choose(&mut self, step: usize, runnable: &[Tid], spinning: u8) -> Option<Tid>;
 }
 
 /// At pick `i`, the `choices[i] % runnable`-th runnable thread.
@@ -33,7 +33,7 @@ pub trait Scheduler {
 pub struct Choices(pub Vec<u8>);
 
 impl Scheduler for Choices {
-    fn choose(&mut self, step: usize, runnable: &[Tid], _: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+    fn choose(&mut self, step: usize, runnable: &[Tid], _: u8) -> Option<Tid> {
         let &b = self.0.get(step)?;
         Some(runnable[b as usize % runnable.len()])
     }
@@ -56,7 +56,7 @@ impl Replay {
 }
 
 impl Scheduler for Replay {
-    fn choose(&mut self, _: usize, runnable: &[Tid], _: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+    fn choose(&mut self, _: usize, runnable: &[Tid], _: u8) -> Option<Tid> {
         loop {
             let &(t, n) = self.segs.get(self.at.0)?;
             if self.at.1 < n && runnable.contains(&t) {
@@ -94,11 +94,11 @@ impl Pct {
 }
 
 impl Scheduler for Pct {
-    fn choose(&mut self, step: usize, runnable: &[Tid], live: &dyn Fn(Tid) -> bool) -> Option<Tid> {
+    fn choose(&mut self, step: usize, runnable: &[Tid], spinning: u8) -> Option<Tid> {
         // Spinning threads yield to the highest-priority thread that can progress.
         let t = *runnable
             .iter()
-            .filter(|&&t| live(t))
+            .filter(|&&t| spinning & (1 << t) == 0)
             .max_by_key(|&&t| self.prio[t as usize])
             .expect("some runnable");
         if let Some(k) = self.change.iter().position(|&c| c == step) {
@@ -108,9 +108,28 @@ impl Scheduler for Pct {
     }
 }
 
+/// The scheduler a [`Schedule`] names (static dispatch: this runs at every step).
+#[derive(Clone, Debug)]
+enum Any {
+    Choices(Choices),
+    Replay(Replay),
+    Pct(Pct),
+}
+
+impl Scheduler for Any {
+    fn choose(&mut self, step: usize, runnable: &[Tid], spinning: u8) -> Option<Tid> {
+        match self {
+            Any::Choices(s) => s.choose(step, runnable, spinning),
+            Any::Replay(s) => s.choose(step, runnable, spinning),
+            Any::Pct(s) => s.choose(step, runnable, spinning),
+        }
+    }
+}
+
 /// The picks of one execution: a [`Scheduler`] and the fallback every schedule shares.
+#[derive(Clone, Debug)]
 pub struct Picker {
-    scheduler: Box<dyn Scheduler>,
+    scheduler: Any,
     /// Picks made.
     at: usize,
     last: Option<Tid>,
@@ -121,10 +140,10 @@ pub struct Picker {
 impl Picker {
     /// The picker for `kind` over `n` threads.
     pub fn new(kind: &Schedule, n: usize) -> Self {
-        let scheduler: Box<dyn Scheduler> = match kind {
-            Schedule::Choices(c) => Box::new(Choices(c.clone())),
-            Schedule::Segments(s) => Box::new(Replay::new(s.clone())),
-            &Schedule::Pct { seed, depth, span } => Box::new(Pct::new(seed, depth, span, n)),
+        let scheduler = match kind {
+            Schedule::Choices(c) => Any::Choices(Choices(c.clone())),
+            Schedule::Segments(s) => Any::Replay(Replay::new(s.clone())),
+            &Schedule::Pct { seed, depth, span } => Any::Pct(Pct::new(seed, depth, span, n)),
         };
         Picker {
             scheduler,
@@ -149,7 +168,7 @@ impl Picker {
         }
         let spinners = self.spinners;
         let live = |t: Tid| spinners & (1 << t) == 0;
-        let t = match self.scheduler.choose(i, runnable, &live) {
+        let t = match self.scheduler.choose(i, runnable, spinners) {
             Some(t) => t,
             None => match self.last {
                 Some(l) if runnable.contains(&l) && !spun => l,
