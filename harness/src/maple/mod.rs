@@ -1,8 +1,9 @@
-//! The maple-store target: operations, their generators, the oracle and the erase2 traces.
+//! The maple-store target: operations and their generators (`ops`), the oracle (`oracle`: the
+//! store against its reference and `mt_validate`), and the kernel's erase2 traces (`erase2`).
 
 pub mod erase2;
-pub mod exec;
 pub mod ops;
+pub mod oracle;
 
-pub use exec::{execute, execute_with, Check, Divergence, Stats};
 pub use ops::{decode, expand, Gen, Op};
+pub use oracle::{execute, execute_with, Check, Divergence, Stats};
