@@ -4,7 +4,9 @@
 # 1. Exhaustive: `mmfuzz check` of every built-in `safe` config, deterministic, at bounds that
 #    catch the v4.7 freeze_task false alarm (shared/audit/cases/v4.7-false-alarm-I12.json):
 #    suspend configs at 4 threads, 1 anonymous VMA, at most 3 preemptions; mm configs at
-#    3 threads and 2 VMAs. A search that stops at --max-states fails the gate too.
+#    3 threads and 2 VMAs; and every one of them again on an empty mm (no VMA: dup_mmap()
+#    failed before copying one), at 4 threads. A search that stops at --max-states fails the
+#    gate too.
 # 2. libFuzzer: the exit_vs_reaper target with MMFUZZ_CONFIG set to each `safe` config, for a
 #    fixed number of runs from a fixed seed; any crash fails the gate.
 #
@@ -23,14 +25,11 @@ safe=$("$BIN" configs | awk 'NR > 1 && $2 == "safe" { print $1 }')
 fail=0
 
 if [ "$what" = all ] || [ "$what" = check ]; then
-  for c in $safe; do
-    if "$BIN" configs --show "$c" | grep -Eq '^  role .*\bpm\b'; then
-      bounds=(--threads 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
-    else
-      bounds=(--threads 3 --vmas 2 --races coenabled)
-    fi
+  gate_check() { # CONFIG BOUNDS...
+    local c=$1 start line verdict
+    shift
     start=$(date +%s)
-    line=$("$BIN" check --config "$c" "${bounds[@]}" --jobs 2 --json --out "$OUT" || true)
+    line=$("$BIN" check --config "$c" "$@" --jobs 2 --json --out "$OUT" || true)
     verdict=$(printf '%s' "$line" | python3 -c '
 import json, sys
 d = json.loads(sys.stdin.read())
@@ -44,6 +43,16 @@ print("ok" if d["found"] == "safe" and not d["truncated"] else "FAIL",
       echo "  false alarm or incomplete on $c: found $4 $5, truncated $6, case $8" >&2
       fail=1
     fi
+  }
+  for c in $safe; do
+    if "$BIN" configs --show "$c" | grep -Eq '^  role .*\bpm\b'; then
+      bounds=(--threads 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
+    else
+      bounds=(--threads 3 --vmas 2 --races coenabled)
+    fi
+    gate_check "$c" "${bounds[@]}"
+    bounds=(--threads 4 --vmas 0 --races coenabled)
+    gate_check "$c" "${bounds[@]}"
   done
 fi
 

@@ -4,7 +4,7 @@
 use mmfuzz::mm::state::{World, MAX_THREADS};
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 
-use super::oracle::{end_checks, is_idle, when_stuck, Oracle, Stuck, Violation};
+use super::oracle::{end_checks, is_idle, when_stuck, CallStack, Oracle, Stuck, Violation};
 use super::scenario::{flag_bits, Scenario, Setup};
 use super::sched::Picker;
 
@@ -144,9 +144,10 @@ pub fn step_checked(
 ) -> Checked {
     ev.clear();
     let held_before = world.held_by(tid);
+    let stack = CallStack::of(world, tid);
     let prim = world.next_prim(prog, tid);
     let value = world.step(prog, tid, ev);
-    let violation = oracle.check(prog, world, tid, (prim, value), &held_before, ev);
+    let violation = oracle.check(prog, world, tid, (prim, value), (&held_before, &stack), ev);
     Checked {
         value,
         held_before,

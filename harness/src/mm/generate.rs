@@ -37,7 +37,13 @@ pub trait Draw {
 /// Draw a scenario for `prog` (only its roles are offered).
 pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
     let mut setup = Vec::new();
-    let nvmas = 1 + d.below(u32::from(GEN_VMAS)) as u8;
+    // Sometimes an mm with no VMA at all: dup_mmap() failed before copying one (exit_mmap's
+    // "Can happen if dup_mmap() received an OOM"). Exhausted fuzzer bytes draw it too.
+    let nvmas = if d.chance(1, 16) {
+        0
+    } else {
+        1 + d.below(u32::from(GEN_VMAS)) as u8
+    };
     for _ in 0..nvmas {
         let mut bits = 0u8;
         if d.chance(3, 4) {

@@ -92,6 +92,12 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
             other => format!("{other:?}"),
         });
     }
+    if !sc.setup.iter().any(|op| matches!(op, Setup::Mmap { .. })) {
+        out.insert(
+            0,
+            "no VMA: an empty mm (dup_mmap() failed before copying one)".into(),
+        );
+    }
     out
 }
 

@@ -58,13 +58,14 @@ impl Oracle {
     }
 
     /// One access by `tid`: a use after free (I1, I5, I8), a walker outside its read section
-    /// (I2), then the race detector.
+    /// (I2; not inside `exit_mmap`, which a walker runs when its `mmput` is the last), then the
+    /// race detector.
     pub(super) fn access(
         &mut self,
-        prog: &Program,
         world: &World,
         tid: Tid,
         (loc, write, freed): (Loc, bool, bool),
+        in_exit_mmap: bool,
     ) -> Option<Violation> {
         let role = |t: Tid| world.threads[t as usize].role;
         if freed {
@@ -91,7 +92,7 @@ impl Oracle {
         );
         if walker
             && vma_state
-            && !inside(prog, world, tid, "exit_mmap")
+            && !in_exit_mmap
             && world.held_by(tid).iter().all(|(l, _)| *l != Lock::MmapLock)
         {
             return Some(Violation {

@@ -28,6 +28,33 @@ pub use hb::{coenabled_race, Access};
 use hb::{Shadow, Vc};
 use lockdep::CLASSES;
 
+/// The paths on a thread's call stack when its step began (bottom first, the 8 deepest frames
+/// at most; deeper ones are judged by the stack after the step).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallStack {
+    paths: [u16; 8],
+    depth: u8,
+}
+
+impl CallStack {
+    /// `tid`'s call stack now.
+    pub fn of(world: &World, tid: Tid) -> CallStack {
+        let mut s = CallStack::default();
+        for f in world.threads[tid as usize].frames.iter().take(8) {
+            s.paths[s.depth as usize] = f.path;
+            s.depth += 1;
+        }
+        s
+    }
+
+    /// Whether a path called `name` is on the stack.
+    pub fn inside(&self, prog: &Program, name: &str) -> bool {
+        self.paths[..self.depth as usize]
+            .iter()
+            .any(|&p| prog.paths[p as usize].name == name)
+    }
+}
+
 /// A broken invariant: which, where, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -109,7 +136,7 @@ impl Oracle {
         world: &World,
         stepper: Tid,
         step: (Option<Prim>, Option<bool>),
-        held_before: &[(Lock, bool)],
+        (held_before, stack): (&[(Lock, bool)], &CallStack),
         ev: &[Event],
     ) -> Option<Violation> {
         if let Some(v) = freezer::freezer_checks(prog, world, stepper, step) {
@@ -127,7 +154,7 @@ impl Oracle {
             _ => {}
         }
         for e in ev {
-            if let Some(v) = self.event(prog, world, stepper, held_before, e) {
+            if let Some(v) = self.event(prog, world, stepper, (held_before, stack), e) {
                 return Some(v);
             }
         }
@@ -139,9 +166,15 @@ impl Oracle {
         prog: &Program,
         world: &World,
         stepper: Tid,
-        held_before: &[(Lock, bool)],
+        (held_before, stack): (&[(Lock, bool)], &CallStack),
         e: &Event,
     ) -> Option<Violation> {
+        // The step's events happened where the thread was when it began: it may have returned
+        // from `exit_mmap` within the step.
+        let in_exit_mmap = |t: Tid| {
+            (t == stepper && stack.inside(prog, "exit_mmap"))
+                || invariants::inside(prog, world, t, "exit_mmap")
+        };
         match *e {
             Event::Fault { tid, inv, ref msg } => {
                 return Some(Violation {
@@ -167,7 +200,7 @@ impl Oracle {
                 // the write lock from v5.17, with no lock before): a reader's unlock after a
                 // lock-free teardown is not it (<= v5.16 readers are kept out by MMF_OOM_SKIP
                 // or an mm_users pin; a reader that walks anyway is a use after free, I5).
-                if lock == Lock::MmapLock && invariants::inside(prog, world, tid, "exit_mmap") {
+                if lock == Lock::MmapLock && in_exit_mmap(tid) {
                     if let Some(v) = invariants::stale_head(prog, world, tid) {
                         return Some(v);
                     }
@@ -187,7 +220,7 @@ impl Oracle {
                 loc,
                 write,
                 freed,
-            } => return self.access(prog, world, tid, (loc, write, freed)),
+            } => return self.access(world, tid, (loc, write, freed), in_exit_mmap(tid)),
         }
         None
     }
