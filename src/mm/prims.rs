@@ -138,6 +138,20 @@ macro_rules! word {
     };
 }
 
+/// One row's [`PrimInfo`].
+macro_rules! prim_info {
+    ($name:ident, $module:ident :: $func:ident, $file:literal, $kind:ident, $fp:ident, $sl:ident) => {
+        PrimInfo {
+            name: stringify!($name),
+            semantics: concat!(stringify!($module), "::", stringify!($func)),
+            file: $file,
+            cond: word!($kind),
+            local: word!($fp),
+            sleeps: word!($sl),
+        }
+    };
+}
+
 /// `_` for a variant's argument, in patterns.
 macro_rules! wild {
     ($t:ty) => {
@@ -157,25 +171,11 @@ macro_rules! define_prims {
 
         impl Prim {
             /// The table, one row per primitive, in declaration order.
-            pub const TABLE: &'static [PrimInfo] = &[ $( PrimInfo {
-                name: stringify!($name),
-                semantics: concat!(stringify!($module), "::", stringify!($func)),
-                file: $file,
-                cond: word!($kind),
-                local: word!($fp),
-                sleeps: word!($sl),
-            }, )* ];
+            pub const TABLE: &'static [PrimInfo] = &[ $( prim_info!($name, $module::$func, $file, $kind, $fp, $sl), )* ];
 
             /// This primitive's row.
             pub fn info(self) -> &'static PrimInfo {
-                match self { $( Prim::$name $((wild!($t)))? => &PrimInfo {
-                    name: stringify!($name),
-                    semantics: concat!(stringify!($module), "::", stringify!($func)),
-                    file: $file,
-                    cond: word!($kind),
-                    local: word!($fp),
-                    sleeps: word!($sl),
-                }, )* }
+                match self { $( Prim::$name $((wild!($t)))? => &prim_info!($name, $module::$func, $file, $kind, $fp, $sl), )* }
             }
 
             /// The kernel name with its argument, as written in path files.

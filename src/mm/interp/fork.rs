@@ -5,7 +5,7 @@ use super::{fault, Cx, Exec};
 use crate::mm::event::{Event, Loc};
 use crate::mm::invariant::Invariant;
 use crate::mm::state::World;
-use crate::mm::types::{Lock, Tid};
+use crate::mm::types::Lock;
 
 /// `get_task_mm(victim)` — condition: got a pinned mm (task_lock, mmget, task_unlock).
 pub(super) fn get_task_mm(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
@@ -117,35 +117,29 @@ pub(super) fn mmgrab(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
 /// `mmdrop(mm)` (frees the mm_struct when `mm_count` reaches 0).
 pub(super) fn mmdrop(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let tid = cx.tid;
-    w.mm_drop(tid, ev);
-    Exec::Val(true)
-}
-
-impl World {
-    pub(super) fn mm_drop(&mut self, tid: Tid, ev: &mut Vec<Event>) {
-        self.atomic(tid, ev);
-        let th = &mut self.threads[tid as usize];
-        th.grabs -= 1;
-        if th.grabs < 0 {
-            fault(
-                tid,
-                Invariant::I8,
-                "mmdrop without a matching mmgrab".into(),
-                ev,
-            );
-        }
-        self.mm.count -= 1;
-        if self.mm.count < 0 {
-            fault(tid, Invariant::I8, "mm_count below zero".into(), ev);
-        }
-        if self.mm.count == 0 && !self.mm.freed {
-            self.mm.freed = true;
-            ev.push(Event::Free {
-                tid,
-                loc: Loc::MmStruct,
-            });
-        }
+    w.atomic(tid, ev);
+    let th = &mut w.threads[tid as usize];
+    th.grabs -= 1;
+    if th.grabs < 0 {
+        fault(
+            tid,
+            Invariant::I8,
+            "mmdrop without a matching mmgrab".into(),
+            ev,
+        );
     }
+    w.mm.count -= 1;
+    if w.mm.count < 0 {
+        fault(tid, Invariant::I8, "mm_count below zero".into(), ev);
+    }
+    if w.mm.count == 0 && !w.mm.freed {
+        w.mm.freed = true;
+        ev.push(Event::Free {
+            tid,
+            loc: Loc::MmStruct,
+        });
+    }
+    Exec::Val(true)
 }
 
 #[cfg(test)]

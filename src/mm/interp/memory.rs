@@ -8,32 +8,19 @@ use crate::mm::types::Lock;
 
 /// `unmap_single_vma` from `unmap_vmas`: zap every PTE of the VMA (under its PT lock).
 pub(super) fn unmap_single_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    let (tid, prim) = (cx.tid, cx.prim);
-    let Some(c) = w.cursor(tid, prim, ev) else {
-        return Exec::Val(true);
-    };
-    w.access(tid, Loc::VmaObj(c), false, ev);
-    if w.vmas[c as usize].pt {
-        ev.push(Event::Acquire {
-            tid,
-            lock: Lock::Ptl(c),
-            shared: false,
-        });
-        w.access(tid, Loc::VmaPtes(c), true, ev);
-        ev.push(Event::Release {
-            tid,
-            lock: Lock::Ptl(c),
-            shared: false,
-        });
-    }
-    w.vmas[c as usize].resident = 0;
-    Exec::Val(true)
+    zap_pte_range(w, cx, ev)
 }
 
 /// `unmap_page_range` from the reaper: zap the VMA's PTEs (under its PT lock).
 pub(super) fn unmap_page_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    let (tid, prim) = (cx.tid, cx.prim);
-    let Some(c) = w.cursor(tid, prim, ev) else {
+    zap_pte_range(w, cx, ev)
+}
+
+/// `zap_pte_range` over the cursor's VMA, which both unmap paths end in: its page-table lock
+/// is taken and released within the step.
+fn zap_pte_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    let Some(c) = w.cursor(tid, cx.prim, ev) else {
         return Exec::Val(true);
     };
     w.access(tid, Loc::VmaObj(c), false, ev);
