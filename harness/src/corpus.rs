@@ -317,7 +317,8 @@ impl Case {
                 };
                 let out = crate::mm::exec::run(&prog, scenario, crate::mm::Opts::default())
                     .map_err(|e| (None, format!("the scenario cannot run: {}", e.0)))?;
-                match out.violation {
+                // A latent defect (a proxy broke, no harm followed) fails too, by its mechanism.
+                match out.headline() {
                     None => Ok(()),
                     Some(v) => Err((
                         Some(v.inv.name().to_string()),
@@ -413,7 +414,7 @@ pub fn shape(case: &Case) -> Option<String> {
         ..crate::mm::exec::Opts::default()
     };
     let out = crate::mm::exec::run(&prog, scenario, opts).ok()?;
-    let v = out.violation.as_ref()?;
+    let v = out.headline()?;
     let roles = crate::mm::exec::roles(&prog, &scenario.threads);
     let mut s = format!("{config} {inv}->{}", v.inv);
     // The thread and the path of the previous step: a new numbered step on a switch, a new

@@ -28,17 +28,44 @@ pub struct TraceStep {
     pub events: Vec<Event>,
 }
 
-/// How an execution ended.
+/// A proxy invariant broken on the way ([`super::oracle::is_proxy`]): the mechanism.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mechanism {
+    /// Model steps taken when it broke (it broke in step `step`, counting from 1).
+    pub step: usize,
+    /// What broke.
+    pub violation: Violation,
+}
+
+/// How an execution ended. A `violation` is a harm (or any non-proxy invariant); a
+/// `mechanism` with no `violation` is a latent defect: a proxy broke and this run reached no
+/// harm from it ([`super::harm::after`] searches every continuation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// The first violation, if any.
     pub violation: Option<Violation>,
+    /// The first proxy invariant broken, if any (before the violation).
+    pub mechanism: Option<Mechanism>,
     /// Steps taken.
     pub steps: usize,
     /// The steps (if recording was asked for).
     pub trace: Vec<TraceStep>,
     /// Every thread returned.
     pub completed: bool,
+}
+
+impl Outcome {
+    /// What the run is reported by: the violation, else the mechanism of a latent defect.
+    pub fn headline(&self) -> Option<&Violation> {
+        self.violation
+            .as_ref()
+            .or(self.mechanism.as_ref().map(|m| &m.violation))
+    }
+
+    /// A proxy broke and no harm followed in this run.
+    pub fn is_latent(&self) -> bool {
+        self.violation.is_none() && self.mechanism.is_some()
+    }
 }
 
 /// A scenario that cannot run against the config (set-up refused).
@@ -157,23 +184,36 @@ pub fn step_checked(
 
 /// Run `sc` against `prog`.
 pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScenario> {
+    run_inner(prog, sc, opts).map(|(out, _)| out)
+}
+
+/// Where a run stood when its mechanism broke: the set-up state (for the reference), the
+/// world and the oracle after that step.
+pub(crate) type Snapshot = Box<(World, World, Oracle)>;
+
+/// [`run`], also giving the state at the mechanism (if one broke).
+pub(crate) fn run_inner(
+    prog: &Program,
+    sc: &Scenario,
+    opts: Opts,
+) -> Result<(Outcome, Option<Snapshot>), BadScenario> {
     let (initial, mut world) = start(prog, &sc.setup, &sc.threads)?;
     let nthreads = world.threads.len();
     let mut oracle = Oracle::new(nthreads);
     oracle.races = opts.races;
     let mut sched = Picker::new(&sc.schedule, nthreads);
     let mut ev: Vec<Event> = Vec::with_capacity(16);
-    let mut trace = Vec::new();
     let mut runnable: Vec<Tid> = Vec::with_capacity(MAX_THREADS);
-    let mut steps = 0;
     let mut spun = false;
-    let out = |violation, steps, trace, completed| Outcome {
-        violation,
-        steps,
-        trace,
-        completed,
+    let mut snap: Option<Snapshot> = None;
+    let mut out = Outcome {
+        violation: None,
+        mechanism: None,
+        steps: 0,
+        trace: Vec::new(),
+        completed: false,
     };
-    while steps < MAX_STEPS {
+    while out.steps < MAX_STEPS {
         runnable.clear();
         runnable.extend(world.runnable());
         if runnable.is_empty() {
@@ -181,16 +221,19 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
             match when_stuck(prog, &mut world, &mut ev) {
                 Stuck::Fired => continue,
                 Stuck::Idle => break,
-                Stuck::Violation(v) => return Ok(out(Some(v), steps, trace, false)),
+                Stuck::Violation(v) => {
+                    out.violation = Some(v);
+                    return Ok((out, snap));
+                }
             }
         }
         let tid = sched.pick(&runnable, spun);
         let at = world.next_insn(tid).expect("runnable thread has code");
         let step = step_checked(prog, &mut world, &mut oracle, tid, &mut ev);
         spun = step.value.is_none();
-        steps += 1;
+        out.steps += 1;
         if opts.record {
-            trace.push(TraceStep {
+            out.trace.push(TraceStep {
                 tid,
                 at,
                 value: step.value,
@@ -199,17 +242,25 @@ pub fn run(prog: &Program, sc: &Scenario, opts: Opts) -> Result<Outcome, BadScen
                 events: ev.clone(),
             });
         }
+        if out.mechanism.is_none() {
+            if let Some(m) = &oracle.mechanism {
+                out.mechanism = Some(Mechanism {
+                    step: out.steps,
+                    violation: m.clone(),
+                });
+                snap = Some(Box::new((initial.clone(), world.clone(), oracle.clone())));
+            }
+        }
         if let Some(v) = step.violation {
-            return Ok(out(Some(v), steps, trace, false));
+            out.violation = Some(v);
+            return Ok((out, snap));
         }
     }
-    let completed = is_idle(&world);
-    if completed {
-        if let Some(v) = end_checks(&initial, &world) {
-            return Ok(out(Some(v), steps, trace, true));
-        }
+    out.completed = is_idle(&world);
+    if out.completed {
+        out.violation = end_checks(&initial, &world);
     }
-    Ok(out(None, steps, trace, completed))
+    Ok((out, snap))
 }
 
 /// The world of a scenario's set-up and threads, before the first step: the set-up state (for

@@ -11,6 +11,7 @@
 pub mod exec;
 pub mod explore;
 pub mod generate;
+pub mod harm;
 pub mod maps;
 pub mod oracle;
 pub mod picture;
@@ -19,6 +20,6 @@ pub mod scenario;
 pub mod sched;
 pub mod shrink;
 
-pub use exec::{run, Opts, Outcome};
+pub use exec::{run, Mechanism, Opts, Outcome};
 pub use oracle::Violation;
 pub use scenario::{Scenario, Schedule, Setup, Thread};

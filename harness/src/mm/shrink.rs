@@ -21,11 +21,14 @@ pub fn segments_of(out: &Outcome) -> Vec<(u8, u16)> {
     segs
 }
 
+/// Whether `sc`'s run is reported by `inv` ([`Outcome::headline`]): the same harm, or for a
+/// latent defect the same mechanism and still no harm.
 fn fails_with(prog: &Program, sc: &Scenario, inv: Invariant) -> bool {
-    matches!(run(prog, sc, Opts::default()), Ok(Outcome { violation: Some(v), .. }) if v.inv == inv)
+    run(prog, sc, Opts::default()).is_ok_and(|o| o.headline().is_some_and(|v| v.inv == inv))
 }
 
-/// Shrink `sc`, which must break `inv` on `prog`. Deterministic.
+/// Shrink `sc`, which must break `inv` on `prog` (a harm, or a latent defect's mechanism).
+/// Deterministic.
 pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
     let rec = Opts {
         record: true,

@@ -95,13 +95,15 @@ impl Oracle {
             && !in_exit_mmap
             && world.held_by(tid).iter().all(|(l, _)| *l != Lock::MmapLock)
         {
-            return Some(Violation {
+            // A proxy (`super::is_proxy`): kept as the mechanism, the run goes on.
+            self.mechanism.get_or_insert_with(|| Violation {
                 inv: Invariant::I2,
                 tid,
                 msg: format!(
-                    "{} touches {} outside an mmap_lock read section",
+                    "{} touches {} {}",
                     role(tid).task(),
-                    loc.name()
+                    loc.name(),
+                    super::DISCIPLINE
                 ),
             });
         }

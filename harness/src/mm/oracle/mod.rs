@@ -83,7 +83,24 @@ pub struct Oracle {
     /// Threads whose `mm_users` pin failed in their current read section: they leave it
     /// without walking.
     leaving: u8,
+    /// The first proxy invariant broken so far ([`is_proxy`]): the mechanism of a harm that
+    /// may follow. It does not stop the run; not part of the hash (a state is judged by what
+    /// can still happen from it).
+    pub mechanism: Option<Violation>,
 }
+
+/// Whether `v` breaks a proxy invariant: one that predicts a harm rather than being one. I4
+/// (`exit_mmap` dropped `mmap_lock` with the readers' structure leading to freed VMAs) and
+/// I2's reader discipline (a walker touches VMA state outside its read section) are defects
+/// only if some thread then uses what was freed (I5) or walks page tables being freed (I1);
+/// when no role of the config can, the verdict is `latent`.
+pub fn is_proxy(v: &Violation) -> bool {
+    v.inv == Invariant::I4 || (v.inv == Invariant::I2 && v.msg.ends_with(DISCIPLINE))
+}
+
+/// The end of an I2 reader-discipline message (as opposed to I2 from a race on `vm_flags`,
+/// which is a harm in itself).
+pub(crate) const DISCIPLINE: &str = "outside an mmap_lock read section";
 
 /// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
 /// executions that reach the same world with the same happens-before facts, lock order and
@@ -125,6 +142,7 @@ impl Oracle {
             races: true,
             walking: 0,
             leaving: 0,
+            mechanism: None,
         }
     }
 
@@ -200,10 +218,8 @@ impl Oracle {
                 // the write lock from v5.17, with no lock before): a reader's unlock after a
                 // lock-free teardown is not it (<= v5.16 readers are kept out by MMF_OOM_SKIP
                 // or an mm_users pin; a reader that walks anyway is a use after free, I5).
-                if lock == Lock::MmapLock && in_exit_mmap(tid) {
-                    if let Some(v) = invariants::stale_head(prog, world, tid) {
-                        return Some(v);
-                    }
+                if lock == Lock::MmapLock && in_exit_mmap(tid) && self.mechanism.is_none() {
+                    self.mechanism = invariants::stale_head(prog, world, tid);
                 }
             }
             Event::Atomic { tid, .. } => self.hb_atomic(tid),
