@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::rng::SplitMix64;
 
+use mmfuzz::mm::Invariant;
 use rayon::prelude::*;
 
 use crate::maple::{self, Divergence, Op};
@@ -111,6 +112,9 @@ pub struct ConfigReport {
     pub first: Option<Found>,
     /// The earliest violation of an expected invariant (for `bug` configs).
     pub expected: Option<Found>,
+    /// The earliest latent defect (a proxy broke, and no continuation of that scenario
+    /// reached a harm): its scenario and mechanism. Reported only if no violation was found.
+    pub latent: Option<Found>,
     /// Stopped by [`Live::stop`] (Ctrl-C) before the budget ran out.
     pub interrupted: bool,
 }
@@ -167,14 +171,14 @@ pub fn mm_config_live(
     s: &Settings,
     live: &Live,
 ) -> ConfigReport {
-    use crate::mm::{exec, generate};
+    use crate::mm::{exec, generate, harm};
     let start = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs.max(1))
         .build()
         .expect("thread pool");
     let done = AtomicBool::new(false);
-    type JobOut = (u64, u64, Option<Found>, Option<Found>);
+    type JobOut = (u64, u64, Option<Found>, Option<Found>, Option<Found>);
     let jobs: Vec<JobOut> = pool.install(|| {
         (0..s.jobs.max(1) as u64)
             .into_par_iter()
@@ -182,6 +186,7 @@ pub fn mm_config_live(
                 let mut rng = SplitMix64(s.seed.wrapping_add(j));
                 let (mut execs, mut steps) = (0u64, 0u64);
                 let mut first: Option<Found> = None;
+                let mut latent: Option<Found> = None;
                 while start.elapsed() < s.time
                     && s.max_execs_per_job.is_none_or(|m| execs < m)
                     && !done.load(Ordering::Relaxed)
@@ -195,25 +200,43 @@ pub fn mm_config_live(
                     if execs % Live::BATCH == 0 {
                         live.execs.fetch_add(Live::BATCH, Ordering::Relaxed);
                     }
-                    let Ok(out) = exec::run(prog, &sc, exec::Opts::default()) else {
+                    let Ok(mut out) = exec::run(prog, &sc, exec::Opts::default()) else {
                         continue;
                     };
                     steps += out.steps as u64;
+                    if out.is_latent() {
+                        // From the mechanism to the first harm this scenario can reach.
+                        match harm::after(prog, &sc)
+                            .map(|h| (exec::run(prog, &h, exec::Opts::default()), h))
+                        {
+                            Some((Ok(o), h)) => (out, sc) = (o, h),
+                            _ => {
+                                if latent.is_none() {
+                                    let m = out.mechanism.clone().map(|m| m.violation);
+                                    latent = m.map(|m| (execs, j, sc.clone(), m));
+                                }
+                            }
+                        }
+                    }
                     if let Some(v) = out.violation {
                         live.violations.fetch_add(1, Ordering::Relaxed);
-                        let matched = want.contains(&v.inv);
+                        // `bug I4/I5`: the harm, or the mechanism that led to it.
+                        let matched = want.contains(&v.inv)
+                            || out
+                                .mechanism
+                                .is_some_and(|m| want.contains(&m.violation.inv));
                         let f = (execs, j, sc, v);
                         if matched || want.is_empty() {
                             done.store(true, Ordering::Relaxed);
                             let fst = first.or_else(|| Some(f.clone()));
-                            return (execs, steps, fst, Some(f));
+                            return (execs, steps, fst, Some(f), latent);
                         }
                         if first.is_none() {
                             first = Some(f);
                         }
                     }
                 }
-                (execs, steps, first, None)
+                (execs, steps, first, None, latent)
             })
             .collect()
     });
@@ -224,9 +247,15 @@ pub fn mm_config_live(
         elapsed: start.elapsed(),
         first: None,
         expected: None,
+        latent: None,
         interrupted: live.stop.load(Ordering::Relaxed),
     };
-    for (e, st, f, m) in jobs {
+    for (e, st, f, m, l) in jobs {
+        if let Some(l) = l {
+            if earlier(&rep.latent, &l) {
+                rep.latent = Some(l);
+            }
+        }
         rep.execs += e;
         rep.steps += st;
         if let Some(f) = f {
@@ -250,8 +279,11 @@ pub fn mm_config_live(
 /// What a campaign or a search found on one config, for [`as_expected`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Finding {
-    /// A violation of this invariant.
-    Bug(mmfuzz::mm::Invariant),
+    /// A violation of this invariant (the harm), and the proxy broken on the way to it (the
+    /// mechanism), if any.
+    Bug(Invariant, Option<Invariant>),
+    /// A proxy invariant broke and no harm followed anywhere (shared/spec/README.md).
+    Latent(Invariant),
     /// No violation (within the budget, or in a complete search).
     Safe,
     /// No violation so far: the search stopped at its bound.
@@ -259,28 +291,49 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// The `found` word of a row: `bug`, `safe` or `incomplete`.
+    /// The `found` word of a row: `bug`, `latent`, `safe` or `incomplete`.
     pub fn word(self) -> &'static str {
         match self {
-            Finding::Bug(_) => "bug",
+            Finding::Bug(..) => "bug",
+            Finding::Latent(_) => "latent",
             Finding::Safe => "safe",
             Finding::Incomplete => "incomplete",
+        }
+    }
+
+    /// The invariant a row names: the harm, or a latent defect's mechanism.
+    pub fn invariant(self) -> Option<Invariant> {
+        match self {
+            Finding::Bug(i, _) | Finding::Latent(i) => Some(i),
+            Finding::Safe | Finding::Incomplete => None,
+        }
+    }
+
+    /// The mechanism of a bug (the proxy on the way to the harm) or of a latent defect.
+    pub fn mechanism(self) -> Option<Invariant> {
+        match self {
+            Finding::Bug(_, m) => m,
+            Finding::Latent(i) => Some(i),
+            Finding::Safe | Finding::Incomplete => None,
         }
     }
 }
 
 /// Whether a config expecting `expect` gave its expected verdict (shared/spec/README.md): an
 /// `unknown` config always does (its row does not change the exit status); a `safe` one when
-/// nothing was found; a `bug` one when it broke one of the invariants it names (`I4/I5`).
+/// nothing was found; a `bug` one when it broke one of the invariants it names (`I4/I5`: the
+/// harm or the mechanism that led to it); a `latent` one when that proxy broke and no harm
+/// followed.
 pub fn as_expected(expect: &mmfuzz::mm::Expect, found: Finding) -> bool {
     use mmfuzz::mm::Expect;
-    match expect {
-        Expect::Unknown => true,
-        Expect::Safe => found == Finding::Safe,
-        Expect::Bug(_) => match found {
-            Finding::Bug(inv) => crate::targets::expected_invariants(expect).contains(&inv),
-            Finding::Safe | Finding::Incomplete => false,
-        },
+    match (expect, found) {
+        (Expect::Unknown, _) => true,
+        (Expect::Safe, f) => f == Finding::Safe,
+        (Expect::Bug(want), Finding::Bug(harm, via)) => {
+            want.contains(&harm) || via.is_some_and(|m| want.contains(&m))
+        }
+        (Expect::Latent(want), Finding::Latent(m)) => want.contains(&m),
+        (Expect::Bug(_) | Expect::Latent(_), _) => false,
     }
 }
 
@@ -288,7 +341,7 @@ pub fn as_expected(expect: &mmfuzz::mm::Expect, found: Finding) -> bool {
 /// invariant that breaks, so a `bug` config gives its verdict with any violation.
 pub fn search_as_expected(expect: &mmfuzz::mm::Expect, found: Finding) -> bool {
     match (expect, found) {
-        (mmfuzz::mm::Expect::Bug(_), Finding::Bug(_)) => true,
+        (mmfuzz::mm::Expect::Bug(_), Finding::Bug(..)) => true,
         _ => as_expected(expect, found),
     }
 }

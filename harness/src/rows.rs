@@ -21,10 +21,11 @@ fn invariant_name<S: Serializer>(inv: &Option<Invariant>, s: S) -> Result<S::Ok,
     inv.map(Invariant::name).serialize(s)
 }
 
-/// The `expected` word of a config: `bug`, `safe` or `unknown`.
+/// The `expected` word of a config: `bug`, `latent`, `safe` or `unknown`.
 pub fn expected_word(e: &mmfuzz::mm::Expect) -> &'static str {
     match e {
         mmfuzz::mm::Expect::Bug(_) => "bug",
+        mmfuzz::mm::Expect::Latent(_) => "latent",
         mmfuzz::mm::Expect::Safe => "safe",
         mmfuzz::mm::Expect::Unknown => "unknown",
     }
@@ -55,15 +56,19 @@ pub struct RunRow {
     pub execs_to_first: Option<u64>,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
-    /// `bug` or `safe`.
+    /// `bug`, `latent` or `safe` ([`Finding::word`]).
     pub found: &'static str,
     /// Stopped by Ctrl-C before the budget ran out.
     pub interrupted: bool,
-    /// The invariant the shown violation breaks.
+    /// The invariant the shown violation breaks (the harm), or a latent defect's proxy.
     #[serde(serialize_with = "invariant_name")]
     pub invariant: Option<Invariant>,
     /// The kernel the config models.
     pub kernel: String,
+    /// The proxy invariant broken on the way to the harm (`I4` before `I5`), or a latent
+    /// defect's proxy.
+    #[serde(serialize_with = "invariant_name")]
+    pub mechanism: Option<Invariant>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Numbered steps of the shrunk counterexample.
@@ -73,27 +78,29 @@ pub struct RunRow {
 }
 
 impl RunRow {
-    /// The row of a campaign `rep` on `prog`; `shortest_steps` and `counterexample` are those
-    /// of its shrunk and saved counterexample.
+    /// The row of a campaign `rep` on `prog`: what it `found` (the shown violation or the
+    /// latent defect, with the mechanism its shrunk counterexample shows), `shortest_steps`
+    /// and `counterexample` those of that counterexample, shrunk and saved.
     pub fn new(
         prog: &mmfuzz::mm::Program,
         rep: &ConfigReport,
+        found: Finding,
         shortest_steps: Option<usize>,
         counterexample: Option<&Path>,
     ) -> RunRow {
-        let shown = rep.shown();
         let secs = rep.elapsed.as_secs_f64().max(1e-9);
         RunRow {
             config: prog.config.name.clone(),
             counterexample: counterexample.map(|p| p.display().to_string()),
             execs: rep.execs,
             execs_per_sec: rep.execs as f64 / secs,
-            execs_to_first: rep.first.as_ref().map(|f| f.0),
+            execs_to_first: rep.first.as_ref().or(rep.latent.as_ref()).map(|f| f.0),
             expected: expected_word(&prog.config.expect),
-            found: if shown.is_some() { "bug" } else { "safe" },
+            found: found.word(),
             interrupted: rep.interrupted,
-            invariant: shown.map(|f| f.3.inv),
+            invariant: found.invariant(),
             kernel: prog.config.meta.kernel.clone(),
+            mechanism: found.mechanism(),
             seconds: secs,
             shortest_steps,
             steps: rep.steps,
@@ -102,7 +109,11 @@ impl RunRow {
 
     /// What the campaign found, for [`crate::campaign::as_expected`].
     pub fn finding(&self) -> Finding {
-        self.invariant.map_or(Finding::Safe, Finding::Bug)
+        match (self.found, self.invariant) {
+            ("latent", Some(i)) => Finding::Latent(i),
+            (_, Some(i)) => Finding::Bug(i, self.mechanism),
+            (_, None) => Finding::Safe,
+        }
     }
 }
 
@@ -115,13 +126,16 @@ pub struct CheckRow {
     pub counterexample: Option<String>,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
-    /// `bug`, `safe` or `incomplete` ([`Finding::word`]).
+    /// `bug`, `latent`, `safe` or `incomplete` ([`Finding::word`]).
     pub found: &'static str,
-    /// The invariant the counterexample breaks.
+    /// The invariant the counterexample breaks (a latent defect's proxy).
     #[serde(serialize_with = "invariant_name")]
     pub invariant: Option<Invariant>,
     /// Deepest level (numbered steps) completed.
     pub levels: usize,
+    /// The proxy broken on the way to the harm, or a latent defect's proxy.
+    #[serde(serialize_with = "invariant_name")]
+    pub mechanism: Option<Invariant>,
     /// Peak resident memory, KiB (where the system tells).
     pub peak_rss_kib: Option<u64>,
     /// Set-ups × thread choices explored.
@@ -254,6 +268,7 @@ mod tests {
             interrupted: false,
             invariant: found,
             kernel: "v5.17-rc3".into(),
+            mechanism: None,
             seconds: 2.0,
             shortest_steps: found.map(|_| 4),
             steps: 100,
@@ -290,6 +305,7 @@ mod tests {
                 "interrupted",
                 "invariant",
                 "kernel",
+                "mechanism",
                 "seconds",
                 "shortest_steps",
                 "steps"
@@ -297,8 +313,14 @@ mod tests {
         );
         assert_eq!(
             run_row(Some(Invariant::I4)).finding(),
-            Finding::Bug(Invariant::I4)
+            Finding::Bug(Invariant::I4, None)
         );
+        let latent = RunRow {
+            found: "latent",
+            mechanism: Some(Invariant::I4),
+            ..run_row(Some(Invariant::I4))
+        };
+        assert_eq!(latent.finding(), Finding::Latent(Invariant::I4));
     }
 
     #[test]
@@ -345,6 +367,7 @@ mod tests {
             found: "safe",
             invariant: None,
             levels: 7,
+            mechanism: None,
             peak_rss_kib: None,
             roots: 4,
             seconds: 0.5,
@@ -367,6 +390,7 @@ mod tests {
                 "found",
                 "invariant",
                 "levels",
+                "mechanism",
                 "peak_rss_kib",
                 "roots",
                 "seconds",

@@ -127,11 +127,21 @@ pub fn mm(data: &[u8]) {
         _ => (0, data),
     };
     let (prog, want) = &progs[pick];
-    let sc = crate::mm::generate::decode(prog, rest);
-    let Ok(out) = crate::mm::run(prog, &sc, crate::mm::Opts::default()) else {
+    let mut sc = crate::mm::generate::decode(prog, rest);
+    let Ok(mut out) = crate::mm::run(prog, &sc, crate::mm::Opts::default()) else {
         return;
     };
-    if let Some(v) = out.violation {
+    // A latent defect: the harm this scenario can go on to, if any.
+    if let Some(h) = out
+        .is_latent()
+        .then(|| crate::mm::harm::after(prog, &sc))
+        .flatten()
+    {
+        if let Ok(o) = crate::mm::run(prog, &h, crate::mm::Opts::default()) {
+            (out, sc) = (o, h);
+        }
+    }
+    if let Some(v) = out.headline().cloned() {
         let _ = want;
         let expected = !single && prog.config.expect != mmfuzz::mm::Expect::Safe;
         if !expected {

@@ -202,14 +202,14 @@ fn explain_json_gives_the_steps_and_the_violation() {
         .map(|e| e.unwrap().path())
         .find(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
-            n.starts_with("v5.17-rc3-I4-") && !n.contains("-on-")
+            n.starts_with("v5.17-rc3-I5-") && !n.contains("-on-")
         })
         .expect("the v5.17-rc3 case");
     let out = mmfuzz(&["explain", case.to_str().unwrap(), "--json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["config"], "v5.17-rc3");
-    assert_eq!(v["violation"]["invariant"], "I4");
+    assert_eq!(v["violation"]["invariant"], "I5");
     let steps = v["steps"].as_array().unwrap();
     assert!(steps
         .iter()
@@ -315,7 +315,7 @@ fn explain_takes_several_files() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("I1 broken at step 2"), "{text}");
-    assert!(text.contains("I4 broken at step"), "{text}");
+    assert!(text.contains("I5 broken at step"), "{text}");
 }
 
 /// A reader that stops early (`mmfuzz configs | head -1`): the command ends quietly, status 0,

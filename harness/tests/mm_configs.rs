@@ -242,10 +242,25 @@ fn example_configs_give_their_verdicts() {
                     f.display()
                 ),
                 Expect::Safe => assert!(rep.first.is_none(), "{}: false alarm", f.display()),
+                Expect::Latent(_) => assert!(
+                    rep.first.is_none()
+                        && rep
+                            .latent
+                            .as_ref()
+                            .is_some_and(|l| want_latent(&prog, &l.3)),
+                    "{}: not latent: {:?} {:?}",
+                    f.display(),
+                    rep.first.map(|f| f.3),
+                    rep.latent.map(|f| f.3)
+                ),
                 Expect::Unknown => {}
             }
         }
     }
+}
+
+fn want_latent(prog: &mmfuzz::mm::Program, v: &mmfuzz_harness::mm::Violation) -> bool {
+    matches!(&prog.config.expect, Expect::Latent(i) if i.contains(&v.inv))
 }
 
 /// Provenance: every built-in path version names the kernel text it was checked against

@@ -19,7 +19,7 @@ use mmfuzz_harness::mm::exec::{self, Opts, Outcome, TraceStep};
 use mmfuzz_harness::mm::{picture, Scenario, Violation};
 
 /// Corpus cases drawn, by name prefix (the hash changes when a case is found again).
-const CASES: [(&str, &str); 2] = [("v5.17-rc3-I4-", "I4"), ("v4.7-rc-I12-", "I12")];
+const CASES: [(&str, &str); 2] = [("v5.17-rc3-I5-", "I5"), ("v4.7-rc-I12-", "I12")];
 
 /// The corpus file whose name starts with `prefix` (not a replay on a fixed version).
 fn case_file(prefix: &str) -> String {

@@ -238,6 +238,9 @@ fn thread_local(p: Prim) -> bool {
 pub struct Report {
     /// The shortest counterexample (its numbered steps are `steps`), if any.
     pub counterexample: Option<(Scenario, Violation)>,
+    /// With no counterexample, the shortest path on which a proxy invariant broke (a latent
+    /// defect: the search went on past it and no harm followed anywhere), and that proxy.
+    pub latent: Option<(Scenario, Violation)>,
     /// Numbered steps of the counterexample.
     pub steps: Option<usize>,
     /// Distinct states settled.
@@ -319,6 +322,8 @@ struct Expansion {
     one: Vec<Node>,
     /// A violation: its cost above the node's level, the steps after the node, the violation.
     violation: Option<(u8, Vec<Tid>, Violation)>,
+    /// The same for the first proxy broken on a path ([`Oracle::mechanism`]).
+    latent: Option<(u8, Vec<Tid>, Violation)>,
     transitions: u64,
 }
 
@@ -411,6 +416,9 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
             }
             continue;
         }
+        if n.oracle.mechanism.is_none() && x.latent.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+            x.latent = o.mechanism.clone().map(|m| (cost, vec![t], m));
+        }
         for th in &mut w.threads {
             th.steps = 0;
         }
@@ -453,6 +461,7 @@ pub fn search(
     let mut arena: Vec<(u32, Tid, u32)> = Vec::new();
     let mut rep = Report {
         counterexample: None,
+        latent: None,
         steps: None,
         states: 0,
         transitions: 0,
@@ -463,6 +472,7 @@ pub fn search(
     let mut cost = 0usize;
     // A violation one level up, found while finishing this level.
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
+    let mut latent: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     let mut work: VecDeque<Node> = level.into();
     let mut next: Vec<Node> = Vec::new();
     loop {
@@ -493,6 +503,12 @@ pub fn search(
                     let at = cost + usize::from(c);
                     if found.as_ref().is_none_or(|f| at < f.0) {
                         found = Some((at, *i, t, v));
+                    }
+                }
+                if let Some((c, t, v)) = x.latent {
+                    let at = cost + usize::from(c);
+                    if latent.as_ref().is_none_or(|f| at < f.0) {
+                        latent = Some((at, *i, t, v));
                     }
                 }
                 if b.dedup {
@@ -534,6 +550,10 @@ pub fn search(
         let (sc, got) = rebuild(prog, roots, &arena, (idx, ext, v))?;
         rep.steps = Some(numbered(&sc));
         rep.counterexample = Some((sc, got));
+    } else if let Some((_, idx, ext, v)) = latent {
+        let (sc, got) = rebuild(prog, roots, &arena, (idx, ext, v))?;
+        rep.steps = Some(numbered(&sc));
+        rep.latent = Some((sc, got));
     }
     Ok(rep)
 }
@@ -606,7 +626,7 @@ fn rebuild(
         schedule: Schedule::Segments(segs),
     };
     let replay = exec::run(prog, &sc, exec::Opts::default())?;
-    let Some(got) = replay.violation else {
+    let Some(got) = replay.headline().cloned() else {
         return Err(BadScenario(format!(
             "internal: the shortest path ({}: {}) does not fail when replayed",
             v.inv, v.msg

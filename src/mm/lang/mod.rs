@@ -185,6 +185,9 @@ pub struct PathDef {
 pub enum Expect {
     /// Some scenario breaks one of the named invariants (`bug I4/I5`).
     Bug(Vec<Invariant>),
+    /// A proxy invariant breaks (`latent I4`) and no role of the config reaches a harm from
+    /// it: a defect waiting for a reader.
+    Latent(Vec<Invariant>),
     /// No violation within bounds.
     Safe,
     /// The model cannot decide; the harness reports what it finds.

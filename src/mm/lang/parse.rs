@@ -486,15 +486,25 @@ fn parse_config_key(lx: &mut Lexer<'_>, cfg: &mut ConfigDef) -> Result<(), LangE
     let (k, kp) = lx.word("expect, store, freezer, rwsem, check, use or role")?;
     match k.as_str() {
         "expect" => {
-            let (v, vp) = lx.word("bug INVARIANT, safe or unknown")?;
+            let (v, vp) = lx.word("bug INVARIANT, latent INVARIANT, safe or unknown")?;
             cfg.expect = match v.as_str() {
                 "safe" => Expect::Safe,
                 "unknown" => Expect::Unknown,
-                "bug" => {
+                "bug" | "latent" => {
                     let (w, wp) = lx.word("the invariant, e.g. I1")?;
-                    Expect::Bug(Invariant::parse_list(&w).map_err(|m| lx.err(wp, m))?)
+                    let list = Invariant::parse_list(&w).map_err(|m| lx.err(wp, m))?;
+                    if v == "bug" {
+                        Expect::Bug(list)
+                    } else {
+                        Expect::Latent(list)
+                    }
                 }
-                _ => return Err(lx.err(vp, "expect bug INVARIANT, safe or unknown")),
+                _ => {
+                    return Err(lx.err(
+                        vp,
+                        "expect bug INVARIANT, latent INVARIANT, safe or unknown",
+                    ))
+                }
             };
         }
         "store" => {
@@ -583,7 +593,7 @@ mod tests {
             (p("  $"), "f.mmp:2:3: unexpected character '$'"),
             ("path a@b note \"x".into(), "f.mmp:1:15: unterminated string"),
             (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, race, lock-order, deadlock, liveness, reference)"),
-            (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, safe or unknown"),
+            (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, latent INVARIANT, safe or unknown"),
             (c("  store tree"), "f.mmp:2:9: store is list or maple"),
             (c("  freezer v5"), "f.mmp:2:11: freezer is v4.7, v4.9 or v6.18"),
             (c("  rwsem lifo"), "f.mmp:2:9: rwsem is fifo or steal"),

@@ -69,7 +69,8 @@ pub fn check(args: CheckArgs) -> CmdResult {
     })?;
     let secs = t0.elapsed().as_secs_f64();
     let peak = search::peak_rss_kib();
-    let saved = rep.counterexample.as_ref().and_then(|(sc, v)| {
+    let shown = rep.counterexample.as_ref().or(rep.latent.as_ref());
+    let saved = shown.and_then(|(sc, v)| {
         let note = format!(
             "shortest counterexample from mmfuzz check ({bounds}): {}",
             v.msg
@@ -82,10 +83,17 @@ pub fn check(args: CheckArgs) -> CmdResult {
             sc.clone(),
         ))
     });
-    let found = match &rep.counterexample {
-        Some((_, v)) => Finding::Bug(v.inv),
-        None if rep.truncated => Finding::Incomplete,
-        None => Finding::Safe,
+    let found = match (&rep.counterexample, &rep.latent) {
+        (Some((sc, v)), _) => {
+            let out = mmfuzz_harness::mm::run(&prog, sc, Default::default());
+            Finding::Bug(
+                v.inv,
+                out.ok().and_then(|o| o.mechanism).map(|m| m.violation.inv),
+            )
+        }
+        (None, _) if rep.truncated => Finding::Incomplete,
+        (None, Some((_, v))) => Finding::Latent(v.inv),
+        (None, None) => Finding::Safe,
     };
     let row = check_row(&prog, &b, &rep, (secs, peak), saved.as_ref(), found);
     if json {
@@ -195,8 +203,9 @@ fn check_row(
         counterexample: saved.map(|p| p.display().to_string()),
         expected: expected_word(&prog.config.expect),
         found: found.word(),
-        invariant: rep.counterexample.as_ref().map(|(_, v)| v.inv),
+        invariant: found.invariant(),
         levels: rep.levels,
+        mechanism: found.mechanism(),
         peak_rss_kib: peak,
         roots: rep.roots,
         seconds: secs,
@@ -226,6 +235,21 @@ fn print_text(
         (Some((sc, v)), _) => {
             outln!(
                 "{}: {} in {} numbered steps (shortest within the bounds): {} states, {} transitions, {secs:.1} s, peak memory {mem}",
+                prog.config.name,
+                v.inv,
+                rep.steps.unwrap_or(0),
+                rep.states,
+                rep.transitions
+            )?;
+            if let Some(p) = &row.counterexample {
+                outln!("saved {p}")?;
+            }
+            outln!("\n{}", report::explain(prog, sc))
+        }
+        (None, false) if rep.latent.is_some() => {
+            let (sc, v) = rep.latent.as_ref().expect("a latent defect");
+            outln!(
+                "{}: latent {}: it breaks in {} numbered steps, and no interleaving within the bounds reaches a harm from it (a use of what was freed): {} states, {} transitions, {bounds}; {secs:.1} s, peak memory {mem}",
                 prog.config.name,
                 v.inv,
                 rep.steps.unwrap_or(0),

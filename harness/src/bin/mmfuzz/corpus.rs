@@ -91,17 +91,32 @@ pub fn minimize(file: &Path, save: Option<&Path>) -> CmdResult {
             let Err((Some(inv), _)) = case.outcome() else {
                 return does_not_fail();
             };
-            let Some(inv) = mmfuzz::mm::Invariant::parse(&inv) else {
+            let Some(mut inv) = mmfuzz::mm::Invariant::parse(&inv) else {
                 return does_not_fail();
             };
-            let small = shrink::shrink(&prog, scenario, inv);
+            // A latent defect whose scenario can go on to a harm becomes that harm's case.
+            let mut scenario = scenario.clone();
+            let mut named = *invariant;
+            if let Some(h) = mmfuzz_harness::mm::harm::after(&prog, &scenario) {
+                let out = mmfuzz_harness::mm::run(&prog, &h, Default::default());
+                if let Some(v) = out.ok().and_then(|o| o.violation) {
+                    eprintln!(
+                        "{}: {inv} is the mechanism of a harm: {} ({})",
+                        file.display(),
+                        v.inv,
+                        v.msg
+                    );
+                    (inv, named, scenario) = (v.inv, Some(v.inv), h);
+                }
+            }
+            let small = shrink::shrink(&prog, &scenario, inv);
             eprintln!(
                 "{}: {} -> {} numbered steps",
                 file.display(),
-                shrink::length(scenario),
+                shrink::length(&scenario),
                 shrink::length(&small)
             );
-            let inv = invariant.or(Some(inv));
+            let inv = named.or(Some(inv));
             Case::mm(&case.name, case.expect, &case.note, &prog, inv, small)
         }
     };

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use mmfuzz::mm::{Expect, Program};
-use mmfuzz_harness::campaign::{self, Settings};
+use mmfuzz_harness::campaign::{self, Finding, Settings};
 use mmfuzz_harness::corpus;
 use mmfuzz_harness::mm::{report, shrink};
 use mmfuzz_harness::rows::RunRow;
@@ -134,8 +134,18 @@ fn one_config(
         worker.join().expect("campaign thread")
     });
     let (mut saved, mut shortest, mut story) = (None, None, None);
-    if let Some((_, _, sc, v)) = rep.shown() {
+    let mut found = Finding::Safe;
+    // A violation, else a latent defect (a proxy broke and no scenario reached a harm).
+    let shown = (rep.shown().map(|f| (f, false))).or(rep.latent.as_ref().map(|f| (f, true)));
+    if let Some(((_, _, sc, v), latent)) = shown {
         let small = shrink::shrink(prog, sc, v.inv);
+        found = if latent {
+            Finding::Latent(v.inv)
+        } else {
+            let out = mmfuzz_harness::mm::run(prog, &small, Default::default());
+            let via = out.ok().and_then(|o| o.mechanism).map(|m| m.violation.inv);
+            Finding::Bug(v.inv, via)
+        };
         shortest = Some(shrink::length(&small));
         if show.explain {
             story = Some(report::explain(prog, &small));
@@ -143,7 +153,10 @@ fn one_config(
         let note = format!("found by mmfuzz run (seed {}): {}", s.seed, v.msg);
         saved = saved_or_warn(corpus::save_counterexample(out, prog, v.inv, &note, small));
     }
-    (RunRow::new(prog, &rep, shortest, saved.as_deref()), story)
+    (
+        RunRow::new(prog, &rep, found, shortest, saved.as_deref()),
+        story,
+    )
 }
 
 /// A line of the table: `!` marks a verdict that is not the expected one, `?` a config
@@ -166,13 +179,22 @@ fn table_line(row: &RunRow, ok: bool, unknown: bool) -> String {
         row.config,
         row.expected,
         found,
-        row.invariant.map_or("-", |i| i.name()),
+        invariant_cell(row),
         row.execs,
         row.execs_per_sec,
         row.execs_to_first.map_or("-".into(), |n| n.to_string()),
         row.shortest_steps.map_or("-".into(), |n| n.to_string()),
         row.counterexample.as_deref().unwrap_or("-"),
     )
+}
+
+/// The invariant column: the harm, after its mechanism if one broke first (`I4→I5`).
+fn invariant_cell(row: &RunRow) -> String {
+    match (row.mechanism, row.invariant) {
+        (Some(m), Some(i)) if m != i => format!("{m}→{i}"),
+        (_, Some(i)) => i.name().to_string(),
+        (_, None) => "-".into(),
+    }
 }
 
 /// The table's line for the configs Ctrl-C left out.
