@@ -329,6 +329,19 @@ impl Case {
         }
     }
 
+    /// Whether the case's run is a latent defect: a proxy broke and no harm followed
+    /// ([`crate::mm::Outcome::is_latent`]).
+    pub fn is_latent(&self) -> bool {
+        let Payload::Mm { scenario, .. } = &self.payload else {
+            return false;
+        };
+        let Ok(Some(prog)) = self.program(Path::new(&self.name)) else {
+            return false;
+        };
+        crate::mm::exec::run(&prog, scenario, crate::mm::Opts::default())
+            .is_ok_and(|o| o.is_latent())
+    }
+
     /// Replay the case: `Ok(())` if it gives its expected verdict (and, for a failing mm case,
     /// breaks its invariant), else what it gave.
     pub fn replay(&self) -> Result<(), String> {

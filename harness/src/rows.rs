@@ -167,7 +167,7 @@ pub struct ReplayRow {
     pub config: String,
     /// The verdict the case expects ([`case_word`]).
     pub expected: &'static str,
-    /// The verdict it gave ([`case_word`]).
+    /// The verdict it gave ([`case_word`]; `latent` for a latent defect).
     pub found: &'static str,
     /// The invariant it broke (the divergence's kind for store cases).
     pub invariant: Option<String>,
@@ -194,8 +194,20 @@ impl ReplayRow {
         let row = ReplayRow {
             case: file.display().to_string(),
             config,
-            expected: case_word(case, case.expect),
-            found: case_word(case, found),
+            expected: match case.program(file) {
+                Ok(Some(p))
+                    if case.expect == Expect::Fail
+                        && expected_word(&p.config.expect) == "latent" =>
+                {
+                    "latent"
+                }
+                _ => case_word(case, case.expect),
+            },
+            found: if found == Expect::Fail && case.is_latent() {
+                "latent"
+            } else {
+                case_word(case, found)
+            },
             invariant,
             ok: res.is_ok(),
         };
