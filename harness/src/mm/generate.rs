@@ -4,13 +4,16 @@
 //! Generators only offer what is legal in the state built so far (wasmtime's table-ops style):
 //! `fault`/`mlock`/`munmap` name an existing VMA, the reaper thread only exists if the OOM
 //! killer marked the victim, each role runs at most once, and the victim always exits (it
-//! is what drives `exit_mmap`).
+//! is what drives `exit_mmap`). Set-ups are kernel-possible ([`super::kernel_possible`]):
+//! each VMA is drawn as a kind the kernel maps (anonymous private, shared or private file,
+//! hugetlbfs, a driver's `VM_PFNMAP`), and `mlock` is offered only where it sets `VM_LOCKED`.
 
 use arbitrary::{Arbitrary, Unstructured};
 use mmfuzz::mm::types::vm;
 use mmfuzz::mm::{Program, Role};
 use proptest::prelude::*;
 
+use super::kernel_possible;
 use super::scenario::{flag_names, Scenario, Schedule, Setup, Thread, MAX_CHOICES};
 use crate::rng::SplitMix64;
 
@@ -44,31 +47,21 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
     } else {
         1 + d.below(u32::from(GEN_VMAS)) as u8
     };
+    let mut kinds = Vec::new();
     for _ in 0..nvmas {
-        let mut bits = 0u8;
-        if d.chance(3, 4) {
-            bits |= vm::VM_ACCOUNT;
-        }
-        if d.chance(1, 4) {
-            bits |= vm::VM_SHARED;
-        }
-        if d.chance(1, 10) {
-            bits |= vm::VM_HUGETLB;
-        }
-        if d.chance(1, 12) {
-            bits |= vm::VM_PFNMAP;
-        }
-        let anon = bits & vm::VM_SHARED == 0 && d.chance(3, 4);
+        let (flags, anon) = draw_vma(d);
+        kinds.push(flags);
         setup.push(Setup::Mmap {
             pages: 1 + d.below(8) as u8,
-            flags: flag_names(bits),
+            flags: flag_names(flags),
             anon,
         });
     }
-    for v in 0..nvmas {
+    for (v, &flags) in (0..nvmas).zip(&kinds) {
         match d.below(6) {
             0 => {}
-            1 => setup.push(Setup::Mlock { vma: v }),
+            // mlock_fixup() leaves hugetlb and VM_PFNMAP VMAs unlocked: only populated.
+            1 if kernel_possible::mlockable(flags) => setup.push(Setup::Mlock { vma: v }),
             _ => setup.push(Setup::Fault { vma: v }),
         }
     }
@@ -125,6 +118,28 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         setup,
         threads,
         schedule: draw_schedule(d),
+    }
+}
+
+/// One VMA the kernel can create (the rules of [`kernel_possible::vma`] hold by construction):
+/// its `VM_*` bits and whether it is anonymous. Exhausted draws give an accounted anonymous one.
+fn draw_vma(d: &mut impl Draw) -> (u8, bool) {
+    let kind = d.below(24);
+    let mut maybe = |num, den, bit| if d.chance(num, den) { bit } else { 0 };
+    match kind {
+        // Anonymous private (heap, stack, MAP_ANONYMOUS): accounted if writable.
+        0..=13 => (maybe(3, 4, vm::VM_ACCOUNT), true),
+        // A shared file or shmem.
+        14..=17 => (vm::VM_SHARED, false),
+        // A private file: accounted if writable.
+        18 => (maybe(1, 2, vm::VM_ACCOUNT), false),
+        // hugetlbfs or MAP_HUGETLB, shared or private; never accounted.
+        19..=21 => (vm::VM_HUGETLB | maybe(1, 2, vm::VM_SHARED), false),
+        // A driver's remap_pfn_range(): mostly shared; a private writable one is accounted.
+        _ => match maybe(3, 4, vm::VM_SHARED) {
+            0 => (vm::VM_PFNMAP | maybe(1, 2, vm::VM_ACCOUNT), false),
+            shared => (vm::VM_PFNMAP | shared, false),
+        },
     }
 }
 

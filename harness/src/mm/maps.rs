@@ -7,12 +7,14 @@
 //! order its first mapping appears; its size is the group's pages, capped at 255. From plain
 //! `maps` the flags are inferred as `mmap_region` sets them (`VM_ACCOUNT` for private
 //! writable mappings, `accountable_mapping` in mm/mmap.c); `smaps` gives them exactly
-//! (`VmFlags:` `sh`, `ac`, `lo`, `ht`, `pf`) and says which mappings have resident pages.
+//! (`VmFlags:` `sh`, `ac`, `lo`, `ht`, `pf`; `show_smap_vma_flags`) and says which mappings
+//! have resident pages. Every import is kernel-possible ([`super::kernel_possible`]).
 
 use mmfuzz::mm::state::MAX_VMAS;
 use mmfuzz::mm::types::vm;
 use serde::{Deserialize, Serialize};
 
+use super::kernel_possible;
 use super::scenario::{flag_names, Setup};
 
 /// One mapping line (and, from smaps, its details).
@@ -145,6 +147,13 @@ pub fn parse(text: &str) -> Result<Vec<Mapping>, MapsError> {
             msg: "no mappings (a kernel thread's maps is empty)".into(),
         });
     }
+    for m in &out {
+        let k = m.kind();
+        kernel_possible::vma(k.flags, k.anon).map_err(|e| MapsError {
+            line: m.line,
+            msg: format!("VmFlags no kernel shows: {e}"),
+        })?;
+    }
     Ok(out)
 }
 
@@ -173,13 +182,11 @@ impl Mapping {
         self.rss_kb.is_none_or(|r| r > 0)
     }
 
-    /// Anonymous or not, and the model's `VM_*` flags.
+    /// Anonymous or not, and the model's `VM_*` flags: from smaps `VmFlags:` exactly
+    /// (`ht` is `VM_HUGETLB`; `hg` is `VM_HUGEPAGE`, THP advice, and not modelled), from
+    /// plain maps as `mmap_region` would set them. Either way the kind obeys
+    /// [`kernel_possible::vma`] (smaps flags a kernel never prints are refused by [`parse`]).
     pub fn kind(&self) -> Kind {
-        let special = self.path.starts_with('[')
-            && !self.path.starts_with("[heap]")
-            && !self.path.starts_with("[stack")
-            && !self.path.starts_with("[anon:");
-        let anon = self.inode == 0 && !special && !self.path.starts_with('/');
         let flags = if let Some(codes) = &self.vmflags {
             let has = |c: &str| codes.iter().any(|x| x == c);
             let mut b = 0;
@@ -203,6 +210,7 @@ impl Mapping {
             if shared {
                 b |= vm::VM_SHARED;
             }
+            // accountable_mapping(): private writable, not a hugetlbfs file.
             if hugetlb {
                 b |= vm::VM_HUGETLB;
             } else if !shared && self.perms.as_bytes()[1] == b'w' {
@@ -213,6 +221,15 @@ impl Mapping {
             }
             b
         };
+        let special = self.path.starts_with('[')
+            && !self.path.starts_with("[heap]")
+            && !self.path.starts_with("[stack")
+            && !self.path.starts_with("[anon:");
+        // Shared anonymous memory is shmem; hugetlb and PFN mappings have a file or driver.
+        let anon = self.inode == 0
+            && !special
+            && !self.path.starts_with('/')
+            && flags & (vm::VM_SHARED | vm::VM_HUGETLB | vm::VM_PFNMAP) == 0;
         Kind { anon, flags }
     }
 }
@@ -362,7 +379,8 @@ fn ranges(lines: &[usize]) -> String {
 }
 
 /// Is this set-up fit to start a scenario from: only `mmap`/`fault`/`mlock`/`munmap` of VMAs
-/// that exist (the threads and kills are drawn or enumerated as usual)?
+/// that exist, and kernel-possible ([`kernel_possible::check`])? The threads and kills are
+/// drawn or enumerated as usual.
 pub fn check_setup(setup: &[Setup]) -> Result<(), String> {
     let mut n = 0u8;
     for (i, s) in setup.iter().enumerate() {
@@ -389,7 +407,7 @@ pub fn check_setup(setup: &[Setup]) -> Result<(), String> {
     if n == 0 {
         return Err("no mmap in the set-up".into());
     }
-    Ok(())
+    kernel_possible::check(setup)
 }
 
 #[cfg(test)]
@@ -465,6 +483,75 @@ VmFlags: rd mr mw me sd
                 Setup::Mlock { vma: 0 },
             ]
         );
+    }
+
+    #[test]
+    fn imports_are_kernel_possible() {
+        let smaps = "\
+7f00000000-7f00200000 rw-s 00000000 00:0f 4242 /anon_hugepage (deleted)
+Rss:                   0 kB
+VmFlags: rd wr sh mr mw me ms de ht sd
+7f00200000-7f00400000 rw-p 00000000 00:00 0
+Rss:                 512 kB
+VmFlags: rd wr mr mw me ac hg sd
+7f00400000-7f00401000 rw-s 00000000 00:06 11 /dev/mem
+Rss:                   0 kB
+VmFlags: rd wr sh mr mw me ms io pf dd
+7f00401000-7f00402000 rw-s 00000000 00:01 9 /dev/zero (deleted)
+Rss:                   4 kB
+VmFlags: rd wr sh mr mw me ms sd
+";
+        let f = import("smaps", &parse(smaps).unwrap());
+        // ht is hugetlb, hg (THP advice) is not; shared /dev/zero is shmem, not anonymous.
+        let kinds: Vec<(bool, Vec<String>)> =
+            f.groups.iter().map(|g| (g.anon, g.flags.clone())).collect();
+        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            kinds,
+            [
+                (false, n(&["VM_SHARED", "VM_HUGETLB"])),
+                (true, n(&["VM_ACCOUNT"])),
+                (false, n(&["VM_SHARED", "VM_PFNMAP"])),
+                (false, n(&["VM_SHARED"])),
+            ]
+        );
+        for (what, text) in [("maps", MAPS), ("smaps", smaps)] {
+            let f = import(what, &parse(text).unwrap());
+            kernel_possible::check(&f.setup).unwrap();
+            check_setup(&f.setup).unwrap();
+        }
+        // A real process, both files.
+        for p in ["/proc/self/maps", "/proc/self/smaps"] {
+            if let Ok(text) = std::fs::read_to_string(p) {
+                let f = import(p, &parse(&text).unwrap());
+                check_setup(&f.setup).unwrap_or_else(|e| panic!("{p}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn flags_no_kernel_shows_are_refused() {
+        for (codes, word) in [
+            ("sh ac", "accountable_mapping"),
+            ("ht ac", "accountable_mapping"),
+            ("ht lo", "VM_LOCKED"),
+            ("pf lo", "VM_LOCKED"),
+        ] {
+            let s =
+                format!("7f00000000-7f00001000 rw-s 00000000 00:06 11 /x\nVmFlags: rd {codes}\n");
+            let e = parse(&s).unwrap_err();
+            assert!(e.line == 1 && e.msg.contains(word), "{codes}: {e:?}");
+        }
+        let e = check_setup(&[
+            Setup::Mmap {
+                pages: 1,
+                flags: vec!["VM_PFNMAP".into()],
+                anon: false,
+            },
+            Setup::Mlock { vma: 0 },
+        ])
+        .unwrap_err();
+        assert!(e.contains("mlock_fixup"), "{e}");
     }
 
     #[test]

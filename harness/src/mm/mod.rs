@@ -1,5 +1,6 @@
 //! The mm teardown target, by role:
 //! - [`scenario`]: the input (set-up, threads, schedule), plain serde data;
+//! - [`kernel_possible`]: the rules a set-up keeps to so that a kernel can create it;
 //! - [`generate`]: scenarios from fuzzer bytes, proptest and a seeded RNG;
 //! - [`sched`]: which runnable thread steps next (choices, segments, PCT);
 //! - [`exec`]: one run, with the oracles after every step ([`exec::step_checked`]);
@@ -12,6 +13,7 @@ pub mod exec;
 pub mod explore;
 pub mod generate;
 pub mod harm;
+pub mod kernel_possible;
 pub mod maps;
 pub mod oracle;
 pub mod picture;

@@ -1,11 +1,13 @@
 //! Shrinking a failing scenario to the shortest interleaving that still breaks the same
 //! invariant: the schedule becomes explicit segments (one per numbered step of the report),
 //! then segments, threads and set-up operations are removed and segments shortened while the
-//! violation stays.
+//! violation stays. The set-up is reduced too (VMAs, operations, flags, sizes), and a
+//! set-up candidate must stay kernel-possible ([`kernel_possible::check`]).
 
 use mmfuzz::mm::{Invariant, Program};
 
 use super::exec::{run, Opts, Outcome};
+use super::kernel_possible;
 use super::scenario::{Scenario, Schedule, Setup, Thread};
 use crate::minimize::ddmin;
 
@@ -57,15 +59,16 @@ pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
             }
         });
         best.threads = threads;
-        // Fewer set-up operations.
-        let setup = ddmin(best.setup.clone(), |s: &[Setup]| {
-            let c = Scenario {
-                setup: s.to_vec(),
-                ..best.clone()
-            };
-            fails_with(prog, &c, inv)
+        // A smaller set-up: fewer VMAs and operations, fewer flags, fewer pages.
+        best.setup = shrink_setup(&best.setup, |s| {
+            kernel_possible::possible(s) && {
+                let c = Scenario {
+                    setup: s.to_vec(),
+                    ..best.clone()
+                };
+                fails_with(prog, &c, inv)
+            }
         });
-        best.setup = setup;
         // Fewer and shorter segments.
         if let Schedule::Segments(segs) = best.schedule.clone() {
             let segs = ddmin(segs, |s: &[(u8, u16)]| {
@@ -123,6 +126,96 @@ pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
         }
         if best == before {
             break;
+        }
+    }
+    best
+}
+
+/// `setup` without VMA `v`: its `mmap` and the operations naming it removed, later VMAs
+/// renumbered.
+pub fn without_vma(setup: &[Setup], v: u8) -> Vec<Setup> {
+    let mut n = 0u8;
+    let mut out = Vec::new();
+    for s in setup {
+        let keep = match s {
+            Setup::Mmap { .. } => {
+                n += 1;
+                n - 1 != v
+            }
+            Setup::Fault { vma } | Setup::Mlock { vma } | Setup::Munmap { vma } => *vma != v,
+            Setup::OomKill | Setup::Kill => true,
+        };
+        if keep {
+            let mut s = s.clone();
+            if let Setup::Fault { vma } | Setup::Mlock { vma } | Setup::Munmap { vma } = &mut s {
+                if *vma > v {
+                    *vma -= 1;
+                }
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// Reduce a set-up while `keep` holds (the caller makes `keep` require a kernel-possible
+/// set-up): whole VMAs (with the operations naming them), then single operations, then
+/// `mlock` to `fault`, then each `VM_*` flag, then pages (to 1, else halved).
+pub fn shrink_setup(setup: &[Setup], mut keep: impl FnMut(&[Setup]) -> bool) -> Vec<Setup> {
+    let mut best = setup.to_vec();
+    let vmas = |s: &[Setup]| s.iter().filter(|x| matches!(x, Setup::Mmap { .. })).count();
+    // Whole VMAs, last first so that earlier indices stay put.
+    for v in (0..vmas(&best)).rev() {
+        let c = without_vma(&best, v as u8);
+        if keep(&c) {
+            best = c;
+        }
+    }
+    // Single operations; removing an `mmap` this way renumbers nothing, so such candidates
+    // are usually rejected (the VMA pass above removes VMAs).
+    best = ddmin(best, |s: &[Setup]| keep(s));
+    for i in 0..best.len() {
+        if let Setup::Mlock { vma } = best[i] {
+            let mut c = best.clone();
+            c[i] = Setup::Fault { vma };
+            if keep(&c) {
+                best = c;
+            }
+        }
+    }
+    for i in 0..best.len() {
+        let Setup::Mmap { flags, .. } = &best[i] else {
+            continue;
+        };
+        for f in flags.clone() {
+            let mut c = best.clone();
+            if let Setup::Mmap { flags, .. } = &mut c[i] {
+                flags.retain(|x| *x != f);
+            }
+            if keep(&c) {
+                best = c;
+            }
+        }
+        loop {
+            let Setup::Mmap { pages, .. } = best[i] else {
+                unreachable!()
+            };
+            let tries = if pages > 2 {
+                vec![1, pages / 2]
+            } else {
+                vec![1]
+            };
+            let smaller = tries.into_iter().filter(|&p| p < pages).find_map(|p| {
+                let mut c = best.clone();
+                if let Setup::Mmap { pages, .. } = &mut c[i] {
+                    *pages = p;
+                }
+                keep(&c).then_some(c)
+            });
+            match smaller {
+                Some(c) => best = c,
+                None => break,
+            }
         }
     }
     best
