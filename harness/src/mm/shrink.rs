@@ -8,7 +8,7 @@ use mmfuzz::mm::{Invariant, Program};
 
 use super::exec::{run, Opts, Outcome};
 use super::kernel_possible;
-use super::scenario::{Scenario, Schedule, Setup, Thread};
+use super::scenario::{Scenario, Schedule, Setup};
 use crate::minimize::ddmin;
 
 /// The schedule a recorded run actually followed, as segments.
@@ -48,17 +48,13 @@ pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
     }
     for _ in 0..4 {
         let before = best.clone();
-        // Fewer threads (the schedule names thread ids, so re-derive it after each removal).
-        let threads = ddmin(best.threads.clone(), |t: &[Thread]| {
-            !t.is_empty() && {
-                let c = Scenario {
-                    threads: t.to_vec(),
-                    ..best.clone()
-                };
-                fails_with(prog, &c, inv)
-            }
+        // Fewer threads: the schedule's segments name threads by index, so the kept threads'
+        // segments are renumbered and the others' dropped.
+        let all: Vec<u8> = (0..best.threads.len() as u8).collect();
+        let keep = ddmin(all, |k: &[u8]| {
+            !k.is_empty() && fails_with(prog, &with_threads(&best, k), inv)
         });
-        best.threads = threads;
+        best = with_threads(&best, &keep);
         // A smaller set-up: fewer VMAs and operations, fewer flags, fewer pages.
         best.setup = shrink_setup(&best.setup, |s| {
             kernel_possible::possible(s) && {
@@ -219,6 +215,26 @@ pub fn shrink_setup(setup: &[Setup], mut keep: impl FnMut(&[Setup]) -> bool) -> 
         }
     }
     best
+}
+
+/// `sc` with only the threads at the indices `keep` (in order), its segments renumbered.
+fn with_threads(sc: &Scenario, keep: &[u8]) -> Scenario {
+    let schedule = match &sc.schedule {
+        Schedule::Segments(segs) => Schedule::Segments(
+            segs.iter()
+                .filter_map(|&(t, n)| {
+                    let i = keep.iter().position(|&k| k == t)?;
+                    Some((i as u8, n))
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Scenario {
+        threads: keep.iter().map(|&i| sc.threads[i as usize]).collect(),
+        schedule,
+        setup: sc.setup.clone(),
+    }
 }
 
 /// Number of segments (numbered steps) of a shrunk scenario's schedule.
