@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use mmfuzz::mm::Invariant;
 
 use crate::campaign::{ConfigReport, Finding};
-use crate::corpus::{Case, Expect, Payload};
+use crate::corpus::{Case, Expect, Payload, Saved};
 
 /// An invariant as its text form (`I4`, `lock-order`), as in corpus files.
 fn invariant_name<S: Serializer>(inv: &Option<Invariant>, s: S) -> Result<S::Ok, S::Error> {
@@ -45,8 +45,11 @@ pub fn case_word(case: &Case, e: Expect) -> &'static str {
 pub struct RunRow {
     /// Config name.
     pub config: String,
-    /// The saved (shrunk) counterexample's path.
+    /// The path of the file holding the (shrunk) counterexample.
     pub counterexample: Option<String>,
+    /// The case found was not saved: `counterexample` is an older case of the same shape
+    /// (config, invariant and steps; [`Saved::SameShape`]).
+    pub duplicate: bool,
     /// Scenarios executed, all jobs.
     pub execs: u64,
     /// Scenarios per second.
@@ -55,7 +58,7 @@ pub struct RunRow {
     pub execs_to_first: Option<u64>,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
-    /// `bug` or `safe`.
+    /// `bug` or `safe`; `incomplete` when stopped by Ctrl-C with no violation found.
     pub found: &'static str,
     /// Stopped by Ctrl-C before the budget ran out.
     pub interrupted: bool,
@@ -73,24 +76,30 @@ pub struct RunRow {
 }
 
 impl RunRow {
-    /// The row of a campaign `rep` on `prog`; `shortest_steps` and `counterexample` are those
-    /// of its shrunk and saved counterexample.
+    /// The row of a campaign `rep` on `prog`; `shortest_steps` and `saved` are those of its
+    /// shrunk and saved counterexample.
     pub fn new(
         prog: &mmfuzz::mm::Program,
         rep: &ConfigReport,
         shortest_steps: Option<usize>,
-        counterexample: Option<&Path>,
+        saved: Option<&Saved>,
     ) -> RunRow {
         let shown = rep.shown();
         let secs = rep.elapsed.as_secs_f64().max(1e-9);
+        let found = match shown {
+            Some(f) => Finding::Bug(f.3.inv),
+            None if rep.interrupted => Finding::Incomplete,
+            None => Finding::Safe,
+        };
         RunRow {
             config: prog.config.name.clone(),
-            counterexample: counterexample.map(|p| p.display().to_string()),
+            counterexample: saved.map(|s| s.path().display().to_string()),
+            duplicate: matches!(saved, Some(Saved::SameShape(_))),
             execs: rep.execs,
             execs_per_sec: rep.execs as f64 / secs,
             execs_to_first: rep.first.as_ref().map(|f| f.0),
             expected: expected_word(&prog.config.expect),
-            found: if shown.is_some() { "bug" } else { "safe" },
+            found: found.word(),
             interrupted: rep.interrupted,
             invariant: shown.map(|f| f.3.inv),
             kernel: prog.config.meta.kernel.clone(),
@@ -102,7 +111,11 @@ impl RunRow {
 
     /// What the campaign found, for [`crate::campaign::as_expected`].
     pub fn finding(&self) -> Finding {
-        self.invariant.map_or(Finding::Safe, Finding::Bug)
+        match self.invariant {
+            Some(inv) => Finding::Bug(inv),
+            None if self.interrupted => Finding::Incomplete,
+            None => Finding::Safe,
+        }
     }
 }
 
@@ -111,12 +124,16 @@ impl RunRow {
 pub struct CheckRow {
     /// Config name.
     pub config: String,
-    /// The saved counterexample's path.
+    /// The path of the file holding the counterexample.
     pub counterexample: Option<String>,
+    /// The case found was not saved: `counterexample` is an older case of the same shape.
+    pub duplicate: bool,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
     /// `bug`, `safe` or `incomplete` ([`Finding::word`]).
     pub found: &'static str,
+    /// Stopped by Ctrl-C before the search was complete.
+    pub interrupted: bool,
     /// The invariant the counterexample breaks.
     #[serde(serialize_with = "invariant_name")]
     pub invariant: Option<Invariant>,
@@ -134,7 +151,7 @@ pub struct CheckRow {
     pub states: u64,
     /// States per second.
     pub states_per_sec: f64,
-    /// Threads per scenario (`--threads`).
+    /// Modelled CPUs (`--cpus`, formerly `--threads`).
     pub threads: usize,
     /// Steps executed (edges of the state graph).
     pub transitions: u64,
@@ -246,6 +263,7 @@ mod tests {
         RunRow {
             config: "v5.17-rc3".into(),
             counterexample: found.map(|_| "mmfuzz-findings/mm/x.json".into()),
+            duplicate: false,
             execs: 10,
             execs_per_sec: 5.0,
             execs_to_first: found.map(|_| 3),
@@ -282,6 +300,7 @@ mod tests {
             [
                 "config",
                 "counterexample",
+                "duplicate",
                 "execs",
                 "execs_per_sec",
                 "execs_to_first",
@@ -341,8 +360,10 @@ mod tests {
         let row = CheckRow {
             config: "v6.1".into(),
             counterexample: None,
+            duplicate: false,
             expected: "safe",
             found: "safe",
+            interrupted: false,
             invariant: None,
             levels: 7,
             peak_rss_kib: None,
@@ -363,8 +384,10 @@ mod tests {
             [
                 "config",
                 "counterexample",
+                "duplicate",
                 "expected",
                 "found",
+                "interrupted",
                 "invariant",
                 "levels",
                 "peak_rss_kib",
