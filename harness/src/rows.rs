@@ -334,6 +334,27 @@ mod tests {
         assert_eq!(run_row(None).finding(), Finding::Safe);
     }
 
+    /// A campaign Ctrl-C cut short before any violation is `incomplete`, never `safe`.
+    #[test]
+    fn an_interrupted_row_is_incomplete() {
+        let prog = mmfuzz::mm::builtin::program("v6.1").unwrap();
+        let rep = ConfigReport {
+            config: "v6.1".into(),
+            execs: 5,
+            steps: 50,
+            elapsed: std::time::Duration::from_secs(1),
+            first: None,
+            expected: None,
+            interrupted: true,
+        };
+        let row = RunRow::new(&prog, &rep, None, None);
+        assert_eq!(
+            (row.found, row.finding()),
+            ("incomplete", Finding::Incomplete)
+        );
+        assert!(!row.duplicate);
+    }
+
     #[test]
     fn replay_row_has_the_contract_keys() {
         let row = ReplayRow {

@@ -45,12 +45,13 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// The `--config` value that names `prog` in a hint: the file `MMFUZZ_CONFIG` names (as an
-/// absolute path, so the hint works from any folder), else the config's name.
+/// The `--config` value that names `prog` in a hint: the file `MMFUZZ_CONFIG` names (as a
+/// canonical path, so the hint works from any folder), else the config's name.
 fn config_arg(prog: &mmfuzz::mm::Program) -> String {
     match std::env::var(ENV_CONFIG) {
         Ok(v) if Path::new(&v).is_file() => {
-            std::path::absolute(&v).map_or(v, |p| p.display().to_string())
+            let p = std::fs::canonicalize(&v).or_else(|_| std::path::absolute(&v));
+            p.map_or(v, |p| p.display().to_string())
         }
         _ => prog.config.name.clone(),
     }
