@@ -10,11 +10,15 @@ run *ARGS:
 
 # libFuzzer on one target, e.g. `just fuzz maple_store 60` or
 # `MMFUZZ_CONFIG=v5.17-rc3 just fuzz exit_vs_reaper 60` (needs nightly and cargo-fuzz).
+# MMFUZZ_CONFIG may name a config file relative to here: it is made absolute for fuzz/.
 fuzz TARGET SECONDS="60":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -f "${MMFUZZ_CONFIG:-}" ]; then export MMFUZZ_CONFIG="$(realpath "$MMFUZZ_CONFIG")"; fi
     cd fuzz && cargo +nightly fuzz run -s none -O {{TARGET}} -- -max_total_time={{SECONDS}}
 
 # Turn every libFuzzer artifact of TARGET into a shrunk, named corpus case
-# (for exit_vs_reaper, set MMFUZZ_CONFIG to the config that was fuzzed).
+# (for exit_vs_reaper, MMFUZZ_CONFIG as it was when fuzzing: set or not).
 triage TARGET="maple_store":
     #!/usr/bin/env bash
     set -euo pipefail
@@ -23,7 +27,7 @@ triage TARGET="maple_store":
     if [ ${#arts[@]} -eq 0 ]; then echo "no artifacts in fuzz/artifacts/{{TARGET}}"; exit 0; fi
     case "{{TARGET}}" in
       maple_store) cargo run --release -q -- corpus add --target maple-store "${arts[@]}" ;;
-      exit_vs_reaper) cargo run --release -q -- corpus add --target mm --config "${MMFUZZ_CONFIG:?set MMFUZZ_CONFIG to the fuzzed config}" "${arts[@]}" ;;
+      exit_vs_reaper) cargo run --release -q -- corpus add --target mm ${MMFUZZ_CONFIG:+--config "$MMFUZZ_CONFIG"} "${arts[@]}" ;;
       *) echo "unknown target {{TARGET}}"; exit 2 ;;
     esac
 
@@ -72,7 +76,7 @@ lint:
 explain FILE *ARGS:
     cargo run --release -q -- explain {{FILE}} {{ARGS}}
 
-# Exhaustive mode: e.g. `just check v6.1 --threads 3 --vmas 2`
+# Exhaustive mode: e.g. `just check v6.1 --cpus 3 --vmas 2`
 check CONFIG *ARGS:
     cargo run --release -q -- check --config {{CONFIG}} {{ARGS}}
 

@@ -31,6 +31,7 @@ snapshot() {
   done
   "$bin" run --json --jobs 1 --seed 0 --execs "$execs" --seconds 100000 --out "$out/findings" \
     2>/dev/null | jq -cS "$strip" | sed "s#$out#OUT#g" >"$out/run.jsonl" || true
+  # `--threads`, the old name of `--cpus`, so that older binaries compare too.
   for b in "v5.17-rc3 --threads 2 --vmas 1" "v6.1 --threads 2 --vmas 2" \
            "v4.7 --threads 3 --vmas 1 --menu anon --max-states 300000"; do
     # shellcheck disable=SC2086

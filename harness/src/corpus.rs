@@ -399,9 +399,20 @@ mod erased {
 pub enum Saved {
     /// Written as a new file.
     New(PathBuf),
-    /// The same input, or an mm failure of the same shape ([`shape`]), is already in the
-    /// corpus under this file.
+    /// The same input is already in the corpus under this file.
     Duplicate(PathBuf),
+    /// An mm failure of the same shape ([`shape`]: config, invariant and steps) is already in
+    /// the corpus under this file; its set-up or schedule may differ from the case given.
+    SameShape(PathBuf),
+}
+
+impl Saved {
+    /// The file that holds the case (or its older twin).
+    pub fn path(&self) -> &Path {
+        match self {
+            Saved::New(p) | Saved::Duplicate(p) | Saved::SameShape(p) => p,
+        }
+    }
 }
 
 /// The shape of an mm failure: its config and invariant, and for each numbered step the task
@@ -491,7 +502,7 @@ pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
             // Unreadable files are left for `replay` to report.
             if let Ok(other) = Case::load(&p) {
                 if shape(&other).as_deref() == Some(mine.as_str()) {
-                    return Ok(Saved::Duplicate(p));
+                    return Ok(Saved::SameShape(p));
                 }
             }
         }
@@ -502,19 +513,17 @@ pub fn save(dir: &Path, case: &Case) -> Result<Saved, CorpusError> {
 }
 
 /// Save a failing mm scenario as a case in `out/mm/`, named `CONFIG-INVARIANT` and expected to
-/// fail: the path of the new file, or of the case already there ([`save`]).
+/// fail: the new file, or the case already there ([`save`]).
 pub fn save_counterexample(
     out: &Path,
     prog: &mmfuzz::mm::Program,
     invariant: Invariant,
     note: &str,
     scenario: crate::mm::Scenario,
-) -> Result<PathBuf, CorpusError> {
+) -> Result<Saved, CorpusError> {
     let name = format!("{}-{invariant}", prog.config.name);
     let case = Case::mm(&name, Expect::Fail, note, prog, Some(invariant), scenario);
-    match save(&out.join("mm"), &case)? {
-        Saved::New(p) | Saved::Duplicate(p) => Ok(p),
-    }
+    save(&out.join("mm"), &case)
 }
 
 /// Write `text` to `path` atomically, replacing the file if there is one: a reader sees the

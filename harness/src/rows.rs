@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use mmfuzz::mm::Invariant;
 
 use crate::campaign::{ConfigReport, Finding};
-use crate::corpus::{Case, Expect, Payload};
+use crate::corpus::{Case, Expect, Payload, Saved};
 
 /// An invariant as its text form (`I4`, `lock-order`), as in corpus files.
 fn invariant_name<S: Serializer>(inv: &Option<Invariant>, s: S) -> Result<S::Ok, S::Error> {
@@ -46,8 +46,11 @@ pub fn case_word(case: &Case, e: Expect) -> &'static str {
 pub struct RunRow {
     /// Config name.
     pub config: String,
-    /// The saved (shrunk) counterexample's path.
+    /// The path of the file holding the (shrunk) counterexample.
     pub counterexample: Option<String>,
+    /// The case found was not saved: `counterexample` is an older case of the same shape
+    /// (config, invariant and steps; [`Saved::SameShape`]).
+    pub duplicate: bool,
     /// Scenarios executed, all jobs.
     pub execs: u64,
     /// Scenarios per second.
@@ -56,7 +59,8 @@ pub struct RunRow {
     pub execs_to_first: Option<u64>,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
-    /// `bug`, `latent` or `safe` ([`Finding::word`]).
+    /// `bug`, `latent` or `safe` ([`Finding::word`]); `incomplete` when stopped by Ctrl-C with
+    /// nothing found.
     pub found: &'static str,
     /// Stopped by Ctrl-C before the budget ran out.
     pub interrupted: bool,
@@ -79,19 +83,24 @@ pub struct RunRow {
 
 impl RunRow {
     /// The row of a campaign `rep` on `prog`: what it `found` (the shown violation or the
-    /// latent defect, with the mechanism its shrunk counterexample shows), `shortest_steps`
-    /// and `counterexample` those of that counterexample, shrunk and saved.
+    /// latent defect, with the mechanism its shrunk counterexample shows); `shortest_steps`
+    /// and `saved` are those of that counterexample, shrunk and saved.
     pub fn new(
         prog: &mmfuzz::mm::Program,
         rep: &ConfigReport,
         found: Finding,
         shortest_steps: Option<usize>,
-        counterexample: Option<&Path>,
+        saved: Option<&Saved>,
     ) -> RunRow {
         let secs = rep.elapsed.as_secs_f64().max(1e-9);
+        let found = match found {
+            Finding::Safe if rep.interrupted => Finding::Incomplete,
+            f => f,
+        };
         RunRow {
             config: prog.config.name.clone(),
-            counterexample: counterexample.map(|p| p.display().to_string()),
+            counterexample: saved.map(|s| s.path().display().to_string()),
+            duplicate: matches!(saved, Some(Saved::SameShape(_))),
             execs: rep.execs,
             execs_per_sec: rep.execs as f64 / secs,
             execs_to_first: rep.first.as_ref().or(rep.latent.as_ref()).map(|f| f.0),
@@ -112,6 +121,7 @@ impl RunRow {
         match (self.found, self.invariant) {
             ("latent", Some(i)) => Finding::Latent(i),
             (_, Some(i)) => Finding::Bug(i, self.mechanism),
+            (_, None) if self.interrupted => Finding::Incomplete,
             (_, None) => Finding::Safe,
         }
     }
@@ -122,12 +132,16 @@ impl RunRow {
 pub struct CheckRow {
     /// Config name.
     pub config: String,
-    /// The saved counterexample's path.
+    /// The path of the file holding the counterexample.
     pub counterexample: Option<String>,
+    /// The case found was not saved: `counterexample` is an older case of the same shape.
+    pub duplicate: bool,
     /// `bug`, `safe` or `unknown` ([`expected_word`]).
     pub expected: &'static str,
     /// `bug`, `latent`, `safe` or `incomplete` ([`Finding::word`]).
     pub found: &'static str,
+    /// Stopped by Ctrl-C before the search was complete.
+    pub interrupted: bool,
     /// The invariant the counterexample breaks (a latent defect's proxy).
     #[serde(serialize_with = "invariant_name")]
     pub invariant: Option<Invariant>,
@@ -148,7 +162,7 @@ pub struct CheckRow {
     pub states: u64,
     /// States per second.
     pub states_per_sec: f64,
-    /// Threads per scenario (`--threads`).
+    /// Modelled CPUs (`--cpus`, formerly `--threads`).
     pub threads: usize,
     /// Steps executed (edges of the state graph).
     pub transitions: u64,
@@ -272,6 +286,7 @@ mod tests {
         RunRow {
             config: "v5.17-rc3".into(),
             counterexample: found.map(|_| "mmfuzz-findings/mm/x.json".into()),
+            duplicate: false,
             execs: 10,
             execs_per_sec: 5.0,
             execs_to_first: found.map(|_| 3),
@@ -309,6 +324,7 @@ mod tests {
             [
                 "config",
                 "counterexample",
+                "duplicate",
                 "execs",
                 "execs_per_sec",
                 "execs_to_first",
@@ -349,6 +365,28 @@ mod tests {
         assert_eq!(run_row(None).finding(), Finding::Safe);
     }
 
+    /// A campaign Ctrl-C cut short before any violation is `incomplete`, never `safe`.
+    #[test]
+    fn an_interrupted_row_is_incomplete() {
+        let prog = mmfuzz::mm::builtin::program("v6.1").unwrap();
+        let rep = ConfigReport {
+            config: "v6.1".into(),
+            execs: 5,
+            steps: 50,
+            elapsed: std::time::Duration::from_secs(1),
+            first: None,
+            expected: None,
+            latent: None,
+            interrupted: true,
+        };
+        let row = RunRow::new(&prog, &rep, Finding::Safe, None, None);
+        assert_eq!(
+            (row.found, row.finding()),
+            ("incomplete", Finding::Incomplete)
+        );
+        assert!(!row.duplicate);
+    }
+
     #[test]
     fn replay_row_has_the_contract_keys() {
         let row = ReplayRow {
@@ -375,8 +413,10 @@ mod tests {
         let row = CheckRow {
             config: "v6.1".into(),
             counterexample: None,
+            duplicate: false,
             expected: "safe",
             found: "safe",
+            interrupted: false,
             invariant: None,
             levels: 7,
             mechanism: None,
@@ -398,8 +438,10 @@ mod tests {
             [
                 "config",
                 "counterexample",
+                "duplicate",
                 "expected",
                 "found",
+                "interrupted",
                 "invariant",
                 "levels",
                 "mechanism",

@@ -1,6 +1,8 @@
 //! Entry points shared by every driver: cargo-fuzz targets, bolero checks, proptests, the CLI.
 //! Each takes the fuzzer's bytes, decodes a case, runs its oracle and panics with the report.
 
+use std::path::Path;
+
 use crate::maple::{self, Op};
 use crate::minimize;
 
@@ -13,9 +15,45 @@ pub fn maple_store(data: &[u8]) {
 pub fn maple_store_ops(ops: &[Op]) {
     if let Err(d) = maple::execute(ops) {
         panic!(
-            "{d}\n{} ops in the case; keep it with `mmfuzz corpus add --target maple_store ARTIFACT`",
-            ops.len()
+            "{d}\n{} ops in the case; {}",
+            ops.len(),
+            keep_hint("--target maple-store")
         );
+    }
+}
+
+/// How to keep a crash as a corpus case, for the fuzz targets' panic messages: a `cargo run`
+/// of this checkout (its manifest as an absolute path) that works from any folder, `fuzz/`
+/// included, and writes into the checkout's `corpus/`. `args` are `corpus add`'s flags.
+pub fn keep_hint(args: &str) -> String {
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = harness.parent().unwrap_or(harness).join("Cargo.toml");
+    format!(
+        "keep it with\n  cargo run --release --manifest-path {} -- corpus add {args} ARTIFACT\n\
+         (ARTIFACT: the crash file libFuzzer names below)",
+        shell_word(&manifest.display().to_string())
+    )
+}
+
+/// `s` as one shell word: as it is when it needs no quoting, else in single quotes.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@+,%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The `--config` value that names `prog` in a hint: the file `MMFUZZ_CONFIG` names (as a
+/// canonical path, so the hint works from any folder), else the config's name.
+fn config_arg(prog: &mmfuzz::mm::Program) -> String {
+    match std::env::var(ENV_CONFIG) {
+        Ok(v) if Path::new(&v).is_file() => {
+            let p = std::fs::canonicalize(&v).or_else(|_| std::path::absolute(&v));
+            p.map_or(v, |p| p.display().to_string())
+        }
+        _ => prog.config.name.clone(),
     }
 }
 
@@ -115,6 +153,15 @@ pub fn expected_invariants(e: &mmfuzz::mm::Expect) -> Vec<mmfuzz::mm::Invariant>
     }
 }
 
+/// Without `MMFUZZ_CONFIG`, how [`mm`] reads its input: the first byte picks one of `n`
+/// built-in configs (its index), the rest is the scenario.
+pub fn pick_config(data: &[u8], n: usize) -> (usize, &[u8]) {
+    match data.split_first() {
+        Some((b, rest)) => (*b as usize % n.max(1), rest),
+        None => (0, data),
+    }
+}
+
 /// `fuzz/fuzz_targets/exit_vs_reaper.rs`: one scenario against one config. With
 /// `MMFUZZ_CONFIG=NAME|FILE`, any violation of that config is a crash (to find its bugs);
 /// without it, the first byte picks a built-in config and only a violation of a config
@@ -122,9 +169,10 @@ pub fn expected_invariants(e: &mmfuzz::mm::Expect) -> Vec<mmfuzz::mm::Invariant>
 pub fn mm(data: &[u8]) {
     let progs = mm_programs();
     let single = std::env::var_os(ENV_CONFIG).is_some();
-    let (pick, rest) = match data.split_first() {
-        Some((b, rest)) if !single => (*b as usize % progs.len(), rest),
-        _ => (0, data),
+    let (pick, rest) = if single {
+        (0, data)
+    } else {
+        pick_config(data, progs.len())
     };
     let (prog, want) = &progs[pick];
     let mut sc = crate::mm::generate::decode(prog, rest);
@@ -146,13 +194,53 @@ pub fn mm(data: &[u8]) {
         let expected = !single && prog.config.expect != mmfuzz::mm::Expect::Safe;
         if !expected {
             let small = crate::mm::shrink::shrink(prog, &sc, v.inv);
+            let flags = if single {
+                format!("--target mm --config {}", shell_word(&config_arg(prog)))
+            } else {
+                "--target mm".to_string()
+            };
             panic!(
-                "{}: {} violated\n{}\nkeep it with `mmfuzz corpus add --target mm --config {} ARTIFACT`",
+                "{}: {} violated\n{}\n{}",
                 prog.config.name,
                 v.inv,
                 crate::mm::report::explain(prog, &small),
-                prog.config.name
+                keep_hint(&flags)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hint runs this checkout's `mmfuzz` from any folder (`fuzz/`, where cargo-fuzz runs).
+    #[test]
+    fn the_keep_hint_works_from_any_folder() {
+        let h = keep_hint("--target mm --config v6.1");
+        let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest = harness.parent().unwrap().join("Cargo.toml");
+        assert!(
+            h.contains(&format!("--manifest-path {}", manifest.display())),
+            "{h}"
+        );
+        assert!(manifest.is_absolute() && manifest.is_file());
+        assert!(
+            h.contains("-- corpus add --target mm --config v6.1 ARTIFACT"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("/a/b-c.mmp"), "/a/b-c.mmp");
+        assert_eq!(shell_word("/my dir/x.mmp"), "'/my dir/x.mmp'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn the_first_byte_picks_the_config() {
+        assert_eq!(pick_config(&[5, 1, 2], 3), (2, &[1u8, 2][..]));
+        assert_eq!(pick_config(&[], 3), (0, &[][..]));
     }
 }

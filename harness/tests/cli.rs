@@ -187,11 +187,221 @@ fn ctrl_c_keeps_what_was_found_and_prints_the_table() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(130), "{stdout}");
     assert!(stdout.contains(" v5.17-rc3 "), "{stdout}");
-    assert!(stdout.contains("!v6.1 "), "{stdout}");
+    // The config cut short says `incomplete`, as `--json` does, never `safe`.
+    let cut = stdout.lines().find(|l| l.starts_with("!v6.1 ")).unwrap();
+    assert!(cut.contains(" incomplete "), "{stdout}");
+    assert!(
+        !cut.contains("safe   safe") && !cut.contains(" stop "),
+        "{stdout}"
+    );
     assert!(stdout.contains("not run (interrupted): v6.18"), "{stdout}");
     let kept = std::fs::read_dir(dir.join("mm")).unwrap().count();
     assert_eq!(kept, 1, "the v5.17-rc3 counterexample is kept");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// SIGINT to `mmfuzz` after `secs` seconds: its output once it has ended.
+fn interrupted(args: &[&str], secs: u64) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(secs));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait_with_output().unwrap()
+}
+
+/// Ctrl-C stops `check` (about 50 s at these bounds) at its next batch: the states and
+/// transitions covered, the verdict `incomplete` (never `safe`), exit status 130. `--threads`
+/// is the old name of `--cpus`.
+#[test]
+fn ctrl_c_stops_check_with_an_incomplete_verdict() {
+    let dir = tmpdir("cli-check-sigint");
+    let d = dir.to_str().unwrap();
+    let bounds = ["--config", "v4.9", "--vmas", "1", "--races", "coenabled"];
+    let more = ["--preemptions", "3", "--jobs", "1", "--out", d];
+    let text: Vec<&str> = ["check", "--threads", "4"]
+        .iter()
+        .chain(&bounds)
+        .chain(&more)
+        .copied()
+        .collect();
+    let out = interrupted(&text, 3);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("v4.9: incomplete: interrupted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" states, ") && stdout.contains(" transitions"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("safe") && !stdout.contains("no violation:"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("stopping at the next"), "{stderr}");
+
+    let json: Vec<&str> = ["check", "--cpus", "4", "--json"]
+        .iter()
+        .chain(&bounds)
+        .chain(&more)
+        .copied()
+        .collect();
+    let out = interrupted(&json, 3);
+    assert_eq!(out.status.code(), Some(130));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["found"], "incomplete", "{v}");
+    assert_eq!(v["interrupted"], true, "{v}");
+    assert_eq!(v["truncated"], false, "{v}");
+    assert_eq!(v["threads"], 4, "{v}");
+    assert!(v["states"].as_u64().unwrap() > 0, "{v}");
+    assert!(!dir.join("mm").exists(), "nothing saved");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A case found that has the shape of an older one (same config, invariant and steps, another
+/// set-up) is not saved; `run`, `check` and `corpus add` say whose duplicate it is, and the
+/// JSON `counterexample` is the older file, with `duplicate` true.
+#[test]
+fn a_duplicate_of_an_older_case_says_so() {
+    let dir = tmpdir("cli-dup");
+    let (f, g, c) = (dir.join("f"), dir.join("g"), dir.join("c"));
+    let (f, g, c) = (
+        f.to_str().unwrap(),
+        g.to_str().unwrap(),
+        c.to_str().unwrap(),
+    );
+    let run = |seed: &str, json: bool| {
+        let mut a = vec![
+            "run",
+            "--config",
+            "v5.17-rc3",
+            "--execs",
+            "5000",
+            "--jobs",
+            "1",
+        ];
+        a.extend(["--seed", seed, "--out", f]);
+        if json {
+            a.push("--json");
+        }
+        mmfuzz(&a)
+    };
+    let first: serde_json::Value = serde_json::from_slice(&run("0", true).stdout).unwrap();
+    assert_eq!(first["duplicate"], false, "{first}");
+    let older = first["counterexample"].as_str().unwrap().to_string();
+    let again: serde_json::Value = serde_json::from_slice(&run("1", true).stdout).unwrap();
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["counterexample"].as_str(), Some(older.as_str()));
+    let text = String::from_utf8(run("1", false).stdout).unwrap();
+    assert!(text.contains(&format!("{older} (duplicate)")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "not saved: a duplicate of {older}, same config, invariant and steps"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("(duplicate): the case found was not saved"),
+        "{text}"
+    );
+
+    let check = |out: &str| {
+        let o = mmfuzz(&[
+            "check",
+            "--config",
+            "v5.17-rc3",
+            "--cpus",
+            "2",
+            "--vmas",
+            "1",
+            "--json",
+            "--out",
+            out,
+        ]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let dup = check(f);
+    assert_eq!(dup["duplicate"], true, "{dup}");
+    assert_eq!(dup["counterexample"].as_str(), Some(older.as_str()));
+    let fresh = check(g);
+    assert_eq!(fresh["duplicate"], false, "{fresh}");
+    let other = fresh["counterexample"].as_str().unwrap();
+    assert_ne!(other, older);
+
+    let add = |case: &str| {
+        String::from_utf8(mmfuzz(&["corpus", "add", case, "--dir", c]).stderr).unwrap()
+    };
+    assert!(add(&older).starts_with("saved "));
+    let said = add(other);
+    let kept = Path::new(c)
+        .join("mm")
+        .join(Path::new(&older).file_name().unwrap());
+    assert!(
+        said.contains(&format!("not saved: a duplicate of {}", kept.display())),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_dir(Path::new(c).join("mm")).unwrap().count(),
+        1
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// From `fuzz/`, where the README leaves a fuzzing user, `corpus add` writes into the
+/// repository's `corpus/` (not `fuzz/corpus/`, libFuzzer's) and says so; a config file given
+/// as an absolute path (as the fuzz target's hint gives it) works from there.
+#[test]
+fn corpus_add_from_fuzz_writes_the_repository_corpus() {
+    let repo = tmpdir("cli-fuzzdir");
+    std::fs::create_dir_all(repo.join("harness")).unwrap();
+    std::fs::create_dir_all(repo.join("fuzz/artifacts/exit_vs_reaper")).unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"harness\"]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("harness/Cargo.toml"), "").unwrap();
+    std::fs::write(
+        repo.join("fuzz/Cargo.toml"),
+        "[workspace]\nmembers = [\".\"]\n",
+    )
+    .unwrap();
+    let shown = mmfuzz(&["configs", "--show", "v5.17-rc3"]);
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let cfg = repo.join("mine.mmp");
+    std::fs::write(&cfg, text.replace("config v5.17-rc3 ", "config mine ")).unwrap();
+    let art = repo.join("fuzz/artifacts/exit_vs_reaper/crash-1");
+    std::fs::write(&art, [7u8; 64]).unwrap();
+    let add = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+            .args(["corpus", "add"])
+            .args(args)
+            .current_dir(repo.join("fuzz"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let a = "artifacts/exit_vs_reaper/crash-1";
+    let said = add(&["--target", "mm", "--config", cfg.to_str().unwrap(), a]);
+    assert!(said.contains("saved ../corpus/mm/"), "{said}");
+    let said = add(&["--target", "maple_store", a]);
+    assert!(said.contains("saved ../corpus/maple_store/"), "{said}");
+    let said = add(&["--target", "mm", a]);
+    assert!(said.contains("../corpus/mm/"), "{said}");
+    assert!(!repo.join("fuzz/corpus").exists());
+    assert_eq!(snapshot(&repo.join("corpus")).len(), 3);
+    std::fs::remove_dir_all(&repo).unwrap();
 }
 
 #[test]
@@ -266,16 +476,7 @@ fn a_lock_left_held_at_return_is_i10() {
             fd,
         ],
         vec![
-            "check",
-            "--config",
-            f,
-            "--threads",
-            "3",
-            "--vmas",
-            "1",
-            "--json",
-            "--out",
-            fd,
+            "check", "--config", f, "--cpus", "3", "--vmas", "1", "--json", "--out", fd,
         ],
     ] {
         let o = mmfuzz(&args);

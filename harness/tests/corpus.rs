@@ -170,6 +170,6 @@ fn mm_failures_are_deduplicated_by_shape() {
         corpus::shape(&case),
         "an untouched VMA changes the shape"
     );
-    assert_eq!(corpus::save(&d, &wider).unwrap(), Saved::Duplicate(first));
+    assert_eq!(corpus::save(&d, &wider).unwrap(), Saved::SameShape(first));
     let _ = fs::remove_dir_all(&d);
 }

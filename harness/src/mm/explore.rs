@@ -14,6 +14,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mmfuzz::mm::state::World;
 use mmfuzz::mm::Loc;
@@ -253,6 +254,8 @@ pub struct Report {
     pub levels: usize,
     /// The search stopped at `max_states` before it was complete.
     pub truncated: bool,
+    /// The search was stopped from outside ([`search_until`]) before it was complete.
+    pub interrupted: bool,
 }
 
 /// An estimate of the search's size before it starts: for each root, the product over threads
@@ -441,6 +444,18 @@ pub fn search(
     prog: &Program,
     b: &Bounds,
     roots: &[Root],
+    progress: impl FnMut(usize, u64, u64),
+) -> Result<Report, BadScenario> {
+    search_until(prog, b, roots, &AtomicBool::new(false), progress)
+}
+
+/// [`search`], ending at the next batch once `stop` is set (Ctrl-C): the report is then
+/// `interrupted`, with the states and transitions covered so far.
+pub fn search_until(
+    prog: &Program,
+    b: &Bounds,
+    roots: &[Root],
+    stop: &AtomicBool,
     mut progress: impl FnMut(usize, u64, u64),
 ) -> Result<Report, BadScenario> {
     let (initial, mut level) = root_nodes(prog, b, roots)?;
@@ -468,6 +483,7 @@ pub fn search(
         roots: roots.len(),
         levels: 0,
         truncated: false,
+        interrupted: false,
     };
     let mut cost = 0usize;
     // A violation one level up, found while finishing this level.
@@ -532,13 +548,17 @@ pub fn search(
                 rep.truncated = true;
                 break;
             }
+            if stop.load(Ordering::Relaxed) {
+                rep.interrupted = true;
+                break;
+            }
         }
         if let Some((at, _, _, _)) = &found {
             if *at <= cost + 1 {
                 break;
             }
         }
-        if rep.truncated || next.is_empty() {
+        if rep.truncated || rep.interrupted || next.is_empty() {
             break;
         }
         rep.levels = cost + 1;

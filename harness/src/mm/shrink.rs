@@ -74,7 +74,7 @@ pub fn shrink(prog: &Program, sc: &Scenario, inv: Invariant) -> Scenario {
                 };
                 fails_with(prog, &c, inv)
             });
-            best.schedule = Schedule::Segments(segs);
+            best.schedule = Schedule::Segments(shorter_segments(prog, &best, segs, inv));
         }
         // Fewer context switches: move a later segment of a thread up into an earlier one
         // (or an earlier one down into a later one).
@@ -215,6 +215,36 @@ pub fn shrink_setup(setup: &[Setup], mut keep: impl FnMut(&[Setup]) -> bool) -> 
         }
     }
     best
+}
+
+/// Each segment cut to the fewest steps that still break `inv` (a thread stops where its part
+/// ends: the teardown at its unlock, not at the end of `do_exit`). Binary search per segment,
+/// from the first.
+fn shorter_segments(
+    prog: &Program,
+    sc: &Scenario,
+    mut segs: Vec<(u8, u16)>,
+    inv: Invariant,
+) -> Vec<(u8, u16)> {
+    for i in 0..segs.len() {
+        let (mut lo, mut hi) = (1u16, segs[i].1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let mut c = segs.clone();
+            c[i].1 = mid;
+            let cand = Scenario {
+                schedule: Schedule::Segments(c),
+                ..sc.clone()
+            };
+            if fails_with(prog, &cand, inv) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        segs[i].1 = hi;
+    }
+    segs
 }
 
 /// `sc` with only the threads at the indices `keep` (in order), its segments renumbered.

@@ -1,11 +1,11 @@
 //! `mmfuzz check`: exhaustive mode, every interleaving within bounds, breadth-first.
 
-use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use mmfuzz::mm::Program;
 use mmfuzz_harness::campaign::{self, Finding};
-use mmfuzz_harness::corpus;
+use mmfuzz_harness::corpus::{self, Saved};
 use mmfuzz_harness::mm::exec::BadScenario;
 use mmfuzz_harness::mm::explore::{self as search, Bounds, Root};
 use mmfuzz_harness::mm::report;
@@ -14,6 +14,7 @@ use mmfuzz_harness::rows::{expected_word, CheckRow};
 use crate::common::{
     jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, BadInput, CmdResult,
 };
+use crate::progress::{interrupt_switch, SearchProgress};
 use crate::{CheckArgs, Races};
 
 /// `mmfuzz check`.
@@ -28,7 +29,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
         .collect();
     let setup = load_setup(args.setup.setup.as_deref());
     let b = Bounds {
-        threads: args.threads,
+        threads: args.cpus,
         vmas: args.vmas,
         menu: kinds?,
         preemptions: args.preemptions,
@@ -56,14 +57,15 @@ pub fn check(args: CheckArgs) -> CmdResult {
     }
     if est > b.max_states as f64 && !args.force {
         return Err(BadInput(format!(
-            "{}: the estimate ({est:.2e} states) exceeds --max-states {}; lower --threads or --vmas, \
+            "{}: the estimate ({est:.2e} states) exceeds --max-states {}; lower --cpus or --vmas, \
              bound --preemptions, or pass --force",
             args.config, b.max_states
         ))
         .into());
     }
     let t0 = Instant::now();
-    let rep = run_search(&prog, &b, &roots, jobs, json).map_err(|e| match e {
+    let label = format!("mmfuzz check {}", prog.config.name);
+    let rep = run_search(&prog, &b, &roots, jobs, &label, json).map_err(|e| match e {
         Failed::Pool(e) => BadInput(format!("--jobs {jobs}: {e}")),
         Failed::Scenario(e) => bad(e),
     })?;
@@ -91,7 +93,8 @@ pub fn check(args: CheckArgs) -> CmdResult {
                 out.ok().and_then(|o| o.mechanism).map(|m| m.violation.inv),
             )
         }
-        (None, _) if rep.truncated => Finding::Incomplete,
+        // A latent defect is claimed only by a complete search.
+        (None, _) if rep.truncated || rep.interrupted => Finding::Incomplete,
         (None, Some((_, v))) => Finding::Latent(v.inv),
         (None, None) => Finding::Safe,
     };
@@ -104,11 +107,11 @@ pub fn check(args: CheckArgs) -> CmdResult {
     Ok(campaign::search_as_expected(&prog.config.expect, found))
 }
 
-/// `--threads` and `--vmas` in range.
+/// `--cpus` and `--vmas` in range.
 fn check_ranges(b: &Bounds) -> Result<(), BadInput> {
     if b.threads == 0 || b.threads > mmfuzz::mm::state::MAX_THREADS {
         return Err(BadInput(format!(
-            "--threads {}: between 1 and {}",
+            "--cpus {}: between 1 and {}",
             b.threads,
             mmfuzz::mm::state::MAX_THREADS
         )));
@@ -134,7 +137,7 @@ fn one_program(config: &str) -> Result<Program, BadInput> {
 /// The bounds in words, for the report and the saved case's note.
 fn bounds_text(b: &Bounds) -> String {
     format!(
-        "threads {}, vmas {} of {{{}}}, preemptions {}, races {}",
+        "cpus {}, vmas {} of {{{}}}, preemptions {}, races {}",
         b.threads,
         b.vmas,
         b.menu
@@ -153,40 +156,28 @@ enum Failed {
     Scenario(BadScenario),
 }
 
-/// The search on `jobs` threads, with a spinner on standard error unless `json`.
+/// The search on `jobs` threads, with its progress on standard error unless `json`; Ctrl-C
+/// ends it at the next batch.
 fn run_search(
     prog: &Program,
     b: &Bounds,
     roots: &[Root],
     jobs: usize,
+    label: &str,
     json: bool,
 ) -> Result<search::Report, Failed> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(Failed::Pool)?;
-    let bar = if json {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let p = indicatif::ProgressBar::new_spinner();
-        p.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} numbered step {msg}",
-            )
-            .expect("a valid template"),
-        );
-        p
-    };
-    let rep = pool
-        .install(|| {
-            search::search(prog, b, roots, |lvl, s, t| {
-                bar.set_message(format!("{lvl}: {s} states, {t} transitions"));
-                bar.tick();
-            })
-        })
-        .map_err(Failed::Scenario)?;
-    bar.finish_and_clear();
-    Ok(rep)
+    let stop = interrupt_switch("batch of states");
+    let stop: &AtomicBool = &stop;
+    let mut shown = SearchProgress::new(label, json);
+    let rep = pool.install(|| {
+        search::search_until(prog, b, roots, stop, |lvl, s, t| shown.update(lvl, s, t))
+    });
+    shown.finish();
+    rep.map_err(Failed::Scenario)
 }
 
 /// The `--json` object: the search's figures, `(seconds, peak memory)`, the saved case.
@@ -195,14 +186,16 @@ fn check_row(
     b: &Bounds,
     rep: &search::Report,
     (secs, peak): (f64, Option<u64>),
-    saved: Option<&PathBuf>,
+    saved: Option<&Saved>,
     found: Finding,
 ) -> CheckRow {
     CheckRow {
         config: prog.config.name.clone(),
-        counterexample: saved.map(|p| p.display().to_string()),
+        counterexample: saved.map(|s| s.path().display().to_string()),
+        duplicate: matches!(saved, Some(Saved::SameShape(_))),
         expected: expected_word(&prog.config.expect),
         found: found.word(),
+        interrupted: rep.interrupted,
         invariant: found.invariant(),
         levels: rep.levels,
         mechanism: found.mechanism(),
@@ -231,43 +224,53 @@ fn print_text(
     let mem = row
         .peak_rss_kib
         .map_or("?".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
-    match (&rep.counterexample, rep.truncated) {
-        (Some((sc, v)), _) => {
-            outln!(
-                "{}: {} in {} numbered steps (shortest within the bounds): {} states, {} transitions, {secs:.1} s, peak memory {mem}",
-                prog.config.name,
-                v.inv,
-                rep.steps.unwrap_or(0),
-                rep.states,
-                rep.transitions
-            )?;
-            if let Some(p) = &row.counterexample {
-                outln!("saved {p}")?;
-            }
-            outln!("\n{}", report::explain(prog, sc))
+    let name = &prog.config.name;
+    let (states, transitions) = (rep.states, rep.transitions);
+    if let Some((sc, v)) = &rep.counterexample {
+        let shortest = if rep.interrupted || rep.truncated {
+            "the search was cut short: perhaps not the shortest"
+        } else {
+            "shortest within the bounds"
+        };
+        outln!(
+            "{name}: {} in {} numbered steps ({shortest}): {states} states, {transitions} transitions, {secs:.1} s, peak memory {mem}",
+            v.inv,
+            rep.steps.unwrap_or(0),
+        )?;
+        match (&row.counterexample, row.duplicate) {
+            (Some(p), false) => outln!("saved {p}")?,
+            (Some(p), true) => outln!(
+                "not saved: a duplicate of {p} (same config, invariant and steps; its set-up may \
+                 differ); the case found is the one below"
+            )?,
+            (None, _) => {}
         }
-        (None, false) if rep.latent.is_some() => {
-            let (sc, v) = rep.latent.as_ref().expect("a latent defect");
-            outln!(
-                "{}: latent {}: it breaks in {} numbered steps, and no interleaving within the bounds reaches a harm from it (a use of what was freed): {} states, {} transitions, {bounds}; {secs:.1} s, peak memory {mem}",
-                prog.config.name,
-                v.inv,
-                rep.steps.unwrap_or(0),
-                rep.states,
-                rep.transitions
-            )?;
-            if let Some(p) = &row.counterexample {
-                outln!("saved {p}")?;
-            }
-            outln!("\n{}", report::explain(prog, sc))
+        return outln!("\n{}", report::explain(prog, sc));
+    }
+    let deep = rep.levels;
+    if rep.interrupted {
+        outln!(
+            "{name}: incomplete: interrupted (Ctrl-C) after {states} states, {transitions} transitions ({deep} numbered steps deep), no violation so far; {bounds}; {secs:.1} s, peak memory {mem}"
+        )
+    } else if rep.truncated {
+        outln!(
+            "{name}: incomplete: stopped at --max-states {} after {transitions} transitions ({deep} numbered steps deep), no violation so far; {secs:.1} s, peak memory {mem}",
+            b.max_states
+        )
+    } else if let Some((sc, v)) = &rep.latent {
+        outln!(
+            "{name}: latent {}: it breaks in {} numbered steps, and no interleaving within the bounds reaches a harm from it (a use of what was freed): {states} states, {transitions} transitions, {bounds}; {secs:.1} s, peak memory {mem}",
+            v.inv,
+            rep.steps.unwrap_or(0),
+        )?;
+        if let Some(p) = &row.counterexample {
+            outln!("kept {p}")?;
         }
-        (None, false) => outln!(
-            "{}: no violation: {} states, {} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
-            prog.config.name, rep.states, rep.transitions, rep.roots
-        ),
-        (None, true) => outln!(
-            "{}: incomplete: stopped at --max-states {} after {} transitions ({} numbered steps deep), no violation so far; {secs:.1} s, peak memory {mem}",
-            prog.config.name, b.max_states, rep.transitions, rep.levels
-        ),
+        outln!("\n{}", report::explain(prog, sc))
+    } else {
+        outln!(
+            "{name}: no violation: {states} states, {transitions} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
+            rep.roots
+        )
     }
 }

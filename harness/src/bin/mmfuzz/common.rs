@@ -1,7 +1,7 @@
 //! What the commands share: how they end early, printing to standard output, `--jobs`,
 //! `--seconds`, `--config` and `--setup` values, saving a case.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use mmfuzz::mm::{builtin, Program};
@@ -122,13 +122,17 @@ pub fn save_case(dir: &Path, case: &Case) -> Result<(), BadInput> {
     match corpus::save(dir, case).map_err(|e| BadInput(e.to_string()))? {
         Saved::New(p) => eprintln!("saved {}", p.display()),
         Saved::Duplicate(p) => eprintln!("already in the corpus as {}", p.display()),
+        Saved::SameShape(p) => eprintln!(
+            "not saved: a duplicate of {} (same config, invariant and steps; its set-up may differ)",
+            p.display()
+        ),
     }
     Ok(())
 }
 
-/// The saved counterexample's path; a failure to save is said on standard error and does not
+/// Where the counterexample is kept; a failure to save is said on standard error and does not
 /// stop the command.
-pub fn saved_or_warn(res: Result<PathBuf, CorpusError>) -> Option<PathBuf> {
+pub fn saved_or_warn(res: Result<Saved, CorpusError>) -> Option<Saved> {
     match res {
         Ok(p) => Some(p),
         Err(e) => {

@@ -129,6 +129,13 @@ pub fn minimize(file: &Path, save: Option<&Path>) -> CmdResult {
 
 /// `corpus add`: each input (a case file, or a raw artifact of `--target`) as a corpus case.
 pub fn add(args: &CorpusAddArgs) -> CmdResult {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|cwd| repo_corpus(&cwd))
+            .unwrap_or_else(|| PathBuf::from("corpus")),
+    };
     for input in &args.inputs {
         let is_case = input.extension().is_some_and(|x| x == "json");
         let case = if is_case {
@@ -149,9 +156,24 @@ pub fn add(args: &CorpusAddArgs) -> CmdResult {
                 Target::Mm => mm_artifact(input, &bytes, args)?,
             }
         };
-        save_case(&args.dir.join(case.target()), &case)?;
+        save_case(&dir.join(case.target()), &case)?;
     }
     Ok(true)
+}
+
+/// The `corpus/` of the repository `cwd` is in: the nearest folder up from `cwd` with a
+/// `Cargo.toml` declaring a workspace and a `harness/` package (`fuzz/` has a workspace of its
+/// own). Relative (`corpus`, `../corpus`), so the messages name it as the user would.
+fn repo_corpus(cwd: &Path) -> Option<PathBuf> {
+    let mut up = PathBuf::new();
+    for dir in cwd.ancestors() {
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+        if manifest.contains("[workspace]") && dir.join("harness/Cargo.toml").is_file() {
+            return Some(up.join("corpus"));
+        }
+        up.push("..");
+    }
+    None
 }
 
 /// A maple-store artifact: shrunk if it fails now, else kept as a regression case.
@@ -172,12 +194,14 @@ fn maple_artifact(input: &Path, bytes: &[u8], args: &CorpusAddArgs) -> Case {
 /// An mm artifact of `--config`: shrunk if it breaks an invariant, else kept as a regression
 /// case.
 fn mm_artifact(input: &Path, bytes: &[u8], args: &CorpusAddArgs) -> Result<Case, BadInput> {
-    let Some(c) = &args.config else {
-        return Err(BadInput(
-            "--target mm needs --config (the config the artifact was fuzzed against)".into(),
-        ));
+    let (prog, bytes) = match &args.config {
+        Some(c) => (programs(std::slice::from_ref(c))?.remove(0), bytes),
+        None => {
+            let mut all = mmfuzz::mm::builtin::programs();
+            let (pick, rest) = targets::pick_config(bytes, all.len());
+            (all.swap_remove(pick), rest)
+        }
     };
-    let prog = programs(std::slice::from_ref(c))?.remove(0);
     let sc = generate::decode(&prog, bytes);
     let out = mmfuzz_harness::mm::run(&prog, &sc, Default::default())
         .map_err(|e| BadInput(format!("{}: {}", input.display(), e.0)))?;

@@ -58,7 +58,7 @@ enum Command {
     /// menu, breadth-first, so the first violation is a shortest one; or "no violation" with
     /// the states and transitions explored.
     #[command(
-        after_help = "Examples:\n  mmfuzz check --config v6.1 --threads 3 --vmas 3\n  mmfuzz check --config v5.17-rc3 --threads 2 --vmas 1   # its shortest counterexample\n  mmfuzz check --config mine.mmp --threads 3 --vmas 2 --menu anon,mlock --preemptions 2"
+        after_help = "Examples:\n  mmfuzz check --config v6.1 --cpus 3 --vmas 3\n  mmfuzz check --config v5.17-rc3 --cpus 2 --vmas 1   # its shortest counterexample\n  mmfuzz check --config mine.mmp --cpus 3 --vmas 2 --menu anon,mlock --preemptions 2"
     )]
     Check(CheckArgs),
     /// Turn a real `/proc/PID/maps` (or `smaps`) into a set-up file: its mappings grouped into
@@ -69,7 +69,7 @@ enum Command {
         after_help = "Examples:\n  mmfuzz import-maps /proc/self/maps --out my-setup.json\n  \
             cat /proc/$(pgrep -n sshd)/smaps > sshd.smaps; mmfuzz import-maps sshd.smaps --out sshd.json\n  \
             mmfuzz run --config v6.1 --setup my-setup.json\n  \
-            mmfuzz check --config v6.1 --threads 3 --setup my-setup.json"
+            mmfuzz check --config v6.1 --cpus 3 --setup my-setup.json"
     )]
     ImportMaps(ImportMapsArgs),
     /// List the built-in configs (or path versions), or print one in the path language.
@@ -100,7 +100,7 @@ enum Command {
 enum CorpusCmd {
     /// Turn libFuzzer artifacts (or case files) into shrunk, named corpus cases.
     #[command(
-        after_help = "Examples:\n  mmfuzz corpus add --target maple-store fuzz/artifacts/maple_store/*\n  mmfuzz corpus add --target mm --config v5.17-rc3 fuzz/artifacts/exit_vs_reaper/*\n  mmfuzz corpus add mmfuzz-findings/mm/*.json"
+        after_help = "Examples:\n  mmfuzz corpus add --target maple-store fuzz/artifacts/maple_store/*\n  mmfuzz corpus add --target mm --config v5.17-rc3 fuzz/artifacts/exit_vs_reaper/*\n  mmfuzz corpus add --target mm fuzz/artifacts/exit_vs_reaper/*   # fuzzed without MMFUZZ_CONFIG\n  mmfuzz corpus add mmfuzz-findings/mm/*.json"
     )]
     Add(CorpusAddArgs),
 }
@@ -111,7 +111,7 @@ enum CorpusCmd {
 // `--jobs`: run, check, maple.
 #[derive(Args)]
 struct Jobs {
-    /// Worker threads (default: every core).
+    /// Worker threads on this machine (default: every core).
     #[arg(long)]
     jobs: Option<usize>,
 }
@@ -187,7 +187,7 @@ enum Races {
 // `mmfuzz check`.
 #[derive(Args)]
 #[command(
-    mut_arg("jobs", |a| a.help("Worker threads (default: every core); the result does not depend on it")),
+    mut_arg("jobs", |a| a.help("Worker threads on this machine (default: every core); the result does not depend on it")),
     mut_arg("json", |a| a.help("One JSON object")),
     mut_arg("out", |a| a.help("Where the counterexample is written (a corpus folder)")),
     mut_arg("setup", |a| a.help("Start from this address space (a set-up file from `import-maps`) instead of the menu's; --vmas and --menu are then ignored")),
@@ -196,10 +196,11 @@ struct CheckArgs {
     /// Built-in config name or a file in the path language.
     #[arg(long)]
     config: String,
-    /// Threads per scenario (the victim's exit counts; for suspend configs the victim,
-    /// the suspend and the reaper are always there).
-    #[arg(long, default_value_t = 3)]
-    threads: usize,
+    /// Modelled CPUs (kernel threads of the scenario): the victim's exit counts; suspend
+    /// configs always have the victim, the suspend and the reaper. Not this machine's worker
+    /// threads (--jobs).
+    #[arg(long, visible_alias = "threads", default_value_t = 3, value_name = "N")]
+    cpus: usize,
     /// VMAs the set-up maps.
     #[arg(long, default_value_t = 2)]
     vmas: u8,
@@ -297,7 +298,9 @@ struct MinimizeArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Target {
-    /// The maple-style VMA store against its reference.
+    /// The maple-style VMA store against its reference (also `maple_store`, the fuzz
+    /// target's name).
+    #[value(alias = "maple_store")]
     MapleStore,
     /// The mm teardown model (needs --config).
     Mm,
@@ -312,7 +315,9 @@ struct CorpusAddArgs {
     /// The target the artifacts came from.
     #[arg(long, value_enum, default_value = "maple-store")]
     target: Target,
-    /// The config an mm artifact was fuzzed against (name or file).
+    /// The config an mm artifact was fuzzed against (name or file: MMFUZZ_CONFIG). Without
+    /// it, the artifact's first byte picks a built-in config, as exit_vs_reaper does when
+    /// MMFUZZ_CONFIG is not set.
     #[arg(long)]
     config: Option<String>,
     /// Case name (default: derived from the failure).
@@ -321,15 +326,16 @@ struct CorpusAddArgs {
     /// Why the case is kept.
     #[arg(long, default_value = "")]
     note: String,
-    /// Corpus root (the target's folder is created below it).
-    #[arg(long, default_value = "corpus")]
-    dir: PathBuf,
+    /// Corpus root (the target's folder is created below it). Default: the repository's
+    /// `corpus/`, found from the current folder up (from `fuzz/` too), else `./corpus`.
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 // `mmfuzz maple`.
 #[derive(Args)]
 #[command(
-    mut_arg("jobs", |a| a.help("Worker threads")),
+    mut_arg("jobs", |a| a.help("Worker threads on this machine")),
     mut_arg("seed", |a| a.help("Base seed")),
 )]
 struct MapleArgs {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use mmfuzz::mm::{Expect, Program};
 use mmfuzz_harness::campaign::{self, Finding, Settings};
-use mmfuzz_harness::corpus;
+use mmfuzz_harness::corpus::{self, Saved};
 use mmfuzz_harness::mm::{report, shrink};
 use mmfuzz_harness::rows::RunRow;
 use mmfuzz_harness::targets;
@@ -76,13 +76,11 @@ pub fn run(args: RunArgs) -> CmdResult {
             "steps"
         )?;
     }
-    let (mut all_ok, mut any_unknown, mut stories) = (true, false, Vec::new());
-    let stop = interrupt_switch();
+    let (mut all_ok, mut any_unknown, mut any_dup, mut stories) = (true, false, false, Vec::new());
+    let stop = interrupt_switch("scenario");
     for (k, prog) in progs.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
-            if !json {
-                not_run(&progs[k..])?;
-            }
+            not_run(&progs[k..], json)?;
             all_ok = false;
             break;
         }
@@ -94,6 +92,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         let ok = !row.interrupted && campaign::as_expected(&prog.config.expect, row.finding());
         let unknown = prog.config.expect == Expect::Unknown;
         any_unknown |= unknown;
+        any_dup |= row.duplicate;
         all_ok &= ok;
         if json {
             json_line(&row)?;
@@ -111,7 +110,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         );
     }
     if !json {
-        summary(all_ok, any_unknown)?;
+        summary(all_ok, any_unknown, any_dup, stop.load(Ordering::Relaxed))?;
     }
     Ok(all_ok)
 }
@@ -147,14 +146,20 @@ fn one_config(
             Finding::Bug(v.inv, via)
         };
         shortest = Some(shrink::length(&small));
-        if show.explain {
-            story = Some(report::explain(prog, &small));
-        }
+        let text = show.explain.then(|| report::explain(prog, &small));
         let note = format!("found by mmfuzz run (seed {}): {}", s.seed, v.msg);
         saved = saved_or_warn(corpus::save_counterexample(out, prog, v.inv, &note, small));
+        story = text.map(|t| match &saved {
+            Some(Saved::SameShape(p)) => format!(
+                "The case found (not saved: a duplicate of {}, same config, invariant and steps; \
+                 its set-up may differ):\n{t}",
+                p.display()
+            ),
+            _ => t,
+        });
     }
     (
-        RunRow::new(prog, &rep, found, shortest, saved.as_deref()),
+        RunRow::new(prog, &rep, found, shortest, saved.as_ref()),
         story,
     )
 }
@@ -169,16 +174,14 @@ fn table_line(row: &RunRow, ok: bool, unknown: bool) -> String {
     } else {
         ' '
     };
-    let found = if row.interrupted && row.invariant.is_none() {
-        "stop"
-    } else {
-        row.found
-    };
+    let dup = if row.duplicate { " (duplicate)" } else { "" };
+    // `incomplete` takes the room of the invariant column (`-` then), so the columns align.
+    let inv_width = 10usize.saturating_sub(row.found.len().saturating_sub(6));
     format!(
-        "{mark}{:<23} {:>8} {:>6} {:>10} {:>9} {:>9.0} {:>9} {:>6}  {}",
+        "{mark}{:<23} {:>8} {:>6} {:>inv_width$} {:>9} {:>9.0} {:>9} {:>6}  {}{dup}",
         row.config,
         row.expected,
-        found,
+        row.found,
         invariant_cell(row),
         row.execs,
         row.execs_per_sec,
@@ -197,24 +200,38 @@ fn invariant_cell(row: &RunRow) -> String {
     }
 }
 
-/// The table's line for the configs Ctrl-C left out.
-fn not_run(rest: &[Program]) -> Result<(), Stop> {
+/// The configs Ctrl-C left out: a line of the table, or (`json`) a line on standard error.
+fn not_run(rest: &[Program], json: bool) -> Result<(), Stop> {
+    let names = rest
+        .iter()
+        .map(|p| p.config.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if json {
+        eprintln!("mmfuzz: not run (interrupted): {names}");
+        return Ok(());
+    }
     outln!(
-        "!{:<23} not run (interrupted): {}",
-        rest[0].config.name,
-        rest.iter()
-            .map(|p| p.config.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        "!{:<23} not run (interrupted): {names}",
+        rest[0].config.name
     )
 }
 
 /// The lines under the table.
-fn summary(all_ok: bool, any_unknown: bool) -> Result<(), Stop> {
+fn summary(all_ok: bool, any_unknown: bool, any_dup: bool, interrupted: bool) -> Result<(), Stop> {
+    if any_dup {
+        outln!(
+            "(duplicate): the case found was not saved; the file named holds an older case with \
+             the same config, invariant and steps (its set-up may differ)"
+        )?;
+    }
     outln!(
         "{}",
         if all_ok {
             "every config with a decided expectation gave its expected verdict"
+        } else if interrupted {
+            "'!' marks a config whose verdict differs from the expected one, or that Ctrl-C cut \
+             short (`incomplete`: no violation so far) or left out (`not run`)"
         } else {
             "'!' marks a config whose verdict differs from the expected one"
         }
