@@ -217,32 +217,52 @@ pub fn shrink_setup(setup: &[Setup], mut keep: impl FnMut(&[Setup]) -> bool) -> 
     best
 }
 
-/// Each segment cut to the fewest steps that still break `inv` (a thread stops where its part
-/// ends: the teardown at its unlock, not at the end of `do_exit`). Binary search per segment,
-/// from the first.
+/// Each segment cut to the fewest steps that still break `inv` with no more segments and
+/// fewer steps in all, as re-recorded (a thread stops where its part ends: the teardown at
+/// its unlock, not at the end of `do_exit`; the scheduler's fallback must not then run it on
+/// in a new segment).
 fn shorter_segments(
     prog: &Program,
     sc: &Scenario,
     mut segs: Vec<(u8, u16)>,
     inv: Invariant,
 ) -> Vec<(u8, u16)> {
-    for i in 0..segs.len() {
-        let (mut lo, mut hi) = (1u16, segs[i].1);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
+    let rec = Opts {
+        record: true,
+        ..Opts::default()
+    };
+    let total = |s: &[(u8, u16)]| s.iter().map(|(_, n)| usize::from(*n)).sum::<usize>();
+    // Compare with what the segments run as (the fallback may add segments after them).
+    let as_run = Scenario {
+        schedule: Schedule::Segments(segs.clone()),
+        ..sc.clone()
+    };
+    if let Ok(out) = run(prog, &as_run, rec) {
+        if out.headline().is_some_and(|v| v.inv == inv) {
+            segs = segments_of(&out);
+        }
+    }
+    let mut i = 0;
+    while i < segs.len() {
+        for n in 1..segs[i].1 {
             let mut c = segs.clone();
-            c[i].1 = mid;
+            c[i].1 = n;
             let cand = Scenario {
                 schedule: Schedule::Segments(c),
                 ..sc.clone()
             };
-            if fails_with(prog, &cand, inv) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
+            let Ok(out) = run(prog, &cand, rec) else {
+                continue;
+            };
+            if out.headline().is_some_and(|v| v.inv == inv) {
+                let got = segments_of(&out);
+                if got.len() <= segs.len() && total(&got) < total(&segs) {
+                    segs = got;
+                    break;
+                }
             }
         }
-        segs[i].1 = hi;
+        i += 1;
     }
     segs
 }
