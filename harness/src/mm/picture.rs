@@ -268,12 +268,10 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     let head = heading(
         prog,
         sc,
-        out,
         title,
-        &lanes,
         start.as_deref(),
         wide,
-        &marked,
+        verdict(out, &lanes, &marked),
     );
     let mut y = MARGIN;
     for (_, _, size) in &head {
@@ -344,16 +342,14 @@ fn place_lanes(lanes: &mut [Lane], cap: usize) -> f64 {
 }
 
 /// The heading's lines, each with its style and font size: title, subtitle lines, config,
-/// set-up, the flags at the start, the verdict; wrapped to `wide` characters.
+/// set-up, the flags at the start, then `verdict` ([`verdict`]); wrapped to `wide` characters.
 fn heading(
     prog: &Program,
     sc: &Scenario,
-    out: &Outcome,
     title: &str,
-    lanes: &[Lane],
     start: Option<&str>,
     wide: usize,
-    marked: &Marked,
+    verdict: (String, Style, f64),
 ) -> Vec<(String, Style, f64)> {
     let mut head: Vec<(String, Style, f64)> = Vec::new();
     let mut tl = title.lines();
@@ -387,7 +383,7 @@ fn heading(
             head.push((w, Style::Step, SMALL));
         }
     }
-    head.push(verdict(out, lanes, marked));
+    head.push(verdict);
     head
 }
 
