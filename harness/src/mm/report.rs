@@ -293,6 +293,7 @@ fn replay(prog: &Program, sc: &Scenario, out: &Outcome, keep: &[usize]) -> Repla
         return r;
     };
     let mut oracle = Oracle::new(world.threads.len());
+    oracle.races = true;
     let mut ev = Vec::new();
     for (i, s) in out.trace.iter().enumerate() {
         while world.runnable().next().is_none() {
@@ -804,8 +805,8 @@ fn item_lines(it: &Item, lead: &str, cont: &str) -> Vec<String> {
 }
 
 /// The race diagram, every line at most [`WIDTH`] columns: side by side when the lanes'
-/// headers fit (on one line each, or on two, whichever wraps fewer steps), else one block
-/// per numbered step.
+/// headers fit (on one line each, or on two when that wraps fewer steps), else one block per
+/// numbered step.
 fn diagram(items: &[Item], roles: &[Role]) -> Vec<String> {
     let lanes: Vec<usize> = items
         .iter()
@@ -869,7 +870,8 @@ fn diagram(items: &[Item], roles: &[Role]) -> Vec<String> {
         true,
     );
     let cols = match (one, two) {
-        (Some(a), Some(b)) if wraps(&b) < wraps(&a) => b,
+        // Headers on one line read best: two only when that saves wrapping two steps.
+        (Some(a), Some(b)) if wraps(&b) + 1 < wraps(&a) => b,
         (Some(a), _) => a,
         (None, Some(b)) => b,
         (None, None) => return vertical(items, roles, gutter),
