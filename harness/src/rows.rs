@@ -230,7 +230,9 @@ impl ReplayRow {
 }
 
 /// `mmfuzz explain --json`: the report of [`crate::mm::report::json`] (config, kernel, paths,
-/// setup, threads, steps, numbered_steps, violation) with the case file and the case's name.
+/// setup, threads, steps, numbered_steps, latent, mechanism, violation) with the case file and
+/// the case's name. `mechanism` is the proxy invariant broken on the way (`invariant`, `cpu`,
+/// `message`, `at_step`, `model_step`) or `null`, beside the `violation` (the harm).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExplainRow {
     /// The case file.
@@ -466,6 +468,7 @@ mod tests {
             name: "a".into(),
             report: serde_json::json!({
                 "violation": null, "config": "v6.1", "steps": [], "numbered_steps": 0,
+                "mechanism": null, "latent": false,
             }),
         };
         let ks = keys(&row);
@@ -474,6 +477,8 @@ mod tests {
             [
                 "case",
                 "config",
+                "latent",
+                "mechanism",
                 "name",
                 "numbered_steps",
                 "steps",

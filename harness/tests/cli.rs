@@ -405,26 +405,31 @@ fn corpus_add_from_fuzz_writes_the_repository_corpus() {
 }
 
 #[test]
-fn explain_json_gives_the_steps_and_the_violation() {
+fn explain_json_gives_the_steps_the_mechanism_and_the_violation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/mm");
     let case = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
-            n.starts_with("v5.17-rc3-I5-") && !n.contains("-on-")
+            n.starts_with("B9-") && !n.contains("-on-")
         })
-        .expect("the v5.17-rc3 case");
+        .expect("the B9 case");
     let out = mmfuzz(&["explain", case.to_str().unwrap(), "--json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["config"], "v5.17-rc3");
     assert_eq!(v["violation"]["invariant"], "I5");
-    let steps = v["steps"].as_array().unwrap();
-    assert!(steps
-        .iter()
-        .any(|s| s["what"] == "exit_mmap: mmap_write_unlock"));
     assert_eq!(v["numbered_steps"], v["violation"]["at_step"]);
+    // The mechanism: I4 where exit_mmap drops mmap_lock, before the harm.
+    let m = &v["mechanism"];
+    assert_eq!(m["invariant"], "I4");
+    assert_eq!(m["at_step"], 2);
+    assert_eq!(v["latent"], false);
+    let steps = v["steps"].as_array().unwrap();
+    let at = m["model_step"].as_u64().unwrap() as usize;
+    assert_eq!(steps[at - 1]["what"], "exit_mmap: mmap_write_unlock");
+    assert_eq!(steps[at - 1]["kernel"], "mmap_write_unlock(mm)");
     // The locks each CPU holds, by their kernel names.
     assert!(steps
         .iter()
@@ -516,7 +521,11 @@ fn explain_takes_several_files() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("I1 broken at step 2"), "{text}");
-    assert!(text.contains("I5 broken at step"), "{text}");
+    assert!(
+        text.contains("I4 (the mechanism) broken at step 2"),
+        "{text}"
+    );
+    assert!(text.contains("I5 (the harm) broken at step 3"), "{text}");
 }
 
 /// A reader that stops early (`mmfuzz configs | head -1`): the command ends quietly, status 0,

@@ -19,7 +19,7 @@ use mmfuzz_harness::mm::exec::{self, Opts, Outcome, TraceStep};
 use mmfuzz_harness::mm::{picture, Scenario, Violation};
 
 /// Corpus cases drawn, by name prefix (the hash changes when a case is found again).
-const CASES: [(&str, &str); 2] = [("v5.17-rc3-I5-", "I5"), ("v4.7-rc-I12-", "I12")];
+const CASES: [(&str, &str); 2] = [("B9-", "I5"), ("v4.7-rc-I12-", "I12")];
 
 /// The corpus file whose name starts with `prefix` (not a replay on a fixed version).
 fn case_file(prefix: &str) -> String {
@@ -119,7 +119,13 @@ fn svg_and_html_have_the_structure() {
         let last = svg.rfind("<g class=\"step").unwrap();
         assert!(svg[last..].starts_with("<g class=\"step violation\""));
         assert!(svg.contains(&format!(">{inv}<")), "{file}: invariant label");
-        assert!(svg.contains(&format!("{inv} broken at step")), "{file}");
+        assert!(
+            svg.contains(&format!("{inv} (the harm) broken at step"))
+                || svg.contains(&format!("{inv} broken at step")),
+            "{file}"
+        );
+        // The state the violation is about, boxed beside its step.
+        assert!(svg.contains("class=\"state\""), "{file}: state box");
         assert!(svg.contains("class=\"violation\""));
         // Lock spans and a legend.
         assert!(svg.contains("class=\"lock\""), "{file}: lock bars");
@@ -130,7 +136,7 @@ fn svg_and_html_have_the_structure() {
         let html = picture::html(&prog, &sc, &out, &title);
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains(&svg), "{file}: the page embeds the SVG");
-        assert!(html.contains("<pre>") && html.contains("In short:"));
+        assert!(html.contains("<pre>") && html.contains(&format!("&lt;-- {inv}")));
         well_formed(html.trim_start_matches("<!DOCTYPE html>"))
             .unwrap_or_else(|e| panic!("{file}: HTML not well formed: {e}"));
         for external in ["<script", "src=", "href=", "url(", "@import"] {
@@ -142,12 +148,25 @@ fn svg_and_html_have_the_structure() {
 
 #[test]
 fn specific_steps_are_drawn() {
-    // I4: exit_mmap frees vma0 and drops mmap_lock (held for write) with mm->mmap dangling.
+    // B9: exit_mmap frees vma0 and drops mmap_lock (held for write) with mm->mmap dangling
+    // (I4, the mechanism, in orange with its state), then process_mrelease reads the freed
+    // VMA (I5, the harm).
     let (_, prog, sc, out) = load(&case_file(CASES[0].0));
-    let svg = picture::svg(&prog, &sc, &out, "I4");
+    let svg = picture::svg(&prog, &sc, &out, "B9");
     assert!(svg.contains("frees vma0"));
     assert!(svg.contains("mmap_lock (W)"));
     assert!(svg.contains("exit_mmap: mmap_write_unlock"));
+    assert_eq!(svg.matches("<g class=\"step mechanism\"").count(), 1);
+    let mech = svg.find("<g class=\"step mechanism\"").unwrap();
+    assert!(svg[mech..].starts_with("<g class=\"step mechanism\"><title>model step 29 "));
+    assert!(svg.contains(">I4<"), "the mechanism's label");
+    assert!(svg.contains("← I4: mm-&gt;mmap still points at freed vma0"));
+    assert!(
+        svg.contains("mm-&gt;mmap -&gt; vma0 (freed)"),
+        "the state box"
+    );
+    assert!(svg.contains("I4 (the mechanism) broken at step 2"));
+    assert!(svg.contains("I5 (the harm) at step 3"));
     // I12: the victim sleeps in the refrigerator (a waiting step, a dashed line).
     let (_, prog, sc, out) = load(&case_file(CASES[1].0));
     let svg = picture::svg(&prog, &sc, &out, "I12");

@@ -1,7 +1,9 @@
 //! A counterexample as a picture: a self-contained SVG swim-lane (one lane per thread, time
 //! going down, one row per model step grouped into the report's numbered steps), with the
-//! lock-hold spans beside each lane, the objects freed and used, the flags that changed, and
-//! the violating step in red; and an HTML page with the SVG and the text report.
+//! lock-hold spans beside each lane, the objects freed and used, the flags that changed, the
+//! mechanism's step (a proxy invariant: I4, I2's reader discipline) in orange and the harm's
+//! in red, each with a box of the state it is about (`mm->mmap -> vma0 (freed)`, the
+//! freezer's flags); and an HTML page with the SVG and the text report.
 //!
 //! Text is monospace and laid out by character counts, so the output needs no script and no
 //! font metrics, and the same input gives the same bytes.
@@ -12,7 +14,9 @@ use std::fmt::Write as _;
 use mmfuzz::mm::{Event, Loc, Lock, Program};
 
 use super::exec::{roles, start_flags, Outcome, TraceStep};
-use super::report::{explain_outcome, locks, setup_lines, step_text, wrap};
+use super::report::{
+    changed, explain_outcome, locks, marked, setup_lines, step_text, wrap_hard, Marked,
+};
 use super::scenario::Scenario;
 
 /// Main font size, advance of one monospace character, line height.
@@ -41,6 +45,8 @@ const LANE_GAP: f64 = 10.0;
 const PAD: f64 = 6.0;
 
 const RED: &str = "#c0151d";
+const ORANGE: &str = "#b85c00";
+const ORANGE_BG: &str = "#fff0dc";
 const RED_BG: &str = "#fde2df";
 const GREY: &str = "#777777";
 
@@ -60,32 +66,6 @@ fn esc(s: &str) -> String {
         }
     }
     o
-}
-
-/// Word-wrap, then break any word still longer than `width` (after a `|` when it can).
-fn wrap_hard(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(4);
-    let mut out = Vec::new();
-    for line in wrap(s, width) {
-        let mut rest: Vec<char> = line.chars().collect();
-        while rest.len() > width {
-            let cut = rest[..width]
-                .iter()
-                .rposition(|&c| c == '|' || c == ' ')
-                .filter(|&i| i > width / 2)
-                .map_or(width, |i| i + 1);
-            out.push(
-                rest[..cut]
-                    .iter()
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string(),
-            );
-            rest.drain(..cut);
-        }
-        out.push(rest.into_iter().collect());
-    }
-    out
 }
 
 /// A lock class: its legend name and colour (`mmap_lock` read and write apart).
@@ -121,6 +101,7 @@ enum Style {
     Free,
     Uaf,
     Use,
+    Mech,
 }
 
 impl Style {
@@ -132,6 +113,7 @@ impl Style {
             Style::Free => (SMALL, "#8b1a1a", " font-weight=\"bold\""),
             Style::Uaf => (SMALL, RED, " font-weight=\"bold\""),
             Style::Use => (SMALL, "#5a5a5a", ""),
+            Style::Mech => (SMALL, ORANGE, " font-weight=\"bold\""),
         };
         format!("font-size=\"{size}\" fill=\"{fill}\"{extra}")
     }
@@ -163,6 +145,10 @@ struct Row {
     flags: Vec<String>,
     tip: String,
     waits: bool,
+    /// The mechanism broke in this step: its marker line.
+    mech: Option<String>,
+    /// The state box beside the step (mechanism or harm), its title first.
+    state: Vec<String>,
     y: f64,
     h: f64,
 }
@@ -170,18 +156,6 @@ struct Row {
 fn held_of(s: Option<&TraceStep>, tid: usize) -> &[(Lock, bool)] {
     s.and_then(|s| s.held.get(tid))
         .map_or(&[], |h| h.as_slice())
-}
-
-/// The `key=value` tokens of `now` that differ from `before` (all of them when there is none).
-fn changed(before: Option<&str>, now: &str) -> String {
-    let Some(before) = before else {
-        return now.to_string();
-    };
-    let old: BTreeSet<&str> = before.split(' ').collect();
-    now.split(' ')
-        .filter(|t| !old.contains(t))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// What a step did to objects, as lines: frees, uses after free, uses of objects freed
@@ -263,6 +237,7 @@ fn lanes(prog: &Program, sc: &Scenario, out: &Outcome) -> Vec<Lane> {
 /// Where everything goes: the lanes and rows placed, the heading's lines, and the y of the
 /// lane headers, of the first row and past the last.
 struct Layout {
+    marked: Marked,
     lanes: Vec<Lane>,
     rows: Vec<Row>,
     flags_x: f64,
@@ -289,7 +264,15 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     let wide = ((width - 2.0 * MARGIN) / SCW) as usize;
 
     let start = start_flags(prog, sc);
-    let head = heading(prog, sc, out, title, &lanes, start.as_deref(), wide);
+    let marked = marked(prog, sc, out);
+    let head = heading(
+        prog,
+        sc,
+        title,
+        start.as_deref(),
+        wide,
+        verdict(out, &lanes, &marked),
+    );
     let mut y = MARGIN;
     for (_, _, size) in &head {
         y += size * 1.35;
@@ -300,8 +283,9 @@ fn layout(prog: &Program, sc: &Scenario, out: &Outcome, title: &str) -> Layout {
     let header_y = legend_y + 26.0;
     let rows_y = header_y + 2.0 * LH + 10.0;
 
-    let (rows, rows_end) = rows(out, &lanes, raw, cap, start.as_deref(), rows_y);
+    let (rows, rows_end) = rows(out, &lanes, raw, cap, start.as_deref(), rows_y, &marked);
     Layout {
+        marked,
         lanes,
         rows,
         flags_x,
@@ -358,15 +342,14 @@ fn place_lanes(lanes: &mut [Lane], cap: usize) -> f64 {
 }
 
 /// The heading's lines, each with its style and font size: title, subtitle lines, config,
-/// set-up, the flags at the start, the verdict; wrapped to `wide` characters.
+/// set-up, the flags at the start, then `verdict` ([`verdict`]); wrapped to `wide` characters.
 fn heading(
     prog: &Program,
     sc: &Scenario,
-    out: &Outcome,
     title: &str,
-    lanes: &[Lane],
     start: Option<&str>,
     wide: usize,
+    verdict: (String, Style, f64),
 ) -> Vec<(String, Style, f64)> {
     let mut head: Vec<(String, Style, f64)> = Vec::new();
     let mut tl = title.lines();
@@ -400,29 +383,51 @@ fn heading(
             head.push((w, Style::Step, SMALL));
         }
     }
-    head.push(verdict(out, lanes));
+    head.push(verdict);
     head
 }
 
 /// The heading's last line: which invariant broke, at which step and by whom; or none did.
-fn verdict(out: &Outcome, lanes: &[Lane]) -> (String, Style, f64) {
+fn verdict(out: &Outcome, lanes: &[Lane], marked: &Marked) -> (String, Style, f64) {
     let groups = usize::from(!out.trace.is_empty())
         + out
             .trace
             .windows(2)
             .filter(|w| w[0].tid != w[1].tid)
             .count();
-    let verdict = match &out.violation {
-        Some(v) => format!(
+    let who = |t: u8| lanes.get(t as usize).map_or("?", |l| l.task);
+    let mech = marked.mechanism.as_ref().map(|(i, v, _)| {
+        let group = 1 + out.trace[..=*i]
+            .windows(2)
+            .filter(|w| w[0].tid != w[1].tid)
+            .count();
+        (group, i + 1, v)
+    });
+    let verdict = match (&out.violation, mech) {
+        (Some(v), None) => format!(
             "{} broken at step {groups} (model step {}) by CPU{} ({})",
             v.inv,
             out.steps,
             v.tid,
-            lanes.get(v.tid as usize).map_or("?", |l| l.task)
+            who(v.tid)
         ),
-        None => format!("no violation ({} model steps)", out.steps),
+        (Some(v), Some((g, m, mv))) => format!(
+            "{} (the harm) at step {groups} (model step {}) by CPU{} ({}), after {} (the mechanism) at step {g} (model step {m})",
+            v.inv,
+            out.steps,
+            v.tid,
+            who(v.tid),
+            mv.inv
+        ),
+        (None, Some((g, m, mv))) => format!(
+            "latent {}: the mechanism at step {g} (model step {m}) by CPU{} ({}), no harm follows",
+            mv.inv,
+            mv.tid,
+            who(mv.tid)
+        ),
+        (None, None) => format!("no violation ({} model steps)", out.steps),
     };
-    let vstyle = if out.violation.is_some() {
+    let vstyle = if out.violation.is_some() || mech.is_some() {
         Style::Bad
     } else {
         Style::Step
@@ -439,6 +444,7 @@ fn rows(
     cap: usize,
     start: Option<&str>,
     rows_y: f64,
+    marked: &Marked,
 ) -> (Vec<Row>, f64) {
     let last = out.trace.len().checked_sub(1);
     let mut rows = Vec::with_capacity(raw.len());
@@ -458,7 +464,43 @@ fn rows(
             _ => Style::Step,
         };
         let chars = lanes.get(tid).map_or(cap, |l| l.chars);
-        let lines = row_lines(&text, objs, style, chars);
+        let mech = marked
+            .mechanism
+            .as_ref()
+            .filter(|(m, _, _)| *m == i)
+            .map(|(_, _, note)| note.clone());
+        let mut lines = row_lines(&text, objs, style, chars);
+        if let Some(note) = &mech {
+            let small = (chars as f64 * CW / SCW) as usize;
+            lines.extend(
+                wrap_hard(&format!("← {note}"), small)
+                    .into_iter()
+                    .map(|t| (t, Style::Mech)),
+            );
+        }
+        let state = match (&mech, bad) {
+            (Some(_), _) if !marked.mechanism_state.is_empty() => {
+                let mut v = vec![format!("state after step {group}:")];
+                v.extend(
+                    marked
+                        .mechanism_state
+                        .iter()
+                        .flat_map(|l| wrap_hard(l, FLAGS_CHARS - 1)),
+                );
+                v
+            }
+            (_, true) if !marked.harm_state.is_empty() => {
+                let mut v = vec![format!("state after step {group}:")];
+                v.extend(
+                    marked
+                        .harm_state
+                        .iter()
+                        .flat_map(|l| wrap_hard(l, FLAGS_CHARS - 1)),
+                );
+                v
+            }
+            _ => Vec::new(),
+        };
         let prev = match i.checked_sub(1) {
             Some(p) => Some(out.trace[p].flags.as_str()),
             None => start,
@@ -470,8 +512,9 @@ fn rows(
             wrap_hard(&delta, FLAGS_CHARS)
         };
         let text_h: f64 = lines.iter().map(|(_, st)| st.height()).sum();
-        let mut h = text_h.max(flags.len() as f64 * SLH) + 6.0;
-        if bad {
+        let side = flags.len() as f64 * SLH + state_h(&state);
+        let mut h = text_h.max(side) + 6.0;
+        if bad || mech.is_some() {
             // Room for the invariant's name under the step number.
             h = h.max(2.0 * LH + 6.0);
         }
@@ -490,6 +533,8 @@ fn rows(
             flags,
             tip,
             waits,
+            mech,
+            state,
             y,
             h,
         });
@@ -510,6 +555,15 @@ fn row_lines(text: &str, objs: Lines, style: Style, chars: usize) -> Lines {
         lines.extend(wrap_hard(&t, small).into_iter().map(|t| (t, st)));
     }
     lines
+}
+
+/// The height of a state box of `lines` (none: 0).
+fn state_h(lines: &[String]) -> f64 {
+    if lines.is_empty() {
+        0.0
+    } else {
+        lines.len() as f64 * SLH + 10.0
+    }
 }
 
 /// A `<text>` element at (`x`, `y`) with `attrs`.
@@ -533,16 +587,43 @@ fn rect(svg: &mut String, x: f64, y: f64, w: f64, h: f64, attrs: &str) {
 /// held and the state at the end.
 fn violation_lines(lay: &Layout, out: &Outcome) -> Vec<String> {
     let mut vbox: Vec<String> = Vec::new();
+    let wide = ((lay.width - 2.0 * MARGIN - 16.0) / SCW) as usize;
+    let who = |t: u8| lay.lanes.get(t as usize).map_or("?", |l| l.task);
+    if let Some((i, m, _)) = &lay.marked.mechanism {
+        let group = lay.rows.get(*i).map_or(0, |r| r.group);
+        let kind = if out.violation.is_some() {
+            "the mechanism"
+        } else {
+            "the mechanism; latent: no harm follows in this run"
+        };
+        vbox.extend(wrap_hard(
+            &format!(
+                "{} ({kind}) broken at step {group} (model step {}) by CPU{} ({}):",
+                m.inv,
+                i + 1,
+                m.tid,
+                who(m.tid)
+            ),
+            wide,
+        ));
+        vbox.extend(wrap_hard(&m.msg, wide));
+    }
     let Some(v) = &out.violation else {
         return vbox;
     };
-    let wide = ((lay.width - 2.0 * MARGIN - 16.0) / SCW) as usize;
-    let who = lay.lanes.get(v.tid as usize).map_or("?", |l| l.task);
     let group = lay.rows.last().map_or(0, |r| r.group);
+    let kind = if lay.marked.mechanism.is_some() {
+        " (the harm)"
+    } else {
+        ""
+    };
     vbox.extend(wrap_hard(
         &format!(
-            "{} broken at step {group} (model step {}) by CPU{} ({who}):",
-            v.inv, out.steps, v.tid
+            "{}{kind} broken at step {group} (model step {}) by CPU{} ({}):",
+            v.inv,
+            out.steps,
+            v.tid,
+            who(v.tid)
         ),
         wide,
     ));
@@ -656,8 +737,16 @@ impl Draw<'_> {
             lx,
             ly,
             &format!("fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"1.5\""),
-            "violating step",
+            "violating step (harm)",
             &format!("font-size=\"{SMALL}\" fill=\"{RED}\""),
+        );
+        lx += 18.0 + 21.0 * SCW + 14.0;
+        self.swatch(
+            lx,
+            ly,
+            &format!("fill=\"{ORANGE_BG}\" stroke=\"{ORANGE}\" stroke-width=\"1.5\""),
+            "mechanism (proxy invariant)",
+            &format!("font-size=\"{SMALL}\" fill=\"{ORANGE}\""),
         );
     }
 
@@ -858,7 +947,12 @@ impl Draw<'_> {
         let _ = writeln!(
             self.s,
             "<g class=\"{}\"><title>{}</title>",
-            if bad { "step violation" } else { "step" },
+            match (bad, row.mech.is_some()) {
+                (true, true) => "step violation mechanism",
+                (true, false) => "step violation",
+                (false, true) => "step mechanism",
+                (false, false) => "step",
+            },
             esc(&row.tip)
         );
         let text_h: f64 = row.lines.iter().map(|(_, st)| st.height()).sum();
@@ -867,6 +961,10 @@ impl Draw<'_> {
         let box_attrs = if bad {
             Some(format!(
                 "fill=\"{RED_BG}\" stroke=\"{RED}\" stroke-width=\"2\" rx=\"3\""
+            ))
+        } else if row.mech.is_some() {
+            Some(format!(
+                "fill=\"{ORANGE_BG}\" stroke=\"{ORANGE}\" stroke-width=\"2\" rx=\"3\""
             ))
         } else if row.waits {
             Some(format!(
@@ -887,6 +985,8 @@ impl Draw<'_> {
         if row.first {
             let attrs = if bad {
                 format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\"")
+            } else if row.mech.is_some() {
+                format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{ORANGE}\"")
             } else {
                 format!("font-size=\"{FONT}\" font-weight=\"bold\"")
             };
@@ -907,6 +1007,15 @@ impl Draw<'_> {
                     &format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{RED}\""),
                 );
             }
+        } else if row.mech.is_some() {
+            if let Some((_, m, _)) = &self.lay.marked.mechanism {
+                self.text(
+                    MARGIN,
+                    top + 2.0 * LH - 3.0,
+                    m.inv.name(),
+                    &format!("font-size=\"{FONT}\" font-weight=\"bold\" fill=\"{ORANGE}\""),
+                );
+            }
         }
         let mut ty = top;
         for (t, st) in &row.lines {
@@ -922,6 +1031,38 @@ impl Draw<'_> {
                 f,
                 &format!("font-size=\"{SMALL}\" fill=\"#35507a\""),
             );
+        }
+        self.state_box(row, fy + 4.0, bad);
+        let _ = writeln!(self.s, "</g>");
+    }
+
+    /// The state a step's invariant is about, boxed in the flags column from `y` down: red
+    /// for the harm, orange for the mechanism.
+    fn state_box(&mut self, row: &Row, y: f64, bad: bool) {
+        if row.state.is_empty() {
+            return;
+        }
+        let colour = if bad { RED } else { ORANGE };
+        let w = FLAGS_CHARS as f64 * SCW;
+        let _ = writeln!(self.s, "<g class=\"state\">");
+        self.rect(
+            self.lay.flags_x - 3.0,
+            y,
+            w,
+            state_h(&row.state) - 4.0,
+            &format!("fill=\"#ffffff\" stroke=\"{colour}\" stroke-width=\"1.2\" rx=\"3\""),
+        );
+        let mut ty = y + 2.0;
+        for (k, l) in row.state.iter().enumerate() {
+            ty += SLH;
+            let attrs = if k == 0 {
+                format!("font-size=\"{SMALL}\" font-weight=\"bold\" fill=\"{colour}\"")
+            } else if l.contains("(freed)") {
+                format!("font-size=\"{SMALL}\" font-weight=\"bold\" fill=\"{RED}\"")
+            } else {
+                format!("font-size=\"{SMALL}\" fill=\"#333333\"")
+            };
+            self.text(self.lay.flags_x + 2.0, ty - 3.0, l, &attrs);
         }
         let _ = writeln!(self.s, "</g>");
     }

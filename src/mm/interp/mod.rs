@@ -59,7 +59,7 @@ fn fault(tid: Tid, inv: Invariant, msg: String, ev: &mut Vec<Event>) {
 
 macro_rules! define_dispatch {
     ($( $(#[$m:meta])* $name:ident $(($a:ident : $t:ty))? => $module:ident :: $func:ident,
-        $file:literal, $kind:ident, $fp:ident, $sl:ident; )*) => {
+        $file:literal, $text:literal $(/ $maple:literal)?, $kind:ident, $fp:ident, $sl:ident; )*) => {
         /// The semantics of `cx.prim`: one line per primitive, into its kernel file's module.
         fn dispatch(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
             match cx.prim {

@@ -1,22 +1,26 @@
-//! `mmfuzz explain`: a case as numbered steps per CPU, as JSON, or as a swim-lane picture.
+//! `mmfuzz explain`: a case as a race diagram (`--full`: every model step), as JSON, or as a
+//! swim-lane picture.
 
 use std::path::Path;
 
 use mmfuzz::mm::Program;
 use mmfuzz_harness::corpus::{Case, Payload};
 use mmfuzz_harness::maple;
+use mmfuzz_harness::mm::report::Detail;
 use mmfuzz_harness::mm::{exec, picture, report, Scenario};
 use mmfuzz_harness::rows::ExplainRow;
 
 use crate::common::{json_line, out, outln, write_file, BadInput, CmdResult, Stop};
 use crate::ExplainArgs;
 
-/// Where the report goes: standard output as text or JSON, and the pictures' files.
+/// Where the report goes: standard output as text (at its detail) or JSON, and the
+/// pictures' files.
 #[derive(Clone, Copy)]
 struct To<'a> {
     svg: Option<&'a Path>,
     html: Option<&'a Path>,
     json: bool,
+    detail: Detail,
 }
 
 impl To<'_> {
@@ -31,6 +35,11 @@ pub fn explain_all(args: &ExplainArgs) -> CmdResult {
         svg: args.svg.as_deref(),
         html: args.html.as_deref(),
         json: args.json.json,
+        detail: if args.full {
+            Detail::Full
+        } else {
+            Detail::Diagram
+        },
     };
     if args.files.len() > 1 && to.draws() {
         return Err(
@@ -64,15 +73,20 @@ fn explain(file: &Path, to: To<'_>) -> CmdResult {
             ))
             .into());
         }
-        Payload::MapleStore { ops } => match maple::execute(ops) {
-            Ok(st) => outln!(
-                "{}: passes ({} ops, height {})",
-                file.display(),
-                st.ops,
-                st.max_height
-            )?,
-            Err(d) => outln!("{d}")?,
-        },
+        Payload::MapleStore { ops } => {
+            let text = match maple::execute(ops) {
+                Ok(st) => format!(
+                    "{}: passes ({} ops, height {})",
+                    file.display(),
+                    st.ops,
+                    st.max_height
+                ),
+                Err(d) => d.to_string(),
+            };
+            for l in report::wrap_text(&text, "", "  ") {
+                outln!("{l}")?;
+            }
+        }
     }
     Ok(true)
 }
@@ -86,9 +100,11 @@ fn explain_mm(
     to: To<'_>,
 ) -> Result<(), Stop> {
     if !to.json {
-        outln!("{}: {}", file.display(), case.name)?;
-        if !case.note.is_empty() {
-            outln!("{}", case.note)?;
+        for l in report::wrap_text(&format!("{}: {}", file.display(), case.name), "", "  ") {
+            outln!("{l}")?;
+        }
+        for l in report::wrap_text(&case.note, "", "") {
+            outln!("{l}")?;
         }
         outln!()?;
     }
@@ -108,7 +124,7 @@ fn explain_mm(
         Ok(out) => out,
         Err(e) if to.json => return Err(cannot_run(e, "").into()),
         Err(e) => {
-            out!("{}", report::explain(prog, sc))?;
+            out!("{}", report::explain_at(prog, sc, to.detail))?;
             if to.draws() {
                 return Err(cannot_run(e, "nothing to draw: ").into());
             }
@@ -122,7 +138,7 @@ fn explain_mm(
             report: report::json(prog, sc, &out),
         })?;
     } else {
-        out!("{}", report::explain_outcome(prog, sc, &out))?;
+        out!("{}", report::render(prog, sc, &out, to.detail))?;
     }
     let title = if case.note.is_empty() {
         case.name.clone()

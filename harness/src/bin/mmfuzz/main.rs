@@ -271,11 +271,14 @@ struct ReplayArgs {
 
 // `mmfuzz explain`.
 #[derive(Args)]
-#[command(mut_arg("json", |a| a.help("Print the report as one JSON object (steps, locks, flags, violation) instead")))]
+#[command(mut_arg("json", |a| a.help("Print the report as one JSON object (steps, locks, flags, mechanism, violation) instead")))]
 struct ExplainArgs {
     /// The case file(s); `--svg`/`--html` take one.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// Every model step, one line each, instead of the race diagram of the steps that matter.
+    #[arg(long)]
+    full: bool,
     /// Also write the picture as a standalone SVG here.
     #[arg(long, value_name = "OUT")]
     svg: Option<PathBuf>,
