@@ -216,12 +216,15 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
         out.push(match op {
             Setup::Mmap { .. } if w.vmas.len() > before => {
                 let v = &w.vmas[before];
+                let kind = if v.anon { "anon" } else { "file" };
+                let flags = match v.flags {
+                    0 => String::new(),
+                    f => format!("{} ", vm::show(f)),
+                };
                 format!(
-                    "mmap vma{before} [{:#x}, {:#x}) {} {}",
+                    "mmap vma{before} [{:#x}, {:#x}) {flags}{kind}",
                     v.start,
-                    v.end(),
-                    vm::show(v.flags),
-                    if v.anon { "anon" } else { "file" }
+                    v.end()
                 )
             }
             Setup::Fault { vma } => format!("fault in vma{vma}"),
