@@ -1,4 +1,5 @@
-//! The README's command blocks run as written, so they cannot rot.
+//! The README's command blocks run as written, so they cannot rot; so do the guide's
+//! console blocks.
 //!
 //! - A ```` ```console ```` block is commands (`$ ` lines, `\` continues a line) each followed by
 //!   the standard output it must print, matched by snapbox: `...` on a line of its own stands
@@ -114,8 +115,8 @@ fn bash(dir: &Path, bin: &Path, script: &str) -> std::process::Output {
 
 /// A scratch folder with copies of the files the README's commands read and write, and a
 /// folder with `mmfuzz` in it (for `PATH`).
-fn scratch() -> (PathBuf, PathBuf) {
-    let dir = tmpdir("readme");
+fn scratch(doc: &str) -> (PathBuf, PathBuf) {
+    let dir = tmpdir(&format!("doc-{}", doc.replace(['/', '.'], "-")));
     for d in ["corpus", "examples"] {
         let st = Command::new("cp")
             .arg("-r")
@@ -131,10 +132,11 @@ fn scratch() -> (PathBuf, PathBuf) {
     (dir, bin)
 }
 
-#[test]
-fn readme_commands_run_as_written() {
-    let md = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let (dir, bin) = scratch();
+/// Run the command blocks of `doc` (a path under the repository root) in a fresh scratch
+/// folder: its console blocks, and (`sh`) its sh blocks. The failures, as messages.
+fn run_doc(doc: &str, sh: bool) -> (usize, Vec<String>) {
+    let md = std::fs::read_to_string(root().join(doc)).unwrap();
+    let (dir, bin) = scratch(doc);
     let mut failures = Vec::new();
     let mut ran = 0;
     for b in blocks(&md) {
@@ -147,7 +149,7 @@ fn readme_commands_run_as_written() {
                     let status = out.status.code().unwrap_or(-1);
                     if status != c.status {
                         failures.push(format!(
-                            "README.md:{}: `{}` exited {status}, not {}:\n{}",
+                            "{doc}:{}: `{}` exited {status}, not {}:\n{}",
                             c.line,
                             c.text,
                             c.status,
@@ -157,16 +159,16 @@ fn readme_commands_run_as_written() {
                     }
                     let actual = String::from_utf8_lossy(&out.stdout).into_owned();
                     let res = snapbox::Assert::new().try_eq(
-                        Some(&format!("README.md:{}", c.line)),
+                        Some(&format!("{doc}:{}", c.line)),
                         actual.into(),
                         c.output.clone().into(),
                     );
                     if let Err(e) = res {
-                        failures.push(format!("README.md:{}: `{}`:\n{e}", c.line, c.text));
+                        failures.push(format!("{doc}:{}: `{}`:\n{e}", c.line, c.text));
                     }
                 }
             }
-            "sh" => {
+            "sh" if sh => {
                 let script: Vec<String> = b.text.lines().filter_map(as_run).collect();
                 if script.iter().all(|l| l.is_empty()) {
                     continue;
@@ -175,7 +177,7 @@ fn readme_commands_run_as_written() {
                 let out = bash(&dir, &bin, &format!("set -e\n{}", script.join("\n")));
                 if !out.status.success() {
                     failures.push(format!(
-                        "README.md:{}: the block failed ({}):\n{}{}",
+                        "{doc}:{}: the block failed ({}):\n{}{}",
                         b.line,
                         out.status,
                         String::from_utf8_lossy(&out.stdout),
@@ -186,7 +188,23 @@ fn readme_commands_run_as_written() {
             _ => {}
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+    (ran, failures)
+}
+
+#[test]
+fn readme_commands_run_as_written() {
+    let (ran, failures) = run_doc("README.md", true);
     assert!(ran >= 5, "only {ran} README commands ran");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The guide's console blocks (its other blocks show commands that need nightly, a real
+/// process or minutes).
+#[test]
+fn guide_console_blocks_run_as_written() {
+    let (ran, failures) = run_doc("docs/guide.md", false);
+    assert!(ran >= 3, "only {ran} guide commands ran");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
