@@ -76,6 +76,11 @@ lint:
 explain FILE *ARGS:
     cargo run --release -q -- explain {{FILE}} {{ARGS}}
 
+# Model coverage: each step and branch direction of the paths, hit or never hit, e.g.
+# `just coverage --config v6.1` or `just coverage --execs 20000 --jobs 1 --json`.
+coverage *ARGS:
+    cargo run --release -q -- coverage {{ARGS}}
+
 # Exhaustive mode: e.g. `just check v6.1 --cpus 3 --vmas 2`
 check CONFIG *ARGS:
     cargo run --release -q -- check --config {{CONFIG}} {{ARGS}}

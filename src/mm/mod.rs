@@ -12,6 +12,7 @@
 //! → (harness) oracle → violation → shrink → corpus → report.
 
 pub mod builtin;
+pub mod cover;
 pub mod event;
 pub mod interp;
 pub mod invariant;

@@ -1,9 +1,12 @@
 //! Resolving a config into a program: the path versions it uses, compiled to flat code.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use super::cover::{Cover, Sink, Way};
 use super::lang::{
-    Cond, CondKind, ConfigDef, LangError, Meta, PathDef, Pos, Prim, Stmt, Unit, Value, VmaStore,
+    Cond, CondKind, ConfigDef, LangError, Meta, PathDef, Pos, Prim, Stmt, Toward, Unit,
+    Unreachable, Value, VmaStore,
 };
 use super::types::Role;
 
@@ -62,8 +65,25 @@ pub struct Code {
     pub pos: Vec<Pos>,
     /// File the path came from.
     pub file: String,
+    /// Where the `path` item starts in the file (the first line of `text`).
+    pub origin: Pos,
     /// Its source text.
     pub text: String,
+    /// Branch directions the file declares unreachable in this config (`unreachable`).
+    pub declared: Vec<Declared>,
+}
+
+/// A branch direction declared unreachable (`unreachable "REASON"`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Declared {
+    /// The branch instruction (`Test`, `Local` or `CtrNext`).
+    pub pc: u16,
+    /// The direction.
+    pub way: Way,
+    /// Why it is never taken.
+    pub reason: String,
+    /// Where the declaration is written.
+    pub pos: Pos,
 }
 
 /// A config resolved against the available path versions.
@@ -75,6 +95,8 @@ pub struct Program {
     pub paths: Vec<Code>,
     /// The roles scenarios may start, with their entry path.
     pub roles: Vec<(Role, u16)>,
+    /// Where executions count what they run (coverage), if anywhere.
+    pub cover: Sink,
 }
 
 impl Program {
@@ -85,6 +107,14 @@ impl Program {
     /// The VMA structure readers walk.
     pub fn store(&self) -> VmaStore {
         self.config.store
+    }
+    /// This program with a fresh [`Cover`] that every execution of it fills.
+    pub fn with_cover(&self) -> (Program, Arc<Cover>) {
+        let lens: Vec<usize> = self.paths.iter().map(|c| c.insns.len()).collect();
+        let cover = Arc::new(Cover::new(&lens));
+        let mut p = self.clone();
+        p.cover = Sink(Some(cover.clone()));
+        (p, cover)
     }
     /// The source of the program: its config, then every path version it uses.
     pub fn source(&self) -> String {
@@ -99,15 +129,51 @@ impl Program {
     }
 }
 
+/// A block being compiled inside a branch: the branch instruction, the direction into the
+/// block, and for a loop the directions `unreachable skip` and `unreachable exit` name.
+#[derive(Clone, Copy)]
+struct Enclosing {
+    pc: usize,
+    into: Way,
+    skip: Option<Way>,
+    exit: Option<Way>,
+}
+
+impl Enclosing {
+    fn branch(pc: usize, into: Way) -> Enclosing {
+        Enclosing {
+            pc,
+            into,
+            skip: None,
+            exit: None,
+        }
+    }
+    /// A loop body. `skip`: a loop on a local, whose entry and later tests are told apart;
+    /// `again`: its exit is a test after a round (not so for a `while` on a primitive, whose
+    /// false direction is one).
+    fn looping(pc: usize, skip: bool, again: bool) -> Enclosing {
+        Enclosing {
+            pc,
+            into: Way::True,
+            skip: skip.then_some(Way::Skipped),
+            exit: Some(if again { Way::Exited } else { Way::False }),
+        }
+    }
+}
+
 struct Compiler<'a> {
     insns: Vec<Insn>,
     pos: Vec<Pos>,
-    /// Per open loop: (continue target or None if not yet known, break patch list,
-    /// continue patch list).
+    /// Per open loop: (break patch list, continue patch list).
     loops: Vec<(Vec<usize>, Vec<usize>)>,
+    /// Open branch blocks, innermost last.
+    blocks: Vec<Enclosing>,
+    declared: Vec<Declared>,
     counters: u8,
     index: &'a HashMap<String, u16>,
     file: &'a str,
+    /// The config being resolved (`unreachable … in CONFIG`).
+    config: &'a str,
 }
 
 impl Compiler<'_> {
@@ -161,7 +227,7 @@ impl Compiler<'_> {
         let top = self.here();
         let t = self.emit(Insn::Local(local, false, 0), pos);
         self.loops.push((vec![t], Vec::new()));
-        self.block(body)?;
+        self.nest(Enclosing::looping(t, true, true), body)?;
         let cont = self.here();
         self.emit(Insn::Step(next), pos);
         self.emit(Insn::Jump(top), pos);
@@ -176,6 +242,48 @@ impl Compiler<'_> {
         }
         Ok(())
     }
+    /// `body`, inside the branch block `e`.
+    fn nest(&mut self, e: Enclosing, body: &[Stmt]) -> Result<(), LangError> {
+        self.blocks.push(e);
+        let r = self.block(body);
+        self.blocks.pop();
+        r
+    }
+    /// Record an `unreachable` written at `pos` (if it holds in this config).
+    fn declare(&mut self, u: &Unreachable, pos: Pos) -> Result<(), LangError> {
+        if !u.configs.is_empty() && !u.configs.iter().any(|c| c == self.config) {
+            return Ok(());
+        }
+        let err = |msg: &str| LangError {
+            file: self.file.into(),
+            pos,
+            msg: msg.into(),
+        };
+        let found = match u.toward {
+            Toward::Into => self.blocks.last().map(|e| (e.pc, Some(e.into))),
+            Toward::Skip => self
+                .blocks
+                .iter()
+                .rev()
+                .find_map(|e| e.exit.map(|_| (e.pc, e.skip))),
+            Toward::Exit => self
+                .blocks
+                .iter()
+                .rev()
+                .find_map(|e| e.exit.map(|x| (e.pc, Some(x)))),
+        };
+        let (pc, way) = found.ok_or_else(|| err("`unreachable` outside a branch or loop"))?;
+        let way = way.ok_or_else(|| {
+            err("`unreachable skip`: only a loop on a local (`for_each_*`, `while vma`) can be skipped; `retry` always runs a round, a `while` on a primitive has one false direction (`unreachable exit`)")
+        })?;
+        self.declared.push(Declared {
+            pc: pc as u16,
+            way,
+            reason: u.reason.clone(),
+            pos,
+        });
+        Ok(())
+    }
     fn stmt(&mut self, s: &Stmt) -> Result<(), LangError> {
         match s {
             Stmt::Prim(p, pos) => {
@@ -183,15 +291,17 @@ impl Compiler<'_> {
             }
             Stmt::If(c, then, els, pos) => {
                 let t = self.cond(c, *pos);
-                self.block(then)?;
-                if els.is_empty() {
+                self.nest(Enclosing::branch(t, Way::True), then)?;
+                let declares_only = els.iter().all(|s| matches!(s, Stmt::Unreachable(..)));
+                if declares_only {
                     let end = self.here();
                     self.patch(t, end);
+                    self.nest(Enclosing::branch(t, Way::False), els)?;
                 } else {
                     let j = self.emit(Insn::Jump(0), *pos);
                     let e = self.here();
                     self.patch(t, e);
-                    self.block(els)?;
+                    self.nest(Enclosing::branch(t, Way::False), els)?;
                     let end = self.here();
                     self.patch(j, end);
                 }
@@ -206,7 +316,8 @@ impl Compiler<'_> {
                 let top = self.here();
                 let t = self.cond(c, *pos);
                 self.loops.push((vec![t], Vec::new()));
-                self.block(body)?;
+                let local = !matches!(c.kind, CondKind::Prim(_));
+                self.nest(Enclosing::looping(t, local, local), body)?;
                 self.emit(Insn::Jump(top), *pos);
                 let end = self.here();
                 self.close_loop(top, end);
@@ -225,7 +336,7 @@ impl Compiler<'_> {
                 let top = self.here();
                 let t = self.emit(Insn::CtrNext(c, *n as u8, 0), *pos);
                 self.loops.push((vec![t], Vec::new()));
-                self.block(body)?;
+                self.nest(Enclosing::looping(t, false, true), body)?;
                 self.emit(Insn::Jump(top), *pos);
                 let end = self.here();
                 self.close_loop(top, end);
@@ -257,6 +368,7 @@ impl Compiler<'_> {
             Stmt::SetRet(v, pos) => {
                 self.emit(Insn::SetRet(*v), *pos);
             }
+            Stmt::Unreachable(u, pos) => self.declare(u, *pos)?,
         }
         Ok(())
     }
@@ -370,9 +482,12 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
             insns: Vec::new(),
             pos: Vec::new(),
             loops: Vec::new(),
+            blocks: Vec::new(),
+            declared: Vec::new(),
             counters: 0,
             index: &index,
             file: &def.origin.0,
+            config: &config.name,
         };
         c.block(&def.body)?;
         c.emit(Insn::Ret(None), def.origin.1);
@@ -383,7 +498,9 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
             insns: c.insns,
             pos: c.pos,
             file: def.origin.0.clone(),
+            origin: def.origin.1,
             text: def.text.clone(),
+            declared: c.declared,
         });
     }
     let roles = roles.into_iter().map(|(r, e)| (r, index[&e])).collect();
@@ -391,6 +508,7 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
         config: config.clone(),
         paths,
         roles,
+        cover: Sink::default(),
     })
 }
 
@@ -451,6 +569,62 @@ mod tests {
         assert_eq!(
             compile("  retry 2 {\n    call helper\n  }"),
             [CtrInit(0), CtrNext(0, 2, 4), Call(1), Jump(1), Ret(None)]
+        );
+    }
+
+    /// `unreachable` compiles to nothing and declares the direction into its block: an `if`'s
+    /// true one, an `else`'s false one (an `else` of declarations only adds no jump), a loop's
+    /// `skip` or `exit`; `in CONFIG` limits it to those configs.
+    #[test]
+    fn unreachable_declares_a_direction_and_emits_nothing() {
+        use crate::mm::cover::Way;
+        let declared = |body: &str| {
+            let text = format!(
+                "config t {{\n  use exit_mm@t\n  role exit\n}}\npath exit_mm@t {{\n{body}\n}}\n"
+            );
+            let prog = load_file("f.mmp", &text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .remove(0);
+            let code = &prog.paths[0];
+            let d: Vec<(u16, Way, u32)> = code
+                .declared
+                .iter()
+                .map(|d| (d.pc, d.way, d.pos.line))
+                .collect();
+            (code.insns.clone(), d)
+        };
+        let (insns, d) = declared(
+            "  if mmap_read_trylock {\n    msleep\n  } else {\n    unreachable \"r\"\n  }",
+        );
+        assert_eq!(
+            insns,
+            [
+                Insn::Test(Prim::mmap_read_trylock, false, 2),
+                Insn::Step(Prim::msleep),
+                Insn::Ret(None)
+            ]
+        );
+        assert_eq!(d, [(0, Way::False, 9)]);
+        let (_, d) = declared("  for_each_vma {\n    unreachable skip \"s\"\n    unreachable exit \"e\"\n    if vma { unreachable \"t\" }\n  }");
+        assert_eq!(
+            d,
+            [(1, Way::Skipped, 7), (1, Way::Exited, 8), (2, Way::True, 9)]
+        );
+        let (_, d) = declared("  retry 3 {\n    unreachable exit \"e\"\n  }\n  while mmap_read_trylock {\n    unreachable exit \"e\"\n  }");
+        assert_eq!(d, [(1, Way::Exited, 7), (3, Way::False, 10)]);
+        let (_, d) = declared("  if vma {\n    unreachable \"r\" in other\n  }");
+        assert!(d.is_empty());
+        let (_, d) = declared("  if vma {\n    unreachable \"r\" in other t\n  }");
+        assert_eq!(d, [(0, Way::True, 7)]);
+        let err = load_file(
+            "f.mmp",
+            "config t {\n  use exit_mm@t\n  role exit\n}\npath exit_mm@t {\n  retry 2 {\n    unreachable skip \"s\"\n  }\n}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("f.mmp:7:5: `unreachable skip`: only a loop on a local"),
+            "{err}"
         );
     }
 

@@ -7,8 +7,10 @@
 //! - [`oracle`]: the checks, one file per family;
 //! - [`explore`]: the exhaustive search (every interleaving, breadth-first);
 //! - [`shrink`]: shortest counterexamples; [`report`], [`picture`]: them, for people;
-//! - [`maps`]: set-ups from a real `/proc/PID/maps`.
+//! - [`maps`]: set-ups from a real `/proc/PID/maps`;
+//! - [`coverage`]: which steps and branch directions of the paths executions reach.
 
+pub mod coverage;
 pub mod exec;
 pub mod explore;
 pub mod generate;

@@ -140,7 +140,7 @@ impl World {
         }
         let mut ev = Vec::new();
         for tid in 0..self.threads.len() {
-            self.advance(prog, tid as Tid, &mut ev);
+            self.advance(prog, tid as Tid, &mut ev, 0);
         }
     }
 
@@ -228,11 +228,17 @@ impl World {
             Exec::Spin => return None,
         };
         let to = match next {
-            Some((neg, target)) if v == neg => target,
-            _ => pc + 1,
+            Some((neg, target)) if v == neg => {
+                prog.cover.branch(p, pc, false, false);
+                target
+            }
+            _ => {
+                prog.cover.ran(p, pc);
+                pc + 1
+            }
         };
         self.set_pc(tid, to);
-        self.advance(prog, tid, ev);
+        self.advance(prog, tid, ev, pc);
         Some(v)
     }
 
@@ -253,23 +259,20 @@ impl World {
             return;
         };
         self.threads[tid as usize].frz.sleep = Sleep::No;
-        let next = match prog.paths[p as usize].insns[pc as usize] {
-            Insn::Test(_, neg, target) => {
-                if value != neg {
-                    pc + 1
-                } else {
-                    target
-                }
-            }
-            _ => pc + 1,
+        let (next, held) = match prog.paths[p as usize].insns[pc as usize] {
+            Insn::Test(_, neg, target) if value == neg => (target, false),
+            _ => (pc + 1, true),
         };
+        prog.cover.branch(p, pc, held, false);
         self.set_pc(tid, next);
         self.threads[tid as usize].status = Status::Runnable;
-        self.advance(prog, tid, ev);
+        self.advance(prog, tid, ev, pc);
     }
 
-    /// Run free instructions until the next step or the end of the thread.
-    fn advance(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>) {
+    /// Run free instructions until the next step or the end of the thread. `from`: the pc
+    /// the thread last ran in its current frame (0 at a path's entry), which tells a loop's
+    /// entry test from a later one for coverage.
+    fn advance(&mut self, prog: &Program, tid: Tid, ev: &mut Vec<Event>, mut from: u16) {
         let t = tid as usize;
         for _ in 0..MAX_LOCAL_RUN {
             let Some(f) = self.threads[t].frames.last() else {
@@ -290,6 +293,7 @@ impl World {
             };
             let th = &mut self.threads[t];
             let f = th.frames.last_mut().expect("checked above");
+            let pc = f.pc;
             match insn {
                 Insn::Step(_) | Insn::Test(..) => return,
                 Insn::Local(l, neg, target) => {
@@ -300,10 +304,15 @@ impl World {
                         Local::Task => th.task_cursor.is_some(),
                         Local::Count => th.count != 0,
                     };
+                    prog.cover.branch(code, pc, v != neg, from > pc);
                     f.pc = if v != neg { f.pc + 1 } else { target };
                 }
-                Insn::Jump(target) => f.pc = target,
+                Insn::Jump(target) => {
+                    prog.cover.ran(code, pc);
+                    f.pc = target;
+                }
                 Insn::Call(path) => {
+                    prog.cover.ran(code, pc);
                     f.pc += 1;
                     th.frames.push(Frame {
                         path,
@@ -315,6 +324,7 @@ impl World {
                     });
                 }
                 Insn::Ret(v) => {
+                    prog.cover.ran(code, pc);
                     let v = v.map(|v| value(v, f.ret));
                     th.frames.pop();
                     if let Some(v) = v {
@@ -325,6 +335,7 @@ impl World {
                     }
                 }
                 Insn::Let(i, b) => {
+                    prog.cover.ran(code, pc);
                     if b {
                         f.vars |= 1 << i;
                     } else {
@@ -333,22 +344,31 @@ impl World {
                     f.pc += 1;
                 }
                 Insn::SetRet(v) => {
+                    prog.cover.ran(code, pc);
                     f.ret = value(v, f.ret);
                     f.pc += 1;
                 }
                 Insn::CtrInit(c) => {
+                    prog.cover.ran(code, pc);
                     f.counters[c as usize] = 0;
                     f.pc += 1;
                 }
                 Insn::CtrNext(c, n, target) => {
-                    if f.counters[c as usize] >= n {
-                        f.pc = target;
-                    } else {
+                    let more = f.counters[c as usize] < n;
+                    prog.cover.branch(code, pc, more, from > pc);
+                    if more {
                         f.counters[c as usize] += 1;
                         f.pc += 1;
+                    } else {
+                        f.pc = target;
                     }
                 }
             }
+            // A call enters its callee at 0; a return resumes past the call.
+            from = match insn {
+                Insn::Call(_) | Insn::Ret(_) => 0,
+                _ => pc,
+            };
         }
         ev.push(Event::Fault {
             tid,
@@ -503,8 +523,40 @@ fn value(v: Value, ret: i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use crate::mm::state::World;
-    use crate::mm::testutil::{faults, program};
+    use crate::mm::testutil::{faults, one_path, program};
     use crate::mm::types::Role;
+
+    /// With a cover, steps count when done and a loop's test on entry (skipped) counts apart
+    /// from its test after a round (exited); without one nothing is counted anywhere.
+    #[test]
+    fn coverage_tells_a_skipped_loop_from_an_exited_one() {
+        use crate::mm::cover::Way;
+        let plain = one_path("list", "  for_each_vma {\n    count_inc\n  }");
+        let (prog, cover) = plain.with_cover();
+        assert_eq!(prog, plain);
+        for vmas in [0, 2] {
+            let mut w = World::new();
+            for _ in 0..vmas {
+                w.setup_mmap(1, 0, true).unwrap();
+            }
+            w.start(&prog, &[Role::Exit]);
+            let mut ev = Vec::new();
+            while !w.all_done() {
+                w.step(&prog, 0, &mut ev);
+            }
+        }
+        let at = |pc, way| cover.count(0, pc, way);
+        // pc 0 vma_first, 1 the loop's test, 2 count_inc, 5 the end of the path.
+        assert_eq!(
+            (at(0, Way::True), at(2, Way::True), at(5, Way::True)),
+            (2, 2, 2)
+        );
+        assert_eq!(
+            (at(1, Way::True), at(1, Way::Skipped), at(1, Way::Exited)),
+            (2, 1, 1)
+        );
+        assert_eq!(at(1, Way::False), 2);
+    }
 
     /// I10 at every return: a path that returns holding a lock it took is reported, naming the
     /// path and the lock; an early return counts as a return.

@@ -20,8 +20,9 @@
 //! ```
 //!
 //! A statement is a step (one kernel primitive, [`Prim`]), a control form (`if`/`else`,
-//! `for_each_vma`, `while`, `retry N`, `break`, `continue`, `return [VALUE]`, `call PATH`), or a
-//! local assignment (`let NAME = true|false`, `ret = VALUE`). Conditions are a primitive that
+//! `for_each_vma`, `while`, `retry N`, `break`, `continue`, `return [VALUE]`, `call PATH`), a
+//! local assignment (`let NAME = true|false`, `ret = VALUE`), or a declaration that a branch
+//! direction is never taken (`unreachable "REASON"`, no code). Conditions are a primitive that
 //! yields a truth value (itself a step) or a local (`vma`, `ret`, a `let` name), with an
 //! optional `!`. Errors carry file, line and column.
 
@@ -141,6 +142,33 @@ pub enum Stmt {
     Let(u8, bool, Pos),
     /// `ret = v`.
     SetRet(Value, Pos),
+    /// `unreachable [skip|exit] "REASON" [in CONFIG…]`: no code; a branch direction declared
+    /// unreachable, for coverage reports.
+    Unreachable(Unreachable, Pos),
+}
+
+/// Which direction an `unreachable` declares, relative to where it is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Toward {
+    /// Into the enclosing block: an `if`'s true direction, an `else`'s false one, a loop's
+    /// round.
+    Into,
+    /// `skip`: the enclosing loop is never entered (`for_each_*`, `while` on a local).
+    Skip,
+    /// `exit`: the enclosing loop ends by its condition (the cursor NULL, the condition false,
+    /// `retry` exhausted).
+    Exit,
+}
+
+/// A declaration that a branch direction is never taken.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Unreachable {
+    /// Which direction.
+    pub toward: Toward,
+    /// Why.
+    pub reason: String,
+    /// The configs it holds in (`in v4.7-rc v4.7`); empty: every config using the path.
+    pub configs: Vec<String>,
 }
 
 /// Source metadata of a path version or config.

@@ -204,6 +204,8 @@ impl Words for Lexer<'_> {
 struct PathCtx {
     vars: Vec<String>,
     loops: u32,
+    /// Enclosing branch blocks (`if`, `else` and loop bodies).
+    depth: u32,
 }
 
 fn parse_value(lx: &Lexer<'_>, w: &str, p: Pos) -> Result<Value, LangError> {
@@ -266,6 +268,7 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
     let st = match w.as_str() {
         "if" => {
             let c = parse_cond(lx, ctx)?;
+            ctx.depth += 1;
             let then = parse_block(lx, ctx)?;
             // `else` may follow on the same line as `}` or on the next.
             let save = lx.at;
@@ -281,24 +284,31 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
                 lx.at = save;
                 Vec::new()
             };
+            ctx.depth -= 1;
             return Ok(Stmt::If(c, then, els, p));
         }
         "for_each_vma" => {
             ctx.loops += 1;
+            ctx.depth += 1;
             let b = parse_block(lx, ctx)?;
+            ctx.depth -= 1;
             ctx.loops -= 1;
             return Ok(Stmt::ForEachVma(b, p));
         }
         "for_each_task" => {
             ctx.loops += 1;
+            ctx.depth += 1;
             let b = parse_block(lx, ctx)?;
+            ctx.depth -= 1;
             ctx.loops -= 1;
             return Ok(Stmt::ForEachTask(b, p));
         }
         "while" => {
             let c = parse_cond(lx, ctx)?;
             ctx.loops += 1;
+            ctx.depth += 1;
             let b = parse_block(lx, ctx)?;
+            ctx.depth -= 1;
             ctx.loops -= 1;
             return Ok(Stmt::While(c, b, p));
         }
@@ -310,7 +320,9 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
                 .filter(|&n| (1..=64).contains(&n))
                 .ok_or_else(|| lx.err(np, "retry count must be 1..=64"))?;
             ctx.loops += 1;
+            ctx.depth += 1;
             let b = parse_block(lx, ctx)?;
+            ctx.depth -= 1;
             ctx.loops -= 1;
             return Ok(Stmt::Retry(n, b, p));
         }
@@ -333,6 +345,7 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
             let (name, _) = lx.word("a path name")?;
             Stmt::Call(name, p)
         }
+        "unreachable" => Stmt::Unreachable(parse_unreachable(lx, ctx, p)?, p),
         "let" => {
             let (name, np) = lx.word("a variable name")?;
             if name == "vma" || name == "ret" {
@@ -366,6 +379,50 @@ fn parse_stmt(lx: &mut Lexer<'_>, ctx: &mut PathCtx) -> Result<Stmt, LangError> 
     };
     lx.end_of_stmt()?;
     Ok(st)
+}
+
+/// `unreachable [skip|exit] "REASON" [in CONFIG…]`, after the word `unreachable` (at `p`).
+fn parse_unreachable(lx: &mut Lexer<'_>, ctx: &PathCtx, p: Pos) -> Result<Unreachable, LangError> {
+    let toward = match lx.peek() {
+        Some(Tok::Word(w)) if w == "skip" || w == "exit" => {
+            let t = if w == "skip" {
+                Toward::Skip
+            } else {
+                Toward::Exit
+            };
+            lx.at += 1;
+            t
+        }
+        _ => Toward::Into,
+    };
+    if ctx.depth == 0 || (toward != Toward::Into && ctx.loops == 0) {
+        let what = if toward == Toward::Into {
+            "a branch"
+        } else {
+            "a loop"
+        };
+        return Err(lx.err(p, format!("`unreachable` outside {what}")));
+    }
+    let reason = match lx.toks.get(lx.at) {
+        Some((Tok::Str(s), _)) => s.clone(),
+        _ => return Err(lx.err(lx.pos(), "expected the reason, a quoted string")),
+    };
+    lx.at += 1;
+    let mut configs = Vec::new();
+    if matches!(lx.peek(), Some(Tok::Word(w)) if w == "in") {
+        lx.at += 1;
+        while let Some(Tok::Word(_)) = lx.peek() {
+            configs.push(lx.word("a config name")?.0);
+        }
+        if configs.is_empty() {
+            return Err(lx.err(lx.pos(), "expected config names after `in`"));
+        }
+    }
+    Ok(Unreachable {
+        toward,
+        reason,
+        configs,
+    })
 }
 
 fn parse_meta(lx: &mut Lexer<'_>, meta: &mut Meta) -> Result<bool, LangError> {
@@ -429,6 +486,7 @@ fn parse_path(lx: &mut Lexer<'_>, text: &str, pos: Pos) -> Result<PathDef, LangE
     let mut ctx = PathCtx {
         vars: Vec::new(),
         loops: 0,
+        depth: 0,
     };
     let body = parse_block(lx, &mut ctx)?;
     Ok(PathDef {
@@ -591,6 +649,10 @@ mod tests {
             (p("  mmap_read_lock mmap_read_unlock"), "f.mmp:2:18: expected the end of the statement"),
             (p("  if vma {"), "f.mmp:3:2: unclosed `{`"),
             (p("  $"), "f.mmp:2:3: unexpected character '$'"),
+            (p("  unreachable \"r\""), "f.mmp:2:3: `unreachable` outside a branch"),
+            (p("  if vma { unreachable exit \"r\" }"), "f.mmp:2:12: `unreachable` outside a loop"),
+            (p("  if vma { unreachable }"), "f.mmp:2:24: expected the reason, a quoted string"),
+            (p("  if vma { unreachable \"r\" in }"), "f.mmp:2:31: expected config names after `in`"),
             ("path a@b note \"x".into(), "f.mmp:1:15: unterminated string"),
             (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, race, lock-order, deadlock, liveness, reference)"),
             (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, latent INVARIANT, safe or unknown"),

@@ -12,6 +12,7 @@ mod check;
 mod common;
 mod configs;
 mod corpus;
+mod coverage;
 mod explain;
 mod import_maps;
 mod maple;
@@ -94,6 +95,12 @@ enum Command {
     Maple(MapleArgs),
     /// Replay the kernel maple tree test suite's erase2 traces through store and reference.
     Erase2(Erase2Args),
+    /// Model coverage: each step and branch direction of every path a config uses, hit or
+    /// never hit, from random scenarios, a libFuzzer corpus or the exhaustive search.
+    #[command(
+        after_help = "Examples:\n  mmfuzz coverage --config v6.1\n  mmfuzz coverage --execs 20000 --jobs 1 --json\n  mmfuzz coverage --config v5.17-rc3 --corpus fuzz/corpus/exit_vs_reaper"
+    )]
+    Coverage(coverage::CoverageArgs),
 }
 
 #[derive(Subcommand)]
@@ -376,6 +383,7 @@ fn main() -> ExitCode {
         Command::Corpus(CorpusCmd::Add(a)) => corpus::add(&a),
         Command::Maple(a) => maple::campaign(a.seconds, a.jobs.jobs, a.seed.seed),
         Command::Erase2(a) => maple::erase2(a.dir),
+        Command::Coverage(a) => coverage::coverage(a),
     };
     match res {
         Ok(_) if progress::interrupted() => ExitCode::from(130),
