@@ -272,7 +272,7 @@ const TRYLOCK_GAP: [&str; 14] = [
 ];
 
 /// 20 000 random scenarios per config (one job, seed 0) take every reachable branch
-/// direction but the generator gap above.
+/// direction but the generator gap above, and no declared one.
 #[test]
 fn builtin_configs_reach_every_reachable_direction() {
     for prog in builtin::programs() {
@@ -348,4 +348,53 @@ fn the_trylock_gap_is_reachable_by_hand() {
         trylock_failures(&builtin::program("v4.14").unwrap(), &reaper_holds_it),
         1
     );
+}
+
+/// Every `unreachable` of the built-in files holds in some built-in config, and the configs
+/// an `in` names exist.
+#[test]
+fn builtin_declarations_name_real_configs_and_are_all_used() {
+    use mmfuzz::mm::lang::Stmt;
+    fn walk(body: &[Stmt], out: &mut Vec<(u32, Vec<String>)>) {
+        for s in body {
+            match s {
+                Stmt::Unreachable(u, pos) => out.push((pos.line, u.configs.clone())),
+                Stmt::If(_, a, b, _) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Stmt::ForEachVma(b, _)
+                | Stmt::ForEachTask(b, _)
+                | Stmt::While(_, b, _)
+                | Stmt::Retry(_, b, _) => walk(b, out),
+                _ => {}
+            }
+        }
+    }
+    let names = builtin::config_names();
+    let used: std::collections::HashSet<(String, u32)> = builtin::programs()
+        .iter()
+        .flat_map(|p| p.paths.iter())
+        .flat_map(|c| c.declared.iter().map(|d| (c.file.clone(), d.pos.line)))
+        .collect();
+    let mut n = 0;
+    for unit in builtin::units() {
+        for path in &unit.paths {
+            let mut found = Vec::new();
+            walk(&path.body, &mut found);
+            for (line, configs) in found {
+                n += 1;
+                let at = format!("{}:{line}", path.origin.0);
+                assert!(
+                    configs.iter().all(|c| names.contains(&c.as_str())),
+                    "{at}: {configs:?}"
+                );
+                assert!(
+                    used.contains(&(path.origin.0.clone(), line)),
+                    "{at}: in no config"
+                );
+            }
+        }
+    }
+    assert!(n > 30, "{n} declarations");
 }

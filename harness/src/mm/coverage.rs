@@ -4,7 +4,6 @@
 //! directions the path file declares unreachable (`unreachable "REASON"`) are reported as
 //! declared, not as never hit.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,21 +31,19 @@ pub struct Budget {
 }
 
 /// Random scenarios (as `mmfuzz run` draws them) against `prog` for the budget: the counts
-/// and the number of scenarios run.
+/// and the number of scenarios run. Each scenario runs once (not `run`'s search for a harm
+/// after a latent defect).
 pub fn random(prog: &Program, b: &Budget) -> (Arc<Cover>, u64) {
     let start = Instant::now();
-    let stop = AtomicBool::new(false);
     let jobs: Vec<(Arc<Cover>, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..b.jobs.max(1) as u64)
             .map(|j| {
-                let stop = &stop;
                 scope.spawn(move || {
                     let (p, cover) = prog.with_cover();
                     let mut rng = SplitMix64(b.seed.wrapping_add(j));
                     let mut n = 0u64;
                     while b.execs.is_none_or(|m| n < m)
                         && b.time.is_none_or(|t| start.elapsed() < t)
-                        && !stop.load(Ordering::Relaxed)
                     {
                         let sc = generate::random(&p, &mut rng);
                         let _ = exec::run(&p, &sc, exec::Opts::default());
@@ -391,6 +388,28 @@ fn plain_preds(prog: &Program, tops: &[Vec<bool>]) -> Vec<Vec<Vec<(usize, usize)
     preds
 }
 
+/// Path indices as a reader meets them: each role's entry path, then what it calls, depth
+/// first.
+fn reading_order(prog: &Program) -> Vec<usize> {
+    fn visit(prog: &Program, p: usize, seen: &mut [bool], out: &mut Vec<usize>) {
+        if std::mem::replace(&mut seen[p], true) {
+            return;
+        }
+        out.push(p);
+        for insn in &prog.paths[p].insns {
+            if let Insn::Call(q) = *insn {
+                visit(prog, q as usize, seen, out);
+            }
+        }
+    }
+    let mut seen = vec![false; prog.paths.len()];
+    let mut out = Vec::new();
+    for &(_, e) in &prog.roles {
+        visit(prog, e as usize, &mut seen, &mut out);
+    }
+    out
+}
+
 /// Coverage of `prog` from `cover`'s counts; `source` and `execs` say where they came from.
 pub fn analyze(prog: &Program, cover: &Cover, source: &str, execs: u64) -> Summary {
     let tops: Vec<Vec<bool>> = prog.paths.iter().map(loop_tops).collect();
@@ -420,7 +439,7 @@ pub fn analyze(prog: &Program, cover: &Cover, source: &str, execs: u64) -> Summa
         never_hit: Vec::new(),
         declared: Vec::new(),
     };
-    for p in 0..prog.paths.len() {
+    for p in reading_order(prog) {
         let f = one_path(&ctx, p, &mut s);
         let t = &mut s.total;
         t.steps.add(f.steps);
@@ -493,6 +512,35 @@ fn fit(s: &str, width: usize) -> String {
     t
 }
 
+/// A line's place and what it is: one line if it fits in 80 columns, else two.
+fn entry(l: &Line, out: &mut Vec<String>) {
+    let head = format!("    {}:{} {}:", l.file, l.line, l.path);
+    let body = format!("{} → {}", l.what, l.how);
+    if head.chars().count() + 1 + body.chars().count() <= 80 {
+        out.push(format!("{head} {body}"));
+    } else {
+        out.push(fit(&head, 80));
+        out.push(fit(&format!("      {body}"), 80));
+    }
+}
+
+/// `text` in lines of at most `width` columns, each indented by `indent` spaces.
+fn wrap(text: &str, indent: usize, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = " ".repeat(indent);
+    for w in text.split_whitespace() {
+        if cur.len() > indent && cur.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::replace(&mut cur, " ".repeat(indent)));
+        }
+        if cur.len() > indent {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    lines.push(fit(&cur, width));
+    lines
+}
+
 impl Summary {
     /// The report for people: a headline, a table per path version, the never-hit lines and
     /// the declared ones (each line at most 80 columns).
@@ -518,39 +566,35 @@ impl Summary {
             80,
         )];
         out.push(format!(
-            "  {:<28} {:>9} {:>11} {:>8} {:>8}",
+            "  {:<30} {:>9} {:>11} {:>8} {:>8}",
             "path version", "steps", "directions", "returns", "declared"
         ));
         for f in self.paths.iter().chain([&self.total]) {
             out.push(format!(
-                "  {:<28} {:>9} {:>11} {:>8} {:>8}",
-                fit(&f.path, 28),
+                "  {:<30} {:>9} {:>11} {:>8} {:>8}",
+                fit(&f.path, 30),
                 ratio(f.steps),
                 ratio(f.directions),
                 ratio(f.returns),
                 f.declared
             ));
         }
-        let show = |l: &Line| format!("{}:{} {}: {} → {}", l.file, l.line, l.path, l.what, l.how);
         if !self.never_hit.is_empty() {
             out.push("  never hit:".into());
-            out.extend(
-                self.never_hit
-                    .iter()
-                    .map(|l| fit(&format!("    {}", show(l)), 80)),
-            );
+            for l in &self.never_hit {
+                entry(l, &mut out);
+            }
         }
         if !self.declared.is_empty() {
             out.push("  declared unreachable:".into());
             for l in &self.declared {
-                let mark = if l.hits > 0 {
-                    format!("HIT {} times! ", l.hits)
-                } else {
-                    String::new()
+                entry(l, &mut out);
+                let mark = match l.hits {
+                    0 => String::new(),
+                    n => format!("HIT {n} times! "),
                 };
-                out.push(fit(&format!("    {}", show(l)), 80));
-                let why = l.reason.as_deref().unwrap_or_default();
-                out.push(fit(&format!("      {mark}{why}"), 80));
+                let why = format!("{mark}{}", l.reason.as_deref().unwrap_or_default());
+                out.extend(wrap(&why, 6, 80));
             }
         }
         out.join("\n")
