@@ -100,13 +100,22 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         setup.push(Setup::Kill);
     }
     let mut threads = vec![Thread::Exit];
+    // Tasks other than the victim and the reaper kthread may come twice: two allocations
+    // failing at once (one waits for `oom_lock`, or finds the victim already marked), two
+    // `process_mrelease` callers, two `/proc` readers.
     if killer {
         threads.push(Thread::OomKill);
+        if d.chance(1, 4) {
+            threads.push(Thread::OomKill);
+        }
     }
     for r in [Role::OomReaper, Role::Mrelease, Role::Proc] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         if legal && d.chance(2, 3) {
             threads.push(Thread::from_role(r));
+            if r != Role::OomReaper && d.chance(1, 5) {
+                threads.push(Thread::from_role(r));
+            }
         }
     }
     // Shuffle the thread order (thread 0 is not always the victim).

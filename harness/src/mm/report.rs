@@ -253,9 +253,21 @@ pub fn thread_name(role: Role) -> &'static str {
     }
 }
 
-/// `CPUk (name)`.
+/// `CPUk (name)`; a role that has several threads numbers them (`out_of_memory/2`).
 fn cpu(roles: &[Role], t: usize) -> String {
-    format!("CPU{t} ({})", roles.get(t).map_or("?", |r| thread_name(*r)))
+    format!("CPU{t} ({})", instance_name(roles, t))
+}
+
+/// Thread `t`'s name, with its instance number when its role has several threads.
+pub fn instance_name(roles: &[Role], t: usize) -> String {
+    let Some(&r) = roles.get(t) else {
+        return "?".into();
+    };
+    if roles.iter().filter(|&&x| x == r).count() < 2 {
+        return thread_name(r).into();
+    }
+    let k = roles[..t].iter().filter(|&&x| x == r).count() + 1;
+    format!("{}/{k}", thread_name(r))
 }
 
 /// The numbered step of each model step (1-based): consecutive steps of one thread are one
@@ -1266,7 +1278,14 @@ fn head(prog: &Program, sc: &Scenario, roles: &[Role]) -> String {
     let threads: Vec<String> = roles
         .iter()
         .enumerate()
-        .map(|(i, role)| format!("CPU{i} {} ({})", role.task(), role.entry()))
+        .map(|(i, role)| {
+            let name = instance_name(&roles, i);
+            let task = match name.split_once('/') {
+                Some((_, k)) => format!("{}/{k}", role.task()),
+                None => role.task().into(),
+            };
+            format!("CPU{i} {task} ({})", role.entry())
+        })
         .collect();
     put(
         &mut r,

@@ -1,0 +1,139 @@
+//! Several instances of a role: two `process_mrelease` callers beside the exiting victim and an
+//! OOM killer (four tasks), and two OOM killers. Such scenarios replay the same, shrink,
+//! and are explained with each instance named (`process_mrelease/1`, `/2`).
+
+use mmfuzz::mm::cover::Way;
+use mmfuzz::mm::program::Insn;
+use mmfuzz::mm::{builtin, Prim};
+use mmfuzz_harness::mm::exec::{self, Opts};
+use mmfuzz_harness::mm::scenario::{Scenario, Schedule, Setup, Thread};
+use mmfuzz_harness::mm::{harm, report, shrink};
+use mmfuzz_harness::rng::SplitMix64;
+
+fn setup() -> Vec<Setup> {
+    vec![
+        Setup::Mmap {
+            pages: 1,
+            flags: Vec::new(),
+            anon: true,
+        },
+        Setup::Fault { vma: 0 },
+        Setup::Kill,
+    ]
+}
+
+/// 64 scheduling choices from `seed`.
+fn choices(seed: u64) -> Vec<u8> {
+    let mut c = vec![0u8; 64];
+    SplitMix64(seed).fill(&mut c);
+    c
+}
+
+/// The first schedule (from a fixed list) under which `threads` all run and break an invariant
+/// on `cfg`.
+fn failing(cfg: &str, threads: Vec<Thread>) -> (mmfuzz::mm::Program, Scenario) {
+    let prog = builtin::program(cfg).unwrap();
+    for seed in 0u32..2000 {
+        let choices = choices(u64::from(seed));
+        let mut sc = Scenario {
+            setup: setup(),
+            threads: threads.clone(),
+            schedule: Schedule::Choices(choices),
+        };
+        // A stale head no thread walked in this schedule: the harm a continuation reaches.
+        if let Some(h) = harm::after(&prog, &sc) {
+            sc = h;
+        }
+        let rec = Opts {
+            record: true,
+            ..Opts::default()
+        };
+        let out = exec::run(&prog, &sc, rec).unwrap();
+        // Every thread took part before the violation.
+        let all = (0..threads.len() as u8).all(|t| out.trace.iter().any(|s| s.tid == t));
+        if out.violation.is_some() && all {
+            return (prog, sc);
+        }
+    }
+    panic!("no schedule of {threads:?} breaks {cfg}");
+}
+
+#[test]
+fn two_mrelease_callers_replay_shrink_and_are_named() {
+    let threads = vec![
+        Thread::Exit,
+        Thread::Mrelease,
+        Thread::OomKill,
+        Thread::Mrelease,
+    ];
+    let (prog, sc) = failing("v5.17-rc3", threads);
+    let rec = Opts {
+        record: true,
+        ..Opts::default()
+    };
+    // Replay: the same trace, twice.
+    let a = exec::run(&prog, &sc, rec).unwrap();
+    let b = exec::run(&prog, &sc, rec).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        a.trace.iter().map(|s| s.tid).max(),
+        Some(3),
+        "four tasks ran"
+    );
+    // Explain: both instances named.
+    let text = report::explain(&prog, &sc);
+    assert!(
+        text.contains("CPU1 mrelease/1 (process_mrelease)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CPU3 mrelease/2 (process_mrelease)"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    // Shrink: still the same invariant, no more threads than needed.
+    let inv = a.violation.as_ref().unwrap().inv;
+    let small = shrink::shrink(&prog, &sc, inv);
+    let out = exec::run(&prog, &small, Opts::default()).unwrap();
+    assert_eq!(out.violation.map(|v| v.inv), Some(inv));
+    assert!(small.threads.len() <= 2, "{:?}", small.threads);
+}
+
+/// Two OOM killers on v6.1 (a victim, two allocations failing at once, the reaper): safe, and
+/// one of them finds `oom_lock` taken (`mutex_trylock` fails) in some schedule.
+#[test]
+fn two_oom_killers_are_safe_on_v6_1() {
+    let prog = builtin::program("v6.1").unwrap();
+    let (cov_prog, cover) = prog.with_cover();
+    for seed in 0u32..500 {
+        let choices = choices(u64::from(seed) + 10_000);
+        let sc = Scenario {
+            setup: setup(),
+            threads: vec![
+                Thread::Exit,
+                Thread::OomKill,
+                Thread::OomReaper,
+                Thread::OomKill,
+            ],
+            schedule: Schedule::Choices(choices),
+        };
+        let out = exec::run(&cov_prog, &sc, Opts::default()).unwrap();
+        assert!(out.headline().is_none(), "{seed}: {:?}", out.headline());
+    }
+    let path = cov_prog
+        .paths
+        .iter()
+        .position(|c| c.name == "out_of_memory")
+        .unwrap();
+    let pc = cov_prog.paths[path]
+        .insns
+        .iter()
+        .position(|i| matches!(i, Insn::Test(Prim::mutex_trylock_oom_lock, true, _)))
+        .unwrap();
+    // `if !mutex_trylock(&oom_lock)` taken: the other OOM killer held it.
+    let failed = cover.count(path as u16, pc as u16, Way::True);
+    assert!(
+        failed > 0,
+        "no schedule made one OOM killer find oom_lock taken"
+    );
+}
