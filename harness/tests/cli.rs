@@ -299,10 +299,10 @@ fn a_duplicate_of_an_older_case_says_so() {
     let first: serde_json::Value = serde_json::from_slice(&run("0", true).stdout).unwrap();
     assert_eq!(first["duplicate"], false, "{first}");
     let older = first["counterexample"].as_str().unwrap().to_string();
-    let again: serde_json::Value = serde_json::from_slice(&run("1", true).stdout).unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&run("2", true).stdout).unwrap();
     assert_eq!(again["duplicate"], true, "{again}");
     assert_eq!(again["counterexample"].as_str(), Some(older.as_str()));
-    let text = String::from_utf8(run("1", false).stdout).unwrap();
+    let text = String::from_utf8(run("2", false).stdout).unwrap();
     assert!(text.contains(&format!("{older} (duplicate)")), "{text}");
     assert!(
         text.contains(&format!(

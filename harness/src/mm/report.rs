@@ -1279,7 +1279,7 @@ fn head(prog: &Program, sc: &Scenario, roles: &[Role]) -> String {
         .iter()
         .enumerate()
         .map(|(i, role)| {
-            let name = instance_name(&roles, i);
+            let name = instance_name(roles, i);
             let task = match name.split_once('/') {
                 Some((_, k)) => format!("{}/{k}", role.task()),
                 None => role.task().into(),
