@@ -8,9 +8,7 @@ use common::tmpdir;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use mmfuzz::mm::cover::Way;
-use mmfuzz::mm::program::Insn;
-use mmfuzz::mm::{builtin, Prim, Program};
+use mmfuzz::mm::{builtin, Program};
 use mmfuzz_harness::mm::coverage::{self, Budget, Summary};
 use mmfuzz_harness::mm::{exec, Scenario, Schedule, Setup, Thread};
 
@@ -275,17 +273,7 @@ fn builtin_configs_reach_every_reachable_direction() {
 fn trylock_failures(prog: &Program, sc: &Scenario) -> u64 {
     let (p, cover) = prog.with_cover();
     exec::run(&p, sc, exec::Opts::default()).unwrap();
-    let path = p
-        .paths
-        .iter()
-        .position(|c| c.name == "out_of_memory")
-        .unwrap();
-    let pc = p.paths[path]
-        .insns
-        .iter()
-        .position(|i| matches!(i, Insn::Test(Prim::mutex_trylock_oom_lock, true, _)))
-        .unwrap();
-    cover.count(path as u16, pc as u16, Way::True)
+    common::oom_lock_trylock_failures(&p, &cover)
 }
 
 /// `out_of_memory`'s failed trylock, by hand: two OOM killers; a v4.14 reaper holding

@@ -2,9 +2,9 @@
 //! OOM killer (four tasks), and two OOM killers. Such scenarios replay the same, shrink,
 //! and are explained with each instance named (`process_mrelease/1`, `/2`).
 
-use mmfuzz::mm::cover::Way;
-use mmfuzz::mm::program::Insn;
-use mmfuzz::mm::{builtin, Prim};
+mod common;
+
+use mmfuzz::mm::builtin;
 use mmfuzz_harness::mm::exec::{self, Opts};
 use mmfuzz_harness::mm::scenario::{Scenario, Schedule, Setup, Thread};
 use mmfuzz_harness::mm::{harm, report, shrink};
@@ -120,18 +120,8 @@ fn two_oom_killers_are_safe_on_v6_1() {
         let out = exec::run(&cov_prog, &sc, Opts::default()).unwrap();
         assert!(out.headline().is_none(), "{seed}: {:?}", out.headline());
     }
-    let path = cov_prog
-        .paths
-        .iter()
-        .position(|c| c.name == "out_of_memory")
-        .unwrap();
-    let pc = cov_prog.paths[path]
-        .insns
-        .iter()
-        .position(|i| matches!(i, Insn::Test(Prim::mutex_trylock_oom_lock, true, _)))
-        .unwrap();
     // `if !mutex_trylock(&oom_lock)` taken: the other OOM killer held it.
-    let failed = cover.count(path as u16, pc as u16, Way::True);
+    let failed = common::oom_lock_trylock_failures(&cov_prog, &cover);
     assert!(
         failed > 0,
         "no schedule made one OOM killer find oom_lock taken"

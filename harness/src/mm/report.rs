@@ -255,19 +255,20 @@ pub fn thread_name(role: Role) -> &'static str {
 
 /// `CPUk (name)`; a role that has several threads numbers them (`out_of_memory/2`).
 fn cpu(roles: &[Role], t: usize) -> String {
-    format!("CPU{t} ({})", instance_name(roles, t))
+    match roles.get(t) {
+        Some(&r) => format!("CPU{t} ({}{})", thread_name(r), instance(roles, t)),
+        None => format!("CPU{t} (?)"),
+    }
 }
 
-/// Thread `t`'s name, with its instance number when its role has several threads.
-pub fn instance_name(roles: &[Role], t: usize) -> String {
-    let Some(&r) = roles.get(t) else {
-        return "?".into();
-    };
+/// `/k` when thread `t`'s role has several threads (it is the k-th), else nothing.
+fn instance(roles: &[Role], t: usize) -> String {
+    let r = roles[t];
     if roles.iter().filter(|&&x| x == r).count() < 2 {
-        return thread_name(r).into();
+        return String::new();
     }
     let k = roles[..t].iter().filter(|&&x| x == r).count() + 1;
-    format!("{}/{k}", thread_name(r))
+    format!("/{k}")
 }
 
 /// The numbered step of each model step (1-based): consecutive steps of one thread are one
@@ -1279,12 +1280,12 @@ fn head(prog: &Program, sc: &Scenario, roles: &[Role]) -> String {
         .iter()
         .enumerate()
         .map(|(i, role)| {
-            let name = instance_name(roles, i);
-            let task = match name.split_once('/') {
-                Some((_, k)) => format!("{}/{k}", role.task()),
-                None => role.task().into(),
-            };
-            format!("CPU{i} {task} ({})", role.entry())
+            format!(
+                "CPU{i} {}{} ({})",
+                role.task(),
+                instance(roles, i),
+                role.entry()
+            )
         })
         .collect();
     put(
