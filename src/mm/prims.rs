@@ -305,6 +305,9 @@ macro_rules! with_prim_table {
             tsk_is_oom_victim => oom_kill::tsk_is_oom_victim, "include/linux/oom.h", "tsk_is_oom_victim(current)", cond, shared, atomic;
             /// `select_bad_process` — condition: the victim is eligible (no OOM victim in progress).
             select_bad_process => oom_kill::select_bad_process, "mm/oom_kill.c", "select_bad_process(oc)", cond, shared, atomic;
+            /// `select_bad_process` of a sysrq-f OOM (`is_sysrq_oom`, order -1) — condition: the
+            /// victim is chosen again while it is still an OOM victim, unless already reaped.
+            select_bad_process_sysrq => oom_kill::select_bad_process_sysrq, "mm/oom_kill.c", "select_bad_process(oc) /* is_sysrq_oom */", cond, shared, atomic;
             /// `mark_oom_victim(victim)` and the SIGKILL of `oom_kill_process`.
             mark_oom_victim => oom_kill::mark_oom_victim, "mm/oom_kill.c", "mark_oom_victim(victim)", step, shared, atomic;
             /// Push the victim on `oom_reaper_list` (caller holds `oom_reaper_lock`).
@@ -320,6 +323,9 @@ macro_rules! with_prim_table {
             /// `tsk == oom_reaper_list || tsk->oom_reaper_list` — condition: the victim is queued
             /// (the v4.7..v4.19 guard of `wake_oom_reaper`).
             oom_reaper_queued => oom_kill::oom_reaper_queued, "mm/oom_kill.c", "tsk == oom_reaper_list || tsk->oom_reaper_list", cond, shared, atomic;
+            /// `tsk->oom_reaper_list` — condition: the victim is queued with another task behind
+            /// it (bb29902a7515's guard alone, before af8e15cc85a2 added the head test).
+            tsk_oom_reaper_list => oom_kill::tsk_oom_reaper_list, "mm/oom_kill.c", "tsk->oom_reaper_list", cond, shared, atomic;
             /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
             sleep_oom_reaper_wait => oom_kill::sleep_oom_reaper_wait, "mm/oom_kill.c", "schedule() /* oom_reaper_wait */", step, shared, sleeps;
             /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).

@@ -104,6 +104,24 @@ impl Program {
     pub fn entry(&self, role: Role) -> Option<u16> {
         self.roles.iter().find(|(r, _)| *r == role).map(|&(_, p)| p)
     }
+    /// How many threads of `role` the generators and `check` start at most: the number of
+    /// times the config lists it (`role exit oom_kill oom_kill`: two allocations failing at
+    /// once), 0 if it does not offer it.
+    pub fn instances(&self, role: Role) -> usize {
+        self.config
+            .roles
+            .iter()
+            .filter(|r| Role::parse(r) == Some(role))
+            .count()
+    }
+    /// The roles offered, each as many times as it may be instantiated.
+    pub fn offered(&self) -> Vec<Role> {
+        let mut out = Vec::new();
+        for &(r, _) in &self.roles {
+            out.extend(std::iter::repeat_n(r, self.instances(r)));
+        }
+        out
+    }
     /// The VMA structure readers walk.
     pub fn store(&self) -> VmaStore {
         self.config.store
@@ -462,6 +480,10 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
                 format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc, oom_kill, pm, user, holder)"),
             )
         })?;
+        if roles.iter().any(|(r, _)| *r == role) {
+            // Listed again: one more instance of it ([`Program::instances`]).
+            continue;
+        }
         queue.push((role.entry().to_string(), cpos));
         roles.push((role, role.entry().to_string()));
     }

@@ -175,7 +175,23 @@ fn menu_setups(menu: &[VmaKind], vmas: u8) -> Vec<Vec<Setup>> {
 /// (the same legality rules as the random generator: the reaper only runs for an OOM-killed
 /// victim, a suspend scenario always runs the victim, the suspend and the reaper).
 pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
-    let offered: Vec<Role> = prog.roles.iter().map(|&(r, _)| r).collect();
+    let offered = prog.offered();
+    // A role listed k times gives k copies; a choice of threads is a multiset, so the same
+    // choice reached through different copies is one root (identical instances are not
+    // explored twice in each order of their copies).
+    let copies = |roles: &[Role]| -> Vec<Thread> {
+        roles
+            .iter()
+            .flat_map(|&r| std::iter::repeat_n(Thread::from_role(r), prog.instances(r)))
+            .collect()
+    };
+    let choices = |pool: &[Thread], k: usize| -> Vec<Vec<Thread>> {
+        let mut seen = std::collections::HashSet::new();
+        (0..=k)
+            .flat_map(|k| combinations(pool, k))
+            .filter(|c| seen.insert(c.clone()))
+            .collect()
+    };
     let setups = match &b.setup {
         Some(s) => vec![s.clone()],
         None => menu_setups(&b.menu, b.vmas),
@@ -184,13 +200,9 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
     for setup in setups {
         if offered.contains(&Role::Pm) {
             let base = [Thread::User, Thread::Pm, Thread::OomReaper];
-            let extra: Vec<Thread> = [Role::OomKill, Role::Holder]
-                .into_iter()
-                .filter(|r| offered.contains(r))
-                .map(Thread::from_role)
-                .collect();
+            let extra = copies(&[Role::OomKill, Role::Holder]);
             let k = b.threads.saturating_sub(base.len()).min(extra.len());
-            for more in (0..=k).flat_map(|k| combinations(&extra, k)) {
+            for more in choices(&extra, k) {
                 let mut threads = base.to_vec();
                 threads.extend(more);
                 out.push(Root {
@@ -200,13 +212,9 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
             }
             continue;
         }
-        let others: Vec<Thread> = [Role::OomReaper, Role::Mrelease, Role::Proc, Role::OomKill]
-            .into_iter()
-            .filter(|r| offered.contains(r))
-            .map(Thread::from_role)
-            .collect();
+        let others = copies(&[Role::OomReaper, Role::Mrelease, Role::Proc, Role::OomKill]);
         let k = b.threads.saturating_sub(1).min(others.len());
-        for more in (0..=k).flat_map(|k| combinations(&others, k)) {
+        for more in choices(&others, k) {
             let killer = more.contains(&Thread::OomKill);
             let reaper = more.contains(&Thread::OomReaper);
             let kills: &[Option<Setup>] = if killer {

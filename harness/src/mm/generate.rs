@@ -3,7 +3,7 @@
 //!
 //! Generators only offer what is legal in the state built so far (wasmtime's table-ops style):
 //! `fault`/`mlock`/`munmap` name an existing VMA, the reaper thread only exists if the OOM
-//! killer marked the victim, each role runs at most once, and the victim always exits (it
+//! killer marked the victim, each role runs at most as many times as the config lists it, and the victim always exits (it
 //! is what drives `exit_mmap`). Set-ups are kernel-possible ([`super::kernel_possible`]):
 //! each VMA is drawn as a kind the kernel maps (anonymous private, shared or private file,
 //! hugetlbfs, a driver's `VM_PFNMAP`), and `mlock` is offered only where it sets `VM_LOCKED`.
@@ -37,8 +37,10 @@ pub trait Draw {
     fn done(&self) -> bool;
 }
 
-/// Draw a scenario for `prog` (only its roles are offered).
+/// Draw a scenario from the roles `offered`, each as many times as it may run at once
+/// ([`Program::offered`]).
 pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
+    let count = |r: Role| offered.iter().filter(|&&o| o == r).count();
     let mut setup = Vec::new();
     // Sometimes an mm with no VMA at all: dup_mmap() failed before copying one (exit_mmap's
     // "Can happen if dup_mmap() received an OOM"). Exhausted fuzzer bytes draw it too.
@@ -76,6 +78,9 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         let mut threads = vec![Thread::User, Thread::Pm, Thread::OomReaper];
         if d.chance(7, 8) {
             threads.push(Thread::OomKill);
+            if count(Role::OomKill) > 1 && d.chance(1, 4) {
+                threads.push(Thread::OomKill);
+            }
         }
         if offered.contains(&Role::Holder) && d.chance(1, 2) {
             threads.push(Thread::Holder);
@@ -105,7 +110,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
     // `process_mrelease` callers, two `/proc` readers.
     if killer {
         threads.push(Thread::OomKill);
-        if d.chance(1, 4) {
+        if count(Role::OomKill) > 1 && d.chance(1, 4) {
             threads.push(Thread::OomKill);
         }
     }
@@ -113,7 +118,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         if legal && d.chance(2, 3) {
             threads.push(Thread::from_role(r));
-            if r != Role::OomReaper && d.chance(1, 5) {
+            if count(r) > 1 && d.chance(1, 5) {
                 threads.push(Thread::from_role(r));
             }
         }
@@ -185,9 +190,9 @@ impl Draw for ArbDraw<'_, '_> {
     }
 }
 
-/// The roles a config offers.
+/// The roles a config offers, each as many times as it may run at once.
 pub fn offered(prog: &Program) -> Vec<Role> {
-    prog.roles.iter().map(|&(r, _)| r).collect()
+    prog.offered()
 }
 
 /// `sc` starting from the address space `setup` (from `import-maps`): its own `mmap`, `fault`,
@@ -232,8 +237,9 @@ pub fn strategy(prog: Program) -> impl Strategy<Value = Scenario> {
 }
 
 impl<'a> Arbitrary<'a> for Scenario {
-    /// Every role is offered; the executor skips threads a config does not offer.
+    /// Every role is offered, twice; the executor skips threads a config does not offer.
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        Ok(draw(&Role::ALL, &mut ArbDraw(u)))
+        let twice: Vec<Role> = Role::ALL.iter().chain(&Role::ALL).copied().collect();
+        Ok(draw(&twice, &mut ArbDraw(u)))
     }
 }

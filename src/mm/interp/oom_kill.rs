@@ -47,6 +47,15 @@ pub(super) fn select_bad_process(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event
     Exec::Val(w.victim.has_mm && !w.victim.oom_mm)
 }
 
+/// `select_bad_process` under `is_sysrq_oom` — condition. v4.7-rc3 mm/oom_kill.c:286
+/// `if (!is_sysrq_oom(oc) && atomic_read(&task->signal->oom_victims)) return OOM_SCAN_ABORT;`:
+/// a sysrq-f OOM does not wait for the victim in progress and may choose it again;
+/// `oom_badness` (:183) gives 0 to an mm already reaped (`MMF_OOM_REAPED`, the model's
+/// `MMF_OOM_SKIP`).
+pub(super) fn select_bad_process_sysrq(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(w.victim.has_mm && !w.mm.test(MmFlag::MMF_OOM_SKIP))
+}
+
 /// `mark_oom_victim(victim)` and the SIGKILL of `oom_kill_process`.
 pub(super) fn mark_oom_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let tid = cx.tid;
@@ -75,12 +84,14 @@ pub(super) fn oom_reaper_list_push(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event
         );
     }
     if w.oom_reaper_list.contains(&0) {
-        fault(
-            tid,
-            Invariant::I9,
-            "the victim is queued on oom_reaper_list twice".into(),
-            ev,
-        );
+        let what = if w.oom_reaper_list.first() == Some(&0) {
+            // tsk->oom_reaper_list = oom_reaper_list (= tsk): a cycle.
+            "the victim is queued on oom_reaper_list twice: it is the head, so \
+             tsk->oom_reaper_list = tsk, a cycle; the oom_reaper pops it forever"
+        } else {
+            "the victim is queued on oom_reaper_list twice"
+        };
+        fault(tid, Invariant::I9, what.into(), ev);
     }
     // The list entry owns the task reference the pusher took.
     w.oom_reaper_list.insert(0, 0);
@@ -141,6 +152,13 @@ pub(super) fn oom_reaper_list_empty(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Ev
 /// (the v4.7..v4.19 guard of `wake_oom_reaper`).
 pub(super) fn oom_reaper_queued(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     Exec::Val(w.oom_reaper_list.contains(&0))
+}
+
+/// `tsk->oom_reaper_list` — condition: the victim's link is not NULL, i.e. it is queued and
+/// not the last entry (the model queues one task, so a queued victim is always the last).
+pub(super) fn tsk_oom_reaper_list(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let at = w.oom_reaper_list.iter().position(|&t| t == 0);
+    Exec::Val(at.is_some_and(|i| i + 1 < w.oom_reaper_list.len()))
 }
 
 /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
@@ -229,7 +247,8 @@ mod tests {
             faults(&ev),
             [
                 "I9: oom_reaper_list pushed without oom_reaper_lock",
-                "I9: the victim is queued on oom_reaper_list twice"
+                "I9: the victim is queued on oom_reaper_list twice: it is the head, so \
+                 tsk->oom_reaper_list = tsk, a cycle; the oom_reaper pops it forever"
             ]
         );
         assert_eq!(

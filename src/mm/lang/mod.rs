@@ -257,7 +257,7 @@ pub struct ConfigDef {
     pub store: VmaStore,
     /// `name@version` choices.
     pub uses: Vec<(String, String, Pos)>,
-    /// Thread roles scenarios may start.
+    /// Thread roles scenarios may start; a role listed k times runs in up to k threads.
     pub roles: Vec<String>,
     /// The `freezing_slow_path` version (`freezer v4.7|v4.9|v6.18`).
     pub freezer: Freezing,
