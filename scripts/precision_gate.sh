@@ -4,7 +4,8 @@
 # 1. Exhaustive: `mmfuzz check` of every built-in `safe` config, deterministic, at bounds that
 #    catch the v4.7 freeze_task false alarm (shared/audit/cases/v4.7-false-alarm-I12.json):
 #    suspend configs at 4 CPUs, 1 anonymous VMA, at most 3 preemptions; mm configs at
-#    3 CPUs and 2 VMAs; and every one of them again on an empty mm (no VMA: dup_mmap()
+#    3 CPUs and 2 VMAs; cgroup-freezer configs (a multi-threaded victim) at 3 CPUs, 1 anonymous
+#    VMA, at most 3 preemptions; and every one of them again on an empty mm (no VMA: dup_mmap()
 #    failed before copying one) at 4 CPUs (suspend configs: at most 3 preemptions). A search that stops at --max-states fails the
 #    gate too.
 # 2. libFuzzer: the exit_vs_reaper target with MMFUZZ_CONFIG set to each `safe` config, for a
@@ -47,6 +48,11 @@ print("ok" if d["found"] == "safe" and not d["truncated"] else "FAIL",
   for c in $safe; do
     if "$BIN" configs --show "$c" | grep -Eq '^  role .*\bpm\b'; then
       bounds=(--cpus 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
+      empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3)
+    elif "$BIN" configs --show "$c" | grep -Eq '^  role .*\buser\b'; then
+      # A multi-threaded victim in a frozen cgroup: two user threads, the allocator, the
+      # reaper (four CPUs only on the empty mm).
+      bounds=(--cpus 3 --vmas 1 --menu anon --races coenabled --preemptions 3)
       empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3)
     else
       bounds=(--cpus 3 --vmas 2 --races coenabled)

@@ -109,8 +109,13 @@ impl Mm {
 pub struct Task {
     /// `task->mm` is still set (cleared by `exit_mm`).
     pub has_mm: bool,
-    /// `TIF_MEMDIE`.
+    /// `TIF_MEMDIE` is set on one of its threads.
     pub memdie: bool,
+    /// The thread that has `TIF_MEMDIE`: the one `find_lock_task_mm` found (the first thread
+    /// with an mm; None until threads start, for a set-up's kill).
+    pub memdie_thread: Option<Tid>,
+    /// The threads of the victim that still have `task->mm` (bit per thread id).
+    pub mm_threads: u8,
     /// `signal->oom_mm` is set (`tsk_is_oom_victim`).
     pub oom_mm: bool,
     /// A fatal signal is pending / the group is exiting (`task_will_free_mem`).
@@ -249,6 +254,9 @@ pub struct World {
     pub pm_nosig_freezing: bool,
     /// `oom_killer_disabled`.
     pub oom_killer_disabled: bool,
+    /// The victim's cgroup v1 freezer is `FROZEN` (`cgroup_freezing(p)`,
+    /// `kernel/cgroup/legacy_freezer.c`), with no thaw to come.
+    pub cgroup_frozen: bool,
     /// `freezer_lock`.
     pub freezer_lock: Mutex,
     /// `inode->i_rwsem` of a file the victim and the holder task share.
@@ -317,6 +325,7 @@ impl World {
             pm_freezing: false,
             pm_nosig_freezing: false,
             oom_killer_disabled: false,
+            cgroup_frozen: false,
             freezer_lock: Mutex::default(),
             i_rwsem: Mutex::default(),
             frozen_claim: false,
@@ -460,12 +469,27 @@ impl World {
             return;
         }
         self.victim.memdie = true;
+        // find_lock_task_mm: the first thread of the group that still has its mm.
+        self.victim.memdie_thread =
+            (0..self.threads.len() as Tid).find(|&t| self.victim.mm_threads & (1 << t) != 0);
         if !self.victim.oom_mm {
             self.victim.oom_mm = true;
             self.mm.count += 1;
             self.mm.flags |= MmFlag::MMF_OOM_VICTIM.bit();
         }
         self.oom_victims += 1;
+    }
+
+    /// The victim's cgroup v1 freezer set to `FROZEN` (set-up): `freezer_apply_state`
+    /// raises `freezer_active` and every task of the cgroup freezes at its next
+    /// `try_to_freeze`.
+    pub fn setup_cgroup_freeze(&mut self) -> Result<(), SetupError> {
+        if self.cgroup_frozen {
+            return Err(SetupError("the victim's cgroup is already frozen".into()));
+        }
+        self.cgroup_frozen = true;
+        self.freezing_cnt += 1;
+        Ok(())
     }
 
     /// A fatal signal to the victim without an OOM kill (set-up): `task_will_free_mem` holds.

@@ -84,6 +84,7 @@ pub fn setup(world: &mut World, ops: &[Setup]) -> Result<(), BadScenario> {
             Setup::Mlock { vma } => world.setup_mlock(*vma),
             Setup::Munmap { vma } => world.setup_munmap(*vma),
             Setup::OomKill => world.setup_oom_kill(),
+            Setup::CgroupFreeze => world.setup_cgroup_freeze(),
             Setup::Kill => {
                 world.setup_kill();
                 Ok(())

@@ -212,6 +212,27 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
             }
             continue;
         }
+        if offered.contains(&Role::User) {
+            // A user task's threads (one always runs) in a cgroup v1 freezer, frozen or not,
+            // against the allocator and the reaper (which needs the allocator's kill).
+            let mut extra: Vec<Thread> =
+                std::iter::repeat_n(Thread::User, prog.instances(Role::User) - 1).collect();
+            extra.extend(copies(&[Role::OomKill, Role::OomReaper]));
+            let k = b.threads.saturating_sub(1).min(extra.len());
+            for more in choices(&extra, k) {
+                if more.contains(&Thread::OomReaper) && !more.contains(&Thread::OomKill) {
+                    continue;
+                }
+                for freeze in [Some(Setup::CgroupFreeze), None] {
+                    let mut s = setup.clone();
+                    s.extend(freeze);
+                    let mut threads = vec![Thread::User];
+                    threads.extend(more.iter().copied());
+                    out.push(Root { setup: s, threads });
+                }
+            }
+            continue;
+        }
         let others = copies(&[Role::OomReaper, Role::Mrelease, Role::Proc, Role::OomKill]);
         let k = b.threads.saturating_sub(1).min(others.len());
         for more in choices(&others, k) {

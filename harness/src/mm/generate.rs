@@ -95,6 +95,34 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             schedule: draw_schedule(d),
         };
     }
+    if offered.contains(&Role::User) {
+        // A user task, maybe multi-threaded, in a cgroup v1 freezer set to FROZEN, against an
+        // OOM kill: the allocator, then the reaper (B14).
+        if d.chance(7, 8) {
+            setup.push(Setup::CgroupFreeze);
+        }
+        let mut threads = vec![Thread::User];
+        for _ in 1..count(Role::User) {
+            if d.chance(3, 4) {
+                threads.push(Thread::User);
+            }
+        }
+        if offered.contains(&Role::OomKill) && d.chance(7, 8) {
+            threads.push(Thread::OomKill);
+            if offered.contains(&Role::OomReaper) && d.chance(3, 4) {
+                threads.push(Thread::OomReaper);
+            }
+        }
+        for i in (1..threads.len()).rev() {
+            let j = d.below(i as u32 + 1) as usize;
+            threads.swap(i, j);
+        }
+        return Scenario {
+            setup,
+            threads,
+            schedule: draw_schedule(d),
+        };
+    }
     // The victim is OOM-killed before the threads start, or by a racing allocation, or gets
     // a plain SIGKILL, or none of these.
     let killer = offered.contains(&Role::OomKill) && d.chance(1, 4);
@@ -201,7 +229,7 @@ pub fn with_setup(mut sc: Scenario, setup: &[Setup]) -> Scenario {
     let kills = sc
         .setup
         .into_iter()
-        .filter(|s| matches!(s, Setup::OomKill | Setup::Kill));
+        .filter(|s| matches!(s, Setup::OomKill | Setup::Kill | Setup::CgroupFreeze));
     sc.setup = setup.iter().cloned().chain(kills).collect();
     sc
 }

@@ -106,7 +106,7 @@ pub fn check(setup: &[Setup]) -> Result<(), String> {
                 live(*vma)?;
                 vmas[usize::from(*vma)] = None;
             }
-            Setup::OomKill | Setup::Kill => {}
+            Setup::OomKill | Setup::Kill | Setup::CgroupFreeze => {}
         }
     }
     Ok(())

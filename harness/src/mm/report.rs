@@ -232,6 +232,7 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
             Setup::Munmap { vma } => format!("munmap vma{vma}"),
             Setup::OomKill => "OOM kill: mark_oom_victim(victim) (TIF_MEMDIE, signal->oom_mm, MMF_OOM_VICTIM), SIGKILL, queued for the oom_reaper".into(),
             Setup::Kill => "SIGKILL to the victim".into(),
+            Setup::CgroupFreeze => "cgroup v1 freezer: the victim's cgroup FROZEN (freezer.state), not thawed".into(),
             other => format!("{other:?}"),
         });
     }

@@ -41,6 +41,9 @@ pub enum Setup {
     OomKill,
     /// SIGKILL to the victim without an OOM kill.
     Kill,
+    /// The victim's cgroup v1 freezer set to `FROZEN` (`echo FROZEN > freezer.state`): its
+    /// threads freeze at their next `try_to_freeze` and stay frozen.
+    CgroupFreeze,
 }
 
 /// A thread to start.

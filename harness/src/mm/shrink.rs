@@ -139,7 +139,7 @@ pub fn without_vma(setup: &[Setup], v: u8) -> Vec<Setup> {
                 n - 1 != v
             }
             Setup::Fault { vma } | Setup::Mlock { vma } | Setup::Munmap { vma } => *vma != v,
-            Setup::OomKill | Setup::Kill => true,
+            Setup::OomKill | Setup::Kill | Setup::CgroupFreeze => true,
         };
         if keep {
             let mut s = s.clone();

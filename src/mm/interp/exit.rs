@@ -17,7 +17,12 @@ pub(super) fn clear_task_mm(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> E
             ev,
         );
     }
-    w.victim.has_mm = false;
+    // The task's mm is gone once its last thread with one clears it (find_lock_task_mm
+    // finds none).
+    w.victim.mm_threads &= !(1 << tid);
+    if w.victim.mm_threads == 0 {
+        w.victim.has_mm = false;
+    }
     Exec::Val(true)
 }
 

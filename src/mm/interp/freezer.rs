@@ -159,21 +159,28 @@ pub(super) fn thaw_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec 
 
 /// `__thaw_task(victim)` from `mark_oom_victim` (<= v6.17).
 pub(super) fn thaw_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    thaw_victims(w, cx, ev)
+    // The task mark_oom_victim was given: the thread with TIF_MEMDIE (the first with an mm).
+    let one = w
+        .victim
+        .memdie_thread
+        .or_else(|| (0..w.threads.len() as Tid).find(|&t| w.threads[t as usize].role.is_victim()));
+    thaw_victims(w, cx, ev, one)
 }
 
 /// `thaw_process(victim)`: every thread of the victim (v6.18).
 pub(super) fn thaw_process_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    thaw_victims(w, cx, ev)
+    thaw_victims(w, cx, ev, None)
 }
 
-/// Thaw every frozen thread of the victim (the model's victim is one task: both callers are
-/// the same here), under `freezer_lock`.
-fn thaw_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+/// Thaw the frozen threads of the victim (`only`: that thread alone), under `freezer_lock`.
+fn thaw_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, only: Option<Tid>) -> Exec {
     if w.freezer_lock.owner.is_some_and(|o| o != cx.tid) {
         return Exec::Spin;
     }
     for p in 0..w.threads.len() {
+        if only.is_some_and(|o| o as usize != p) {
+            continue;
+        }
         if w.threads[p].role.is_victim() && w.threads[p].frz.frozen {
             w.wake(cx.prog, p as Tid, true, ev);
         }
@@ -209,9 +216,12 @@ pub(super) fn user_space_frozen(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>
 }
 
 impl World {
-    /// The task a thread runs as has `TIF_MEMDIE`.
+    /// The thread has `TIF_MEMDIE` (a thread flag: only the victim's thread that
+    /// `mark_oom_victim` was given).
     pub(super) fn memdie(&self, t: Tid) -> bool {
-        self.threads[t as usize].role.is_victim() && self.victim.memdie
+        self.threads[t as usize].role.is_victim()
+            && self.victim.memdie
+            && self.victim.memdie_thread.is_none_or(|m| m == t)
     }
 
     /// `freezing(p)` as `current` sees it: `freezing_slow_path` of the config's version.
@@ -231,7 +241,10 @@ impl World {
         if oom {
             return false;
         }
-        if self.pm_nosig_freezing {
+        // cgroup_freezing(p): the victim's cgroup v1 freezer.
+        if self.pm_nosig_freezing
+            || (self.cgroup_frozen && self.threads[p as usize].role.is_victim())
+        {
             return true;
         }
         self.pm_freezing && f.pf & pf::PF_KTHREAD == 0

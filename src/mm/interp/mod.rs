@@ -127,7 +127,15 @@ impl World {
                 exited_mm: false,
             };
             match role {
-                Role::Exit | Role::User => t.pins = 1,
+                Role::Exit | Role::User => {
+                    // Each thread of the victim holds its task->mm and one mm_users (copy_mm:
+                    // CLONE_VM takes mmget); the first is the World's initial user.
+                    t.pins = 1;
+                    if self.victim.mm_threads != 0 {
+                        self.mm.users += 1;
+                    }
+                    self.victim.mm_threads |= 1 << self.threads.len();
+                }
                 Role::OomReaper => {}
                 Role::Mrelease => {
                     // pidfd_get_task: a task reference for the call.
@@ -137,6 +145,11 @@ impl World {
                 Role::Proc | Role::OomKill | Role::Pm | Role::Holder => {}
             }
             self.threads.push(t);
+        }
+        if self.victim.memdie && self.victim.memdie_thread.is_none() {
+            // A set-up's OOM kill marked the group leader, the first thread.
+            self.victim.memdie_thread =
+                (0..self.threads.len() as Tid).find(|&t| self.victim.mm_threads & (1 << t) != 0);
         }
         let mut ev = Vec::new();
         for tid in 0..self.threads.len() {

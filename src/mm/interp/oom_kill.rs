@@ -203,6 +203,7 @@ fn wait_oom_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, timeout: boo
 pub(super) fn exit_oom_victim(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     if w.victim.memdie {
         w.victim.memdie = false;
+        w.victim.memdie_thread = None;
         w.oom_victims -= 1;
         if w.oom_victims == 0 {
             for waiter in 0..w.threads.len() {

@@ -19,13 +19,27 @@ pub enum Stuck {
     Violation(Violation),
 }
 
-/// Every thread returned, or is the `oom_reaper` kthread asleep on an empty queue.
+/// Every thread returned, or is the `oom_reaper` kthread asleep on an empty queue, or is
+/// [`parked`].
 pub fn is_idle(world: &World) -> bool {
-    world
-        .threads
-        .iter()
-        .enumerate()
-        .all(|(i, t)| t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0)
+    world.threads.iter().enumerate().all(|(i, t)| {
+        t.status == Status::Done || world.oom_reaper_waiters & (1 << i) != 0 || parked(world, i)
+    })
+}
+
+/// A thread of the victim frozen by its cgroup v1 freezer while the victim is no OOM victim:
+/// frozen as its administrator asked, until a thaw that is not part of the scenario.
+pub fn parked(world: &World, t: usize) -> bool {
+    cgroup_frozen(world, t) && !world.victim.oom_mm
+}
+
+/// A thread of the victim asleep in the refrigerator of its frozen cgroup v1.
+fn cgroup_frozen(world: &World, t: usize) -> bool {
+    let th = &world.threads[t];
+    world.cgroup_frozen
+        && th.role.is_victim()
+        && th.status == Status::Blocked
+        && th.frz.sleep == Sleep::Frozen
 }
 
 /// No thread is runnable: a timed sleep times out, or the run is over, or it is a liveness
@@ -62,6 +76,24 @@ pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stu
             ),
         });
     }
+    // ... an OOM victim's thread stays in the refrigerator of its frozen cgroup: nothing
+    // will thaw it, and its SIGKILL cannot wake a frozen task, so the victim never exits ...
+    if let Some(i) = (0..world.threads.len()).find(|&i| cgroup_frozen(world, i)) {
+        return Stuck::Violation(Violation {
+            inv: Invariant::Liveness,
+            tid: i as Tid,
+            msg: format!(
+                "the OOM victim never exits: its thread {} stays in __refrigerator (cgroup \
+                 frozen, SIGKILL pending){}",
+                i,
+                if world.victim.memdie {
+                    ", TIF_MEMDIE on another thread"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
     // ... else every live thread waits for another: a deadlock.
     let waits: Vec<String> = world
         .threads
@@ -81,6 +113,10 @@ pub fn when_stuck(prog: &Program, world: &mut World, ev: &mut Vec<Event>) -> Stu
 pub fn end_checks(initial: &World, world: &World) -> Option<Violation> {
     if let Some(v) = at_exit(world) {
         return Some(v);
+    }
+    if (0..world.threads.len()).any(|t| parked(world, t)) {
+        // The victim has not exited: the reference describes only a finished teardown.
+        return None;
     }
     reference::check(initial, world).err().map(|msg| Violation {
         inv: Invariant::Reference,
@@ -136,6 +172,10 @@ fn victim_state(world: &World) -> String {
 pub fn at_exit(world: &World) -> Option<Violation> {
     for (i, t) in world.threads.iter().enumerate() {
         let tid = i as Tid;
+        if parked(world, i) {
+            // Not returned: it keeps its task->mm and mm_users.
+            continue;
+        }
         let held = world.held_by(tid);
         if !held.is_empty() {
             let names: Vec<String> = held.iter().map(|(l, _)| l.name()).collect();
