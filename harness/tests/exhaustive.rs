@@ -25,6 +25,16 @@ fn bounds(prog: &Program, safe: bool) -> Bounds {
             hb: false,
             ..Bounds::default()
         }
+    } else if prog.entry(Role::User).is_some() {
+        // Two threads of a cgroup-frozen victim and the allocator (B14), two preemptions.
+        Bounds {
+            threads: 3,
+            vmas: 1,
+            menu: vec![VmaKind::Anon],
+            preemptions: Some(2),
+            hb: !safe,
+            ..Bounds::default()
+        }
     } else if safe {
         Bounds {
             threads: 3,
