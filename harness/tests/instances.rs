@@ -127,3 +127,47 @@ fn two_oom_killers_are_safe_on_v6_1() {
         "no schedule made one OOM killer find oom_lock taken"
     );
 }
+
+/// The mm's other walkers on v6.1: swapoff (`try_to_unuse`) and a `/proc/PID/maps` reader
+/// beside the exiting victim and the reaper. No schedule breaks anything, and in some the
+/// last `mmput` is a walker's, so `exit_mmap` runs in its context.
+#[test]
+fn swapoff_and_maps_walkers_are_safe_on_v6_1_and_may_put_the_mm_last() {
+    let prog = builtin::program("v6.1").unwrap();
+    let mut last_put_by_walker = 0;
+    for seed in 0u32..500 {
+        let mut s = setup();
+        s.pop();
+        s.push(Setup::OomKill);
+        let sc = Scenario {
+            setup: s,
+            threads: vec![
+                Thread::Exit,
+                Thread::Swapoff,
+                Thread::Maps,
+                Thread::OomReaper,
+            ],
+            schedule: Schedule::Choices(choices(u64::from(seed) + 20_000)),
+        };
+        let rec = Opts {
+            record: true,
+            ..Opts::default()
+        };
+        let out = exec::run(&prog, &sc, rec).unwrap();
+        assert!(out.headline().is_none(), "{seed}: {:?}", out.headline());
+        // exit_mmap's first step taken by thread 1 or 2.
+        let exit_mmap = prog
+            .paths
+            .iter()
+            .position(|c| c.name == "exit_mmap")
+            .unwrap() as u16;
+        if out
+            .trace
+            .iter()
+            .any(|st| st.tid != 0 && st.tid != 3 && st.at.0 == exit_mmap)
+        {
+            last_put_by_walker += 1;
+        }
+    }
+    assert!(last_put_by_walker > 0, "no walker ever put the mm last");
+}

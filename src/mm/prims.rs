@@ -431,6 +431,17 @@ macro_rules! with_prim_table {
             unmap_page_range => memory::unmap_page_range, "mm/memory.c", "unmap_page_range(&tlb, vma, ...)", step, shared, atomic;
             /// `free_pgtables` for this VMA: free its page-table pages.
             free_pgtables => memory::free_pgtables, "mm/memory.c", "free_pgtables(&tlb, vma, ...)", step, shared, atomic;
+            // the other mm walkers (mm/swapfile.c, fs/proc/task_mmu.c)
+            /// `try_to_unuse`'s `mmget_not_zero(mm)` on an mm found on `mmlist` under
+            /// `mmlist_lock` — condition: pinned. `__mmput` takes the mm off the list under
+            /// that lock before its `mmdrop`, so a freed mm is never found.
+            mmlist_mmget_not_zero => swapfile::mmlist_mmget_not_zero, "mm/swapfile.c", "mmget_not_zero(mm) /* on mmlist, under mmlist_lock */", cond, shared, atomic;
+            /// `unuse_vma(vma, type)` (`mm/swapfile.c`): walk the cursor VMA's page tables under
+            /// its PTE lock, putting swapped-out pages back.
+            unuse_vma => swapfile::unuse_vma, "mm/swapfile.c", "unuse_vma(vma, type)", step, shared, atomic;
+            /// `show_map_vma(m, vma)` (`fs/proc/task_mmu.c`): read the cursor VMA's fields
+            /// (`vm_start`, `vm_end`, `vm_flags`, `vm_file`).
+            show_map_vma => task_mmu::show_map_vma, "fs/proc/task_mmu.c", "show_map_vma(m, vma)", step, shared, atomic;
             // mlock (mm/mlock.c)
             /// `mm->locked_vm != 0` — condition.
             locked_vm => mlock::locked_vm, "mm/mmap.c", "mm->locked_vm", cond, shared, atomic;

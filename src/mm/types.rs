@@ -274,11 +274,18 @@ pub enum Role {
     /// Another user task that enters the refrigerator holding `i_rwsem` of a file the victim
     /// shares (a freezable wait under a sleeping lock, e.g. an NFS RPC wait).
     Holder,
+    /// `swapoff(2)`: `try_to_unuse` walks `mmlist`, pins each mm with `mmget_not_zero` and
+    /// runs `unuse_mm` over its VMAs under `mmap_read_lock` (`mm/swapfile.c`).
+    Swapoff,
+    /// A reader of `/proc/PID/maps`: `proc_mem_open` (`mmgrab`), `m_start`
+    /// (`mmget_not_zero`, `mmap_read_lock_killable`), the VMA walk, `m_stop`
+    /// (`fs/proc/task_mmu.c`).
+    Maps,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 10] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
@@ -287,6 +294,8 @@ impl Role {
         Role::Pm,
         Role::User,
         Role::Holder,
+        Role::Swapoff,
+        Role::Maps,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -299,6 +308,8 @@ impl Role {
             Role::Pm => "pm",
             Role::User => "user",
             Role::Holder => "holder",
+            Role::Swapoff => "swapoff",
+            Role::Maps => "maps",
         }
     }
     /// The task it runs as, for traces.
@@ -312,6 +323,8 @@ impl Role {
             Role::Pm => "pm",
             Role::User => "victim",
             Role::Holder => "holder",
+            Role::Swapoff => "swapoff",
+            Role::Maps => "maps",
         }
     }
     /// The path it starts in.
@@ -325,6 +338,8 @@ impl Role {
             Role::Pm => "pm_suspend",
             Role::User => "victim_task",
             Role::Holder => "fs_holder",
+            Role::Swapoff => "try_to_unuse",
+            Role::Maps => "proc_pid_maps",
         }
     }
     /// Whether the role's task is the victim.

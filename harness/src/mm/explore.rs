@@ -233,7 +233,14 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
             }
             continue;
         }
-        let others = copies(&[Role::OomReaper, Role::Mrelease, Role::Proc, Role::OomKill]);
+        let others = copies(&[
+            Role::OomReaper,
+            Role::Mrelease,
+            Role::Proc,
+            Role::Swapoff,
+            Role::Maps,
+            Role::OomKill,
+        ]);
         let k = b.threads.saturating_sub(1).min(others.len());
         for more in choices(&others, k) {
             let killer = more.contains(&Thread::OomKill);

@@ -142,7 +142,13 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             threads.push(Thread::OomKill);
         }
     }
-    for r in [Role::OomReaper, Role::Mrelease, Role::Proc] {
+    for r in [
+        Role::OomReaper,
+        Role::Mrelease,
+        Role::Proc,
+        Role::Swapoff,
+        Role::Maps,
+    ] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         if legal && d.chance(2, 3) {
             threads.push(Thread::from_role(r));

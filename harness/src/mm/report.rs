@@ -249,7 +249,9 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
 /// (`process_mrelease`, `pm_suspend`).
 pub fn thread_name(role: Role) -> &'static str {
     match role {
-        Role::Mrelease | Role::Pm | Role::Proc | Role::Holder => role.entry(),
+        Role::Mrelease | Role::Pm | Role::Proc | Role::Holder | Role::Swapoff | Role::Maps => {
+            role.entry()
+        }
         other => other.task(),
     }
 }

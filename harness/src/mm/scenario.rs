@@ -66,6 +66,10 @@ pub enum Thread {
     User,
     /// A user task that freezes holding `i_rwsem` of a file the victim's exit path needs.
     Holder,
+    /// `swapoff(2)` walking the victim's mm (`try_to_unuse`, `unuse_mm`).
+    Swapoff,
+    /// A reader of `/proc/PID/maps` (`m_start`, the VMA walk, `m_stop`).
+    Maps,
 }
 
 impl Thread {
@@ -80,6 +84,8 @@ impl Thread {
             Thread::Pm => Role::Pm,
             Thread::User => Role::User,
             Thread::Holder => Role::Holder,
+            Thread::Swapoff => Role::Swapoff,
+            Thread::Maps => Role::Maps,
         }
     }
     /// From the model's role.
@@ -93,6 +99,8 @@ impl Thread {
             Role::Pm => Thread::Pm,
             Role::User => Thread::User,
             Role::Holder => Thread::Holder,
+            Role::Swapoff => Thread::Swapoff,
+            Role::Maps => Thread::Maps,
         }
     }
 }

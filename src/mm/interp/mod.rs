@@ -22,6 +22,8 @@ mod mlock;
 mod mmap;
 mod oom_kill;
 mod sched;
+mod swapfile;
+mod task_mmu;
 
 use super::event::{Event, Loc};
 use super::invariant::Invariant;
@@ -142,7 +144,12 @@ impl World {
                     t.task_refs = 1;
                     self.victim.usage += 1;
                 }
-                Role::Proc | Role::OomKill | Role::Pm | Role::Holder => {}
+                Role::Proc
+                | Role::OomKill
+                | Role::Pm
+                | Role::Holder
+                | Role::Swapoff
+                | Role::Maps => {}
             }
             self.threads.push(t);
         }
