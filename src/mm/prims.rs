@@ -442,6 +442,9 @@ macro_rules! with_prim_table {
             /// `show_map_vma(m, vma)` (`fs/proc/task_mmu.c`): read the cursor VMA's fields
             /// (`vm_start`, `vm_end`, `vm_flags`, `vm_file`).
             show_map_vma => task_mmu::show_map_vma, "fs/proc/task_mmu.c", "show_map_vma(m, vma)", step, shared, atomic;
+            /// `get_user_pages_remote(mm, addr, 1, …)` (`mm/gup.c`) for a page of the cursor VMA:
+            /// `follow_page_pte` reads its PTE under the PTE lock.
+            get_user_pages_remote => gup::get_user_pages_remote, "mm/gup.c", "get_user_pages_remote(mm, addr, 1, gup_flags, &page, &vma, NULL)", step, shared, atomic;
             // mlock (mm/mlock.c)
             /// `mm->locked_vm != 0` — condition.
             locked_vm => mlock::locked_vm, "mm/mmap.c", "mm->locked_vm", cond, shared, atomic;

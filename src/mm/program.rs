@@ -477,7 +477,7 @@ pub fn resolve(config: &ConfigDef, available: &[&Unit]) -> Result<Program, LangE
         let role = Role::parse(r).ok_or_else(|| {
             err(
                 cpos,
-                format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc, oom_kill, pm, user, holder, swapoff, maps)"),
+                format!("unknown role {r:?} (exit, oom_reaper, mrelease, proc, oom_kill, pm, user, holder, swapoff, maps, ptrace)"),
             )
         })?;
         if roles.iter().any(|(r, _)| *r == role) {

@@ -281,11 +281,14 @@ pub enum Role {
     /// (`mmget_not_zero`, `mmap_read_lock_killable`), the VMA walk, `m_stop`
     /// (`fs/proc/task_mmu.c`).
     Maps,
+    /// A tracer reading the victim's memory: `ptrace(PTRACE_PEEKDATA)` →
+    /// `access_process_vm` → `__access_remote_vm` (`mm/memory.c`).
+    Ptrace,
 }
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
@@ -296,6 +299,7 @@ impl Role {
         Role::Holder,
         Role::Swapoff,
         Role::Maps,
+        Role::Ptrace,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -310,6 +314,7 @@ impl Role {
             Role::Holder => "holder",
             Role::Swapoff => "swapoff",
             Role::Maps => "maps",
+            Role::Ptrace => "ptrace",
         }
     }
     /// The task it runs as, for traces.
@@ -325,6 +330,7 @@ impl Role {
             Role::Holder => "holder",
             Role::Swapoff => "swapoff",
             Role::Maps => "maps",
+            Role::Ptrace => "tracer",
         }
     }
     /// The path it starts in.
@@ -340,6 +346,7 @@ impl Role {
             Role::Holder => "fs_holder",
             Role::Swapoff => "try_to_unuse",
             Role::Maps => "proc_pid_maps",
+            Role::Ptrace => "access_process_vm",
         }
     }
     /// Whether the role's task is the victim.

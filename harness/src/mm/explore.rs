@@ -239,6 +239,7 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
             Role::Proc,
             Role::Swapoff,
             Role::Maps,
+            Role::Ptrace,
             Role::OomKill,
         ]);
         let k = b.threads.saturating_sub(1).min(others.len());

@@ -148,6 +148,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         Role::Proc,
         Role::Swapoff,
         Role::Maps,
+        Role::Ptrace,
     ] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         if legal && d.chance(2, 3) {

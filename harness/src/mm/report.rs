@@ -249,9 +249,13 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
 /// (`process_mrelease`, `pm_suspend`).
 pub fn thread_name(role: Role) -> &'static str {
     match role {
-        Role::Mrelease | Role::Pm | Role::Proc | Role::Holder | Role::Swapoff | Role::Maps => {
-            role.entry()
-        }
+        Role::Mrelease
+        | Role::Pm
+        | Role::Proc
+        | Role::Holder
+        | Role::Swapoff
+        | Role::Maps
+        | Role::Ptrace => role.entry(),
         other => other.task(),
     }
 }

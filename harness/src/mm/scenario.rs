@@ -70,6 +70,8 @@ pub enum Thread {
     Swapoff,
     /// A reader of `/proc/PID/maps` (`m_start`, the VMA walk, `m_stop`).
     Maps,
+    /// A tracer reading the victim's memory (`access_process_vm`).
+    Ptrace,
 }
 
 impl Thread {
@@ -86,6 +88,7 @@ impl Thread {
             Thread::Holder => Role::Holder,
             Thread::Swapoff => Role::Swapoff,
             Thread::Maps => Role::Maps,
+            Thread::Ptrace => Role::Ptrace,
         }
     }
     /// From the model's role.
@@ -101,6 +104,7 @@ impl Thread {
             Role::Holder => Thread::Holder,
             Role::Swapoff => Thread::Swapoff,
             Role::Maps => Thread::Maps,
+            Role::Ptrace => Thread::Ptrace,
         }
     }
 }

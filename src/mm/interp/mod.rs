@@ -16,6 +16,7 @@ mod bitops;
 mod exit;
 mod fork;
 mod freezer;
+mod gup;
 mod locking;
 mod memory;
 mod mlock;
@@ -149,7 +150,8 @@ impl World {
                 | Role::Pm
                 | Role::Holder
                 | Role::Swapoff
-                | Role::Maps => {}
+                | Role::Maps
+                | Role::Ptrace => {}
             }
             self.threads.push(t);
         }
