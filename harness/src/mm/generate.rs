@@ -151,7 +151,9 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         Role::Ptrace,
     ] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
-        if legal && d.chance(2, 3) {
+        // The mm's other walkers come less often: each only pins, walks and puts the mm.
+        let walker = matches!(r, Role::Swapoff | Role::Maps | Role::Ptrace);
+        if legal && d.chance(if walker { 1 } else { 2 }, 3) {
             threads.push(Thread::from_role(r));
             if count(r) > 1 && d.chance(1, 5) {
                 threads.push(Thread::from_role(r));
