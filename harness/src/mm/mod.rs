@@ -20,6 +20,7 @@ pub mod maps;
 pub mod oracle;
 pub mod picture;
 pub mod report;
+pub mod review;
 pub mod scenario;
 pub mod sched;
 pub mod shrink;

@@ -17,6 +17,7 @@ mod explain;
 mod import_maps;
 mod maple;
 mod progress;
+mod review;
 mod run;
 
 use std::path::PathBuf;
@@ -101,6 +102,12 @@ enum Command {
         after_help = "Examples:\n  mmfuzz coverage --config v6.1\n  mmfuzz coverage --execs 20000 --jobs 1 --json\n  mmfuzz coverage --config v5.17-rc3 --corpus fuzz/corpus/exit_vs_reaper"
     )]
     Coverage(coverage::CoverageArgs),
+    /// Which steps of a path version carry a config's safety: each deleted alone (and, with
+    /// --pairs, every two redundant ones together), judged by the exhaustive search.
+    #[command(
+        after_help = "Examples:\n  mmfuzz review --config v6.1 --path exit_mmap --pairs\n  mmfuzz review --config seed-v2 --cpus 3 --vmas 2 --json"
+    )]
+    Review(review::ReviewArgs),
 }
 
 #[derive(Subcommand)]
@@ -384,6 +391,7 @@ fn main() -> ExitCode {
         Command::Maple(a) => maple::campaign(a.seconds, a.jobs.jobs, a.seed.seed),
         Command::Erase2(a) => maple::erase2(a.dir),
         Command::Coverage(a) => coverage::coverage(a),
+        Command::Review(a) => review::review(a),
     };
     match res {
         Ok(_) if progress::interrupted() => ExitCode::from(130),

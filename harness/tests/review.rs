@@ -1,0 +1,65 @@
+//! `mmfuzz review` on a small config: the seed thread's belt and braces. In the rework with
+//! Liam's fix (seed-akpm-1-fixed), `set_bit(MMF_OOM_SKIP)` and `mm->mmap = NULL` are each
+//! redundant alone and load-bearing together (a reader walks freed VMAs); deleting the write
+//! lock only unbalances it; deleting `free_pgtables` breaks the reference.
+
+use mmfuzz::mm::{builtin, Invariant};
+use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
+use mmfuzz_harness::mm::review::{self, Verdict};
+
+#[test]
+fn belt_and_braces_of_seed_akpm_1_fixed() {
+    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
+    let b = Bounds {
+        threads: 2,
+        vmas: 1,
+        menu: vec![VmaKind::Anon, VmaKind::File],
+        hb: false,
+        ..Bounds::default()
+    };
+    let r = review::review(&prog, "exit_mmap", &b, true, &|_| {}).unwrap();
+    assert_eq!(r.path, "exit_mmap@seed-akpm-1-fixed");
+    let alone = |step: &str| {
+        r.singles
+            .iter()
+            .find(|a| a.deleted[0].text == step)
+            .unwrap_or_else(|| panic!("no step {step}"))
+            .verdict
+            .clone()
+    };
+    for redundant in ["set_bit MMF_OOM_SKIP", "mm_mmap_clear"] {
+        assert!(
+            matches!(alone(redundant), Verdict::Redundant { .. }),
+            "{redundant}: {:?}",
+            alone(redundant)
+        );
+    }
+    assert!(alone("mmap_write_lock").lock_balance_only());
+    assert!(matches!(
+        alone("free_pgtables"),
+        Verdict::Broken {
+            inv: Invariant::Reference,
+            ..
+        }
+    ));
+    let pair = r
+        .pairs
+        .iter()
+        .find(|a| {
+            let t: Vec<&str> = a.deleted.iter().map(|s| s.text.as_str()).collect();
+            t == ["set_bit MMF_OOM_SKIP", "mm_mmap_clear"]
+        })
+        .expect("the two together are load-bearing");
+    assert!(
+        matches!(pair.verdict, Verdict::Broken { inv, .. } if inv == Invariant::I5 || inv == Invariant::I4),
+        "{:?}",
+        pair.verdict
+    );
+    // No other pair of redundant steps matters together.
+    assert_eq!(
+        r.pairs.len(),
+        1,
+        "{:?}",
+        r.pairs.iter().map(|a| &a.deleted).collect::<Vec<_>>()
+    );
+}
