@@ -63,3 +63,52 @@ fn belt_and_braces_of_seed_akpm_1_fixed() {
         r.pairs.iter().map(|a| &a.deleted).collect::<Vec<_>>()
     );
 }
+
+/// Liam's questions on S0 v2 (seed-v2), at two CPUs: `arch_exit_mmap` need not run under the
+/// read lock, the read lock over `unmap_vmas` carries nothing the model's readers need, and
+/// `free_pgtables` needs the write lock (taken for read or dropped: I1).
+#[test]
+fn liams_questions_on_seed_v2() {
+    let prog = builtin::program("seed-v2").unwrap();
+    let b = Bounds {
+        threads: 2,
+        vmas: 1,
+        menu: vec![VmaKind::Anon, VmaKind::File],
+        hb: false,
+        ..Bounds::default()
+    };
+    let r = review::review(&prog, "exit_mmap", &b, false, &|_| {}).unwrap();
+    let lock = |prefix: &str| {
+        r.locks
+            .iter()
+            .find(|(l, _)| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no lock question {prefix}"))
+            .1
+            .verdict
+            .clone()
+    };
+    assert!(matches!(
+        lock("arch_exit_mmap moved before mmap_read_lock"),
+        Verdict::Redundant { .. }
+    ));
+    assert!(matches!(
+        lock("without the mmap_read_lock section"),
+        Verdict::Redundant { .. }
+    ));
+    for q in [
+        "without the mmap_write_lock section",
+        "the mmap_write_lock section",
+    ] {
+        assert!(
+            matches!(
+                lock(q),
+                Verdict::Broken {
+                    inv: Invariant::I1,
+                    ..
+                }
+            ),
+            "{q}: {:?}",
+            lock(q)
+        );
+    }
+}

@@ -82,6 +82,9 @@ pub struct Review {
     pub pairs: Vec<Answer>,
     /// Pairs judged.
     pub pairs_judged: usize,
+    /// The lock questions: a lock section removed, a write section taken for read, a step
+    /// moved out of its section; each with its label.
+    pub locks: Vec<(String, Answer)>,
 }
 
 /// The path version `prog` uses for `name` (a `NAME@VERSION`, or a bare name).
@@ -144,6 +147,116 @@ pub fn mutant_text(prog: &Program, deleted: &[&Step]) -> String {
         }
         out.push_str(line);
         out.push('\n');
+    }
+    out
+}
+
+/// The unlock that ends a section opened by `lock` (`mmap_read_lock` → `mmap_read_unlock`,
+/// `spin_lock oom_lock` → `spin_unlock oom_lock`, …), if it is a lock.
+fn unlock_of(lock: &str) -> Option<String> {
+    let (name, arg) = lock.split_once(' ').unwrap_or((lock, ""));
+    let un = match name {
+        "mmap_read_lock" => "mmap_read_unlock",
+        "mmap_write_lock" => "mmap_write_unlock",
+        "spin_lock" => "spin_unlock",
+        "mutex_lock" => "mutex_unlock",
+        "task_lock" => "task_unlock",
+        _ => return None,
+    };
+    Some(if arg.is_empty() {
+        un.to_string()
+    } else {
+        format!("{un} {arg}")
+    })
+}
+
+/// The source with some lines replaced (`Some`) or deleted (`None`), by line number.
+fn edited(prog: &Program, edits: &[(usize, Option<String>)]) -> String {
+    let mut out = String::new();
+    for (i, line) in prog.source().lines().enumerate() {
+        match edits.iter().find(|(l, _)| *l == i + 1) {
+            Some((_, None)) => {}
+            Some((_, Some(new))) => {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                out.push_str(indent);
+                out.push_str(new);
+                out.push('\n');
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The lock questions of a reviewer, as mutants of `steps`: each lock section removed (the
+/// lock and every unlock of it before the next lock of it), each `mmap_write_lock` section
+/// taken for read, and the step right after each lock moved before it.
+pub fn lock_mutants(prog: &Program, steps: &[Step]) -> Vec<(String, Vec<Step>, String)> {
+    let mut out = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let Some(un) = unlock_of(&s.text) else {
+            continue;
+        };
+        let mut ends: Vec<&Step> = Vec::new();
+        for t in &steps[i + 1..] {
+            if t.text == s.text {
+                break;
+            }
+            if t.text == un {
+                ends.push(t);
+            }
+        }
+        let Some(last) = ends.last() else { continue };
+        let mut drop: Vec<(usize, Option<String>)> = vec![(s.line, None)];
+        drop.extend(ends.iter().map(|e| (e.line, None)));
+        let mut deleted = vec![s.clone()];
+        deleted.extend(ends.iter().map(|e| (*e).clone()));
+        out.push((
+            format!(
+                "without the {} section (lines {}-{})",
+                s.text, s.line, last.line
+            ),
+            deleted.clone(),
+            edited(prog, &drop),
+        ));
+        if s.text == "mmap_write_lock" {
+            let mut weak: Vec<(usize, Option<String>)> =
+                vec![(s.line, Some("mmap_read_lock".into()))];
+            weak.extend(
+                ends.iter()
+                    .map(|e| (e.line, Some("mmap_read_unlock".to_string()))),
+            );
+            out.push((
+                format!(
+                    "the {} section (lines {}-{}) taken for read",
+                    s.text, s.line, last.line
+                ),
+                deleted,
+                edited(prog, &weak),
+            ));
+        }
+        // The first step inside the section, moved before the lock.
+        if let Some(first) = steps
+            .get(i + 1)
+            .filter(|f| f.line == s.line + 1 && f.line < last.line && f.text != un)
+        {
+            if !first.text.starts_with("call ") && unlock_of(&first.text).is_none() {
+                out.push((
+                    format!("{} moved before {} (line {})", first.text, s.text, s.line),
+                    vec![first.clone()],
+                    edited(
+                        prog,
+                        &[
+                            (s.line, Some(first.text.clone())),
+                            (first.line, Some(s.text.clone())),
+                        ],
+                    ),
+                ));
+            }
+        }
     }
     out
 }
@@ -229,10 +342,26 @@ pub fn review(
         .into_iter()
         .filter(|a| matches!(a.verdict, Verdict::Broken { .. }))
         .collect();
+    let locks = lock_mutants(prog, &steps)
+        .into_par_iter()
+        .map(|(label, deleted, text)| {
+            let verdict = judge(&name, &text, b);
+            done(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            (
+                label,
+                Answer {
+                    deleted,
+                    verdict,
+                    text,
+                },
+            )
+        })
+        .collect();
     Ok(Review {
         path,
         singles,
         pairs,
         pairs_judged,
+        locks,
     })
 }

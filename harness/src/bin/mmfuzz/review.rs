@@ -138,6 +138,11 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         for a in r.singles.iter().chain(&r.pairs) {
             json_line(&json_of(a, name, &r.path))?;
         }
+        for (label, a) in &r.locks {
+            let mut v = json_of(a, name, &r.path);
+            v["mutation"] = json!(label);
+            json_line(&v)?;
+        }
         return Ok(true);
     }
     outln!("{name} {}: each step deleted alone", r.path)?;
@@ -162,6 +167,10 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             let both: Vec<&str> = a.deleted.iter().map(|s| s.text.as_str()).collect();
             outln!("  {:<40} {}", both.join(" + "), verdict_text(&a.verdict))?;
         }
+    }
+    outln!("lock sections:")?;
+    for (label, a) in &r.locks {
+        outln!("  {label:<56} {}", verdict_text(&a.verdict))?;
     }
     outln!("line numbers are those of `mmfuzz configs --show {name}`")?;
     Ok(true)
