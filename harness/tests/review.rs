@@ -7,16 +7,21 @@ use mmfuzz::mm::{builtin, Invariant};
 use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
 use mmfuzz_harness::mm::review::{self, Verdict};
 
-#[test]
-fn belt_and_braces_of_seed_akpm_1_fixed() {
-    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
-    let b = Bounds {
+/// Two CPUs, one VMA (and the empty mm), races as co-enabled steps: seconds per review.
+fn two_cpus() -> Bounds {
+    Bounds {
         threads: 2,
         vmas: 1,
         menu: vec![VmaKind::Anon, VmaKind::File],
         hb: false,
         ..Bounds::default()
-    };
+    }
+}
+
+#[test]
+fn belt_and_braces_of_seed_akpm_1_fixed() {
+    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
+    let b = two_cpus();
     let r = review::review(&prog, "exit_mmap", &b, true, &|_| {}).unwrap();
     assert_eq!(r.path, "exit_mmap@seed-akpm-1-fixed");
     let alone = |step: &str| {
@@ -70,13 +75,7 @@ fn belt_and_braces_of_seed_akpm_1_fixed() {
 #[test]
 fn liams_questions_on_seed_v2() {
     let prog = builtin::program("seed-v2").unwrap();
-    let b = Bounds {
-        threads: 2,
-        vmas: 1,
-        menu: vec![VmaKind::Anon, VmaKind::File],
-        hb: false,
-        ..Bounds::default()
-    };
+    let b = two_cpus();
     let r = review::review(&prog, "exit_mmap", &b, false, &|_| {}).unwrap();
     let lock = |prefix: &str| {
         r.locks

@@ -353,6 +353,11 @@ impl Role {
     pub fn is_victim(self) -> bool {
         matches!(self, Role::Exit | Role::User)
     }
+    /// Whether the role is one of the mm's other walkers (swapoff, `/proc/PID/maps`, ptrace):
+    /// it pins the mm, walks it and puts it.
+    pub fn is_walker(self) -> bool {
+        matches!(self, Role::Swapoff | Role::Maps | Role::Ptrace)
+    }
     /// Whether the role's task is a kernel thread (`PF_KTHREAD`).
     pub fn is_kthread(self) -> bool {
         matches!(self, Role::OomReaper | Role::OomKill)

@@ -85,15 +85,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         if offered.contains(&Role::Holder) && d.chance(1, 2) {
             threads.push(Thread::Holder);
         }
-        for i in (1..threads.len()).rev() {
-            let j = d.below(i as u32 + 1) as usize;
-            threads.swap(i, j);
-        }
-        return Scenario {
-            setup,
-            threads,
-            schedule: draw_schedule(d),
-        };
+        return shuffled(setup, threads, d);
     }
     if offered.contains(&Role::User) {
         // A user task, maybe multi-threaded, in a cgroup v1 freezer set to FROZEN, against an
@@ -113,15 +105,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
                 threads.push(Thread::OomReaper);
             }
         }
-        for i in (1..threads.len()).rev() {
-            let j = d.below(i as u32 + 1) as usize;
-            threads.swap(i, j);
-        }
-        return Scenario {
-            setup,
-            threads,
-            schedule: draw_schedule(d),
-        };
+        return shuffled(setup, threads, d);
     }
     // The victim is OOM-killed before the threads start, or by a racing allocation, or gets
     // a plain SIGKILL, or none of these.
@@ -152,15 +136,19 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
     ] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         // The mm's other walkers come less often: each only pins, walks and puts the mm.
-        let walker = matches!(r, Role::Swapoff | Role::Maps | Role::Ptrace);
-        if legal && d.chance(if walker { 1 } else { 2 }, 3) {
+        if legal && d.chance(if r.is_walker() { 1 } else { 2 }, 3) {
             threads.push(Thread::from_role(r));
             if count(r) > 1 && d.chance(1, 5) {
                 threads.push(Thread::from_role(r));
             }
         }
     }
-    // Shuffle the thread order (thread 0 is not always the victim).
+    shuffled(setup, threads, d)
+}
+
+/// The scenario with its threads in a drawn order (thread 0 is not always the victim), then
+/// its schedule.
+fn shuffled(setup: Vec<Setup>, mut threads: Vec<Thread>, d: &mut impl Draw) -> Scenario {
     for i in (1..threads.len()).rev() {
         let j = d.below(i as u32 + 1) as usize;
         threads.swap(i, j);

@@ -140,15 +140,8 @@ pub fn steps(prog: &Program, path: &str) -> Result<Vec<Step>, String> {
 
 /// The program's source with `deleted` lines left out.
 pub fn mutant_text(prog: &Program, deleted: &[&Step]) -> String {
-    let mut out = String::new();
-    for (i, line) in prog.source().lines().enumerate() {
-        if deleted.iter().any(|s| s.line == i + 1) {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
+    let edits: Vec<(usize, Option<String>)> = deleted.iter().map(|s| (s.line, None)).collect();
+    edited(prog, &edits)
 }
 
 /// The unlock that ends a section opened by `lock` (`mmap_read_lock` → `mmap_read_unlock`,
@@ -309,17 +302,22 @@ pub fn review(
     let steps = steps(prog, &path)?;
     let name = prog.config.name.clone();
     let count = std::sync::atomic::AtomicUsize::new(0);
+    let judge_one = |deleted: Vec<Step>, text: String| -> Answer {
+        let verdict = judge(&name, &text, b);
+        done(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        Answer {
+            deleted,
+            verdict,
+            text,
+        }
+    };
     let judge_all = |sets: Vec<Vec<&Step>>| -> Vec<Answer> {
         sets.into_par_iter()
             .map(|set| {
-                let text = mutant_text(prog, &set);
-                let verdict = judge(&name, &text, b);
-                done(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-                Answer {
-                    deleted: set.into_iter().cloned().collect(),
-                    verdict,
-                    text,
-                }
+                judge_one(
+                    set.iter().map(|s| (*s).clone()).collect(),
+                    mutant_text(prog, &set),
+                )
             })
             .collect()
     };
@@ -344,18 +342,7 @@ pub fn review(
         .collect();
     let locks = lock_mutants(prog, &steps)
         .into_par_iter()
-        .map(|(label, deleted, text)| {
-            let verdict = judge(&name, &text, b);
-            done(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            (
-                label,
-                Answer {
-                    deleted,
-                    verdict,
-                    text,
-                },
-            )
-        })
+        .map(|(label, deleted, text)| (label, judge_one(deleted, text)))
         .collect();
     Ok(Review {
         path,

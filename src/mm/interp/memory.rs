@@ -4,7 +4,7 @@
 use super::{Cx, Exec};
 use crate::mm::event::{Event, Loc};
 use crate::mm::state::World;
-use crate::mm::types::Lock;
+use crate::mm::types::{Lock, VmaId};
 
 /// `unmap_single_vma` from `unmap_vmas`: zap every PTE of the VMA (under its PT lock).
 pub(super) fn unmap_single_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
@@ -19,10 +19,23 @@ pub(super) fn unmap_page_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -
 /// `zap_pte_range` over the cursor's VMA, which both unmap paths end in: its page-table lock
 /// is taken and released within the step.
 fn zap_pte_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    if let Some(c) = walk_ptes(w, cx, ev, true) {
+        w.vmas[c as usize].resident = 0;
+    }
+    Exec::Val(true)
+}
+
+/// A page-table walk of the cursor's VMA (the zap, swapoff's `unuse_vma`, a tracer's
+/// `follow_page_pte`): the VMA read, then its PTEs read or written under the PTE lock, taken
+/// and released within the step. The cursor's VMA, if there is one.
+pub(super) fn walk_ptes(
+    w: &mut World,
+    cx: Cx<'_>,
+    ev: &mut Vec<Event>,
+    write: bool,
+) -> Option<VmaId> {
     let tid = cx.tid;
-    let Some(c) = w.cursor(tid, cx.prim, ev) else {
-        return Exec::Val(true);
-    };
+    let c = w.cursor(tid, cx.prim, ev)?;
     w.access(tid, Loc::VmaObj(c), false, ev);
     if w.vmas[c as usize].pt {
         ev.push(Event::Acquire {
@@ -30,15 +43,14 @@ fn zap_pte_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
             lock: Lock::Ptl(c),
             shared: false,
         });
-        w.access(tid, Loc::VmaPtes(c), true, ev);
+        w.access(tid, Loc::VmaPtes(c), write, ev);
         ev.push(Event::Release {
             tid,
             lock: Lock::Ptl(c),
             shared: false,
         });
     }
-    w.vmas[c as usize].resident = 0;
-    Exec::Val(true)
+    Some(c)
 }
 
 /// `free_pgtables` for this VMA: free its page-table pages.

@@ -1,9 +1,8 @@
 //! `swapoff(2)`'s walk of an mm (`mm/swapfile.c`): `unuse_vma` over a VMA's page tables.
 
 use super::{Cx, Exec};
-use crate::mm::event::{Event, Loc};
+use crate::mm::event::Event;
 use crate::mm::state::World;
-use crate::mm::types::Lock;
 
 /// `try_to_unuse`'s pin: under `mmlist_lock`, the mm still on `mmlist`, then
 /// `mmget_not_zero` (v6.1.20 mm/swapfile.c:2056-2064). `__mmput` unlinks the mm from `mmlist`
@@ -21,23 +20,6 @@ pub(super) fn mmlist_mmget_not_zero(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Even
 /// v6.1.20 mm/swapfile.c:1962-1981. Abstracted: the swap entries themselves (the walk reads
 /// and writes the page tables whatever it finds there).
 pub(super) fn unuse_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    let tid = cx.tid;
-    let Some(c) = w.cursor(tid, cx.prim, ev) else {
-        return Exec::Val(true);
-    };
-    w.access(tid, Loc::VmaObj(c), false, ev);
-    if w.vmas[c as usize].pt {
-        ev.push(Event::Acquire {
-            tid,
-            lock: Lock::Ptl(c),
-            shared: false,
-        });
-        w.access(tid, Loc::VmaPtes(c), true, ev);
-        ev.push(Event::Release {
-            tid,
-            lock: Lock::Ptl(c),
-            shared: false,
-        });
-    }
+    super::memory::walk_ptes(w, cx, ev, true);
     Exec::Val(true)
 }
