@@ -167,6 +167,12 @@ pub fn pick_config(data: &[u8], n: usize) -> (usize, &[u8]) {
 /// without it, the first byte picks a built-in config and only a violation of a config
 /// expected `safe` is a crash (a false alarm, or a bug nobody listed).
 pub fn mm(data: &[u8]) {
+    mm_fed(data, None);
+}
+
+/// [`mm`], feeding the model's coverage of the run to `feature` ([`crate::mm::exec::run_with_features`]):
+/// the fuzz target turns it into libFuzzer's extra counters.
+pub fn mm_fed(data: &[u8], feature: Option<&mut dyn FnMut(u32)>) {
     let progs = mm_programs();
     let single = std::env::var_os(ENV_CONFIG).is_some();
     let (pick, rest) = if single {
@@ -176,7 +182,12 @@ pub fn mm(data: &[u8]) {
     };
     let (prog, want) = &progs[pick];
     let mut sc = crate::mm::generate::decode(prog, rest);
-    let Ok(mut out) = crate::mm::run(prog, &sc, crate::mm::Opts::default()) else {
+    let opts = crate::mm::Opts::default();
+    let run = match feature {
+        Some(f) => crate::mm::exec::run_with_features(prog, &sc, opts, f),
+        None => crate::mm::run(prog, &sc, opts),
+    };
+    let Ok(mut out) = run else {
         return;
     };
     // A latent defect: the harm this scenario can go on to, if any.

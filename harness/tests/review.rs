@@ -5,24 +5,29 @@
 
 use mmfuzz::mm::{builtin, Invariant};
 use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
-use mmfuzz_harness::mm::review::{self, Verdict};
+use mmfuzz_harness::mm::review::{self, Mutation, Settings, Verdict};
 
-/// Two CPUs, one VMA (and the empty mm), races as co-enabled steps: seconds per review.
-fn two_cpus() -> Bounds {
-    Bounds {
-        threads: 2,
-        vmas: 1,
-        menu: vec![VmaKind::Anon, VmaKind::File],
-        hb: false,
-        ..Bounds::default()
+/// Two CPUs, one VMA (and the empty mm), races as co-enabled steps: seconds per review; a
+/// short random search per mutant.
+fn two_cpus(pairs: bool) -> Settings {
+    Settings {
+        bounds: Bounds {
+            threads: 2,
+            vmas: 1,
+            menu: vec![VmaKind::Anon, VmaKind::File],
+            hb: false,
+            ..Bounds::default()
+        },
+        pairs,
+        random: Some(500),
+        seed: 0,
     }
 }
 
 #[test]
 fn belt_and_braces_of_seed_akpm_1_fixed() {
     let prog = builtin::program("seed-akpm-1-fixed").unwrap();
-    let b = two_cpus();
-    let r = review::review(&prog, "exit_mmap", &b, true, &|_| {}).unwrap();
+    let r = review::review(&prog, "exit_mmap", &two_cpus(true), &|_| {}).unwrap();
     assert_eq!(r.path, "exit_mmap@seed-akpm-1-fixed");
     let alone = |step: &str| {
         r.singles
@@ -75,19 +80,17 @@ fn belt_and_braces_of_seed_akpm_1_fixed() {
 #[test]
 fn liams_questions_on_seed_v2() {
     let prog = builtin::program("seed-v2").unwrap();
-    let b = two_cpus();
-    let r = review::review(&prog, "exit_mmap", &b, false, &|_| {}).unwrap();
+    let r = review::review(&prog, "exit_mmap", &two_cpus(false), &|_| {}).unwrap();
     let lock = |prefix: &str| {
-        r.locks
+        r.questions
             .iter()
-            .find(|(l, _)| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no lock question {prefix}"))
-            .1
+            .find(|a| a.label.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no question {prefix}"))
             .verdict
             .clone()
     };
     assert!(matches!(
-        lock("arch_exit_mmap moved before mmap_read_lock"),
+        lock("arch_exit_mmap (line 96) moved before mmap_read_lock"),
         Verdict::Redundant { .. }
     ));
     assert!(matches!(
@@ -110,4 +113,52 @@ fn liams_questions_on_seed_v2() {
             lock(q)
         );
     }
+}
+
+/// The other operators on seed-akpm-1-fixed: the order of `acct_vma` and `remove_vma` matters
+/// (the VMA is read after it is freed: I5), `if !vma` forced true skips the teardown (the
+/// reference), forced false is redundant (the loops find nothing in an empty mm), dropping the
+/// empty mm's `return` only unbalances `mmap_lock`; identical mutants are judged once; the
+/// random search finds the belt-and-braces pair.
+#[test]
+fn order_checks_and_returns_of_seed_akpm_1_fixed() {
+    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
+    let r = review::review(&prog, "exit_mmap", &two_cpus(true), &|_| {}).unwrap();
+    let q = |m: Mutation, prefix: &str| {
+        r.questions
+            .iter()
+            .find(|a| a.mutation == m && a.label.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {m:?} {prefix}"))
+    };
+    assert!(matches!(
+        q(Mutation::Swap, "acct_vma and remove_vma_next swapped").verdict,
+        Verdict::Broken {
+            inv: Invariant::I5,
+            ..
+        }
+    ));
+    assert!(matches!(
+        q(Mutation::ForceTrue, "`if !vma` forced true").verdict,
+        Verdict::Broken {
+            inv: Invariant::Reference,
+            ..
+        }
+    ));
+    assert!(matches!(
+        q(Mutation::ForceFalse, "`if !vma` forced false").verdict,
+        Verdict::Redundant { .. }
+    ));
+    assert!(q(Mutation::DropReturn, "`return` dropped")
+        .verdict
+        .lock_balance_only());
+    // A move across a lock that is also an adjacent swap is judged once.
+    assert!(r.questions.iter().any(|a| a.same_as.is_some()));
+    let total = r.singles.len() + r.pairs_judged + r.questions.len();
+    assert!(r.judged() < total);
+    let pair = r.pairs.iter().find(|a| a.deleted.len() == 2).unwrap();
+    assert!(
+        pair.random.as_ref().is_some_and(|s| s.found.is_some()),
+        "{:?}",
+        pair.random
+    );
 }

@@ -198,6 +198,54 @@ pub(crate) fn run_inner(
     sc: &Scenario,
     opts: Opts,
 ) -> Result<(Outcome, Option<Snapshot>), BadScenario> {
+    run_fed(prog, sc, opts, None)
+}
+
+/// [`run`], feeding the model's own coverage to `feature` (for libFuzzer's extra counters):
+/// for each step, its path position, the role that ran it and the locks that role held; for
+/// each switch between threads, the pair of positions (the interleaving coverage of
+/// concurrency fuzzers). Features are 32-bit hashes.
+pub fn run_with_features(
+    prog: &Program,
+    sc: &Scenario,
+    opts: Opts,
+    feature: &mut dyn FnMut(u32),
+) -> Result<Outcome, BadScenario> {
+    run_fed(prog, sc, opts, Some(feature)).map(|(out, _)| out)
+}
+
+/// The locks held, as a small mask (read or write for `mmap_lock`, any page-table lock).
+fn lock_mask(held: &[(Lock, bool)]) -> u32 {
+    held.iter().fold(0, |m, &(l, w)| {
+        m | match l {
+            Lock::MmapLock if w => 1,
+            Lock::MmapLock => 2,
+            Lock::OomLock => 4,
+            Lock::OomReaperLock => 8,
+            Lock::TaskLock => 16,
+            Lock::FreezerLock => 32,
+            Lock::IRwsem => 64,
+            Lock::Ptl(_) => 128,
+        }
+    })
+}
+
+/// A feature's hash (FNV-1a over the words).
+fn feature_hash(words: &[u32]) -> u32 {
+    words.iter().fold(0x811c_9dc5u32, |h, &w| {
+        w.to_le_bytes()
+            .iter()
+            .fold(h, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    })
+}
+
+fn run_fed(
+    prog: &Program,
+    sc: &Scenario,
+    opts: Opts,
+    mut feature: Option<&mut dyn FnMut(u32)>,
+) -> Result<(Outcome, Option<Snapshot>), BadScenario> {
+    let mut prev: Option<(Tid, (u16, u16))> = None;
     let (initial, mut world) = start(prog, &sc.setup, &sc.threads)?;
     let nthreads = world.threads.len();
     let mut oracle = Oracle::new(nthreads);
@@ -232,6 +280,27 @@ pub(crate) fn run_inner(
         let at = world.next_insn(tid).expect("runnable thread has code");
         let step = step_checked(prog, &mut world, &mut oracle, tid, &mut ev);
         spun = step.value.is_none();
+        if let Some(f) = feature.as_deref_mut() {
+            let role = world.threads[tid as usize].role as u32;
+            let (p, pc) = (u32::from(at.0), u32::from(at.1));
+            f(feature_hash(&[
+                1,
+                p,
+                pc,
+                role,
+                lock_mask(&step.held_before),
+            ]));
+            if let Some((_, pat)) = prev.filter(|&(pt, _)| pt != tid) {
+                f(feature_hash(&[
+                    2,
+                    u32::from(pat.0),
+                    u32::from(pat.1),
+                    p,
+                    pc,
+                ]));
+            }
+            prev = Some((tid, at));
+        }
         out.steps += 1;
         if opts.record {
             out.trace.push(TraceStep {

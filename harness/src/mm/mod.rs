@@ -21,6 +21,7 @@ pub mod oracle;
 pub mod picture;
 pub mod report;
 pub mod review;
+pub mod review_page;
 pub mod scenario;
 pub mod sched;
 pub mod shrink;

@@ -51,7 +51,7 @@ const RED_BG: &str = "#fde2df";
 const GREY: &str = "#777777";
 
 /// Escape text for XML (element content and attribute values).
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -837,6 +837,10 @@ fn diagram(items: &[Item], roles: &[Role]) -> Vec<String> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    if lanes.is_empty() {
+        // No thread took a step (a violation at the start, e.g. a mutant's set-up).
+        return vec!["  (no thread took a step)".to_string()];
+    }
     let last_group = items.iter().filter_map(|i| i.group).max().unwrap_or(0);
     let gutter = last_group.to_string().len() + 1;
     let avail = WIDTH - gutter;

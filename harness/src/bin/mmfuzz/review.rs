@@ -1,12 +1,20 @@
-//! `mmfuzz review`: for each step of a path version, whether deleting it breaks the config
-//! (load-bearing, with the invariant and the shortest counterexample) or not (redundant within
-//! the bounds); with `--pairs`, the steps redundant alone that are load-bearing together.
+//! `mmfuzz review`: the reviewer's questions on a path version (each step deleted, lock
+//! sections removed or weakened, trylocks, steps moved across a lock or swapped, conditions
+//! forced, early returns dropped), each judged by the exhaustive search and by a seeded random
+//! search; with `--pairs`, the steps redundant alone that are load-bearing together.
 
+use std::path::PathBuf;
+use std::time::Instant;
+
+use mmfuzz_harness::corpus;
 use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
-use mmfuzz_harness::mm::review::{self, Answer, Verdict};
+use mmfuzz_harness::mm::review::{self, Answer, Mutation, Verdict};
+use mmfuzz_harness::mm::review_page::{self, random_text, verdict_text};
 use serde_json::json;
 
-use crate::common::{jobs_or_all, json_line, outln, programs, BadInput, CmdResult};
+use crate::common::{
+    jobs_or_all, json_line, outln, programs, saved_or_warn, write_file, BadInput, CmdResult,
+};
 
 /// `mmfuzz review`.
 #[derive(clap::Args)]
@@ -15,7 +23,7 @@ pub struct ReviewArgs {
     #[arg(long)]
     config: String,
     /// The path version to review, `NAME@VERSION` or `NAME` (default: the config's
-    /// `exit_mmap`).
+    /// `exit_mmap`), or `all`: every path version the config uses.
     #[arg(long, default_value = "exit_mmap")]
     path: String,
     /// Also delete every two steps that are each redundant alone.
@@ -33,35 +41,34 @@ pub struct ReviewArgs {
     /// A mutant's search stops (incomplete) after this many states.
     #[arg(long, default_value_t = 2_000_000)]
     max_states: u64,
+    /// The random search's budget per mutant, in scenarios (0: none).
+    #[arg(long, default_value_t = 2000)]
+    execs: u64,
+    /// The random search's seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Worker threads (default: every core).
     #[arg(long)]
     jobs: Option<usize>,
     /// One JSON object per line and mutant.
     #[arg(long)]
     json: bool,
-}
-
-fn verdict_text(v: &Verdict) -> String {
-    match v {
-        Verdict::Broken { inv, steps, .. } if v.lock_balance_only() => {
-            format!("lock balance only ({inv} in {steps} numbered steps)")
-        }
-        Verdict::Broken { inv, steps, .. } => {
-            format!("LOAD-BEARING: {inv} in {steps} numbered steps")
-        }
-        Verdict::Redundant { states } => format!("redundant within the bounds ({states} states)"),
-        Verdict::Incomplete { states } => format!("incomplete (stopped at {states} states)"),
-        Verdict::Rejected(e) => format!("rejected: {e}"),
-    }
+    /// Also write the answers and every load-bearing counterexample's picture as a page.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+    /// Save each load-bearing mutant's counterexample as a case (with the mutant's text) in
+    /// DIR/mm/.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
 }
 
 fn json_of(a: &Answer, config: &str, path: &str) -> serde_json::Value {
-    let deleted: Vec<_> = a
+    let touched: Vec<_> = a
         .deleted
         .iter()
         .map(|s| json!({"line": s.line, "step": s.text}))
         .collect();
-    let (verdict, inv, steps, msg) = match &a.verdict {
+    let (verdict, inv, steps, msg, states) = match &a.verdict {
         Verdict::Broken {
             inv, steps, msg, ..
         } => (
@@ -73,13 +80,118 @@ fn json_of(a: &Answer, config: &str, path: &str) -> serde_json::Value {
             Some(inv.to_string()),
             Some(*steps),
             Some(msg.clone()),
+            None,
         ),
-        Verdict::Redundant { .. } => ("redundant", None, None, None),
-        Verdict::Incomplete { .. } => ("incomplete", None, None, None),
-        Verdict::Rejected(e) => ("rejected", None, None, Some(e.clone())),
+        Verdict::Redundant { states } => ("redundant", None, None, None, Some(*states)),
+        Verdict::Incomplete { states } => ("incomplete", None, None, None, Some(*states)),
+        Verdict::Rejected(e) => ("rejected", None, None, Some(e.clone()), None),
     };
-    json!({"config": config, "path": path, "deleted": deleted, "verdict": verdict,
-           "invariant": inv, "numbered_steps": steps, "what": msg})
+    let random = a.random.as_ref().map(|r| {
+        json!({"execs": r.execs, "seconds": r.secs,
+               "found": r.found.map(|i| i.to_string())})
+    });
+    json!({"config": config, "path": path, "mutation": a.mutation.word(), "change": a.label,
+           "steps": touched, "verdict": verdict, "invariant": inv, "numbered_steps": steps,
+           "what": msg, "states": states, "random": random, "same_as": a.same_as})
+}
+
+fn print_text(r: &review::Review, name: &str, pairs: bool) -> Result<(), crate::common::Stop> {
+    let rnd = |a: &Answer| {
+        let t = random_text(a);
+        if t.is_empty() {
+            t
+        } else {
+            format!("; {t}")
+        }
+    };
+    outln!("{name} {}: each step deleted alone", r.path)?;
+    for a in &r.singles {
+        let s = &a.deleted[0];
+        outln!(
+            "  {:>4}  {:<34} {}{}",
+            s.line,
+            s.text,
+            verdict_text(&a.verdict),
+            rnd(a)
+        )?;
+    }
+    if pairs {
+        outln!(
+            "pairs of redundant steps load-bearing together ({} pairs judged):",
+            r.pairs_judged
+        )?;
+        if r.pairs.is_empty() {
+            outln!("  none")?;
+        }
+        for a in &r.pairs {
+            let both: Vec<&str> = a.deleted.iter().map(|s| s.text.as_str()).collect();
+            outln!(
+                "  {:<40} {}{}",
+                both.join(" + "),
+                verdict_text(&a.verdict),
+                rnd(a)
+            )?;
+        }
+    }
+    let fresh = |a: &&Answer| a.same_as.is_none();
+    outln!("the other questions, load-bearing:")?;
+    for a in r
+        .questions
+        .iter()
+        .filter(fresh)
+        .filter(|a| a.verdict.load_bearing())
+    {
+        outln!("  {}: {}{}", a.label, verdict_text(&a.verdict), rnd(a))?;
+    }
+    outln!("the other questions, redundant within the bounds:")?;
+    for a in r.questions.iter().filter(fresh) {
+        if let Verdict::Redundant { states } = a.verdict {
+            outln!("  {} ({states} states){}", a.label, rnd(a))?;
+        }
+    }
+    let mut rest = Vec::new();
+    for a in r.questions.iter().filter(fresh) {
+        match &a.verdict {
+            Verdict::Incomplete { .. } | Verdict::Rejected(_) => {
+                outln!("  {}: {}", a.label, verdict_text(&a.verdict))?;
+            }
+            v if v.lock_balance_only() => rest.push(a.mutation),
+            _ => {}
+        }
+    }
+    if !rest.is_empty() {
+        let per: Vec<String> = Mutation::ALL
+            .iter()
+            .filter(|m| rest.contains(m))
+            .map(|m| format!("{} {}", rest.iter().filter(|x| *x == m).count(), m.word()))
+            .collect();
+        outln!(
+            "the other questions that only unbalance a lock (I10): {} ({})",
+            rest.len(),
+            per.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Save each load-bearing mutant's counterexample of `r` in `dir/mm/`.
+fn save_cases(dir: &std::path::Path, name: &str, r: &review::Review) {
+    for a in r
+        .all()
+        .filter(|a| a.verdict.load_bearing() && a.same_as.is_none())
+    {
+        let Verdict::Broken { inv, scenario, .. } = &a.verdict else {
+            continue;
+        };
+        let Ok(mp) = review::mutant_program(name, &a.text) else {
+            continue;
+        };
+        let note = format!("mmfuzz review: {} ({})", a.label, r.path);
+        let saved = corpus::save_counterexample(dir, &mp, *inv, &note, scenario.clone());
+        if let Some(s) = saved_or_warn(saved) {
+            eprintln!("saved {}: {}", a.label, s.path().display());
+        }
+    }
 }
 
 /// `mmfuzz review`.
@@ -96,23 +208,40 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         }
     };
     let jobs = jobs_or_all(args.jobs)?;
-    let b = Bounds {
-        threads: args.cpus,
-        vmas: args.vmas,
-        menu: vec![VmaKind::Anon, VmaKind::File],
-        preemptions: args.preemptions,
-        max_states: args.max_states,
-        hb: false,
-        ..Bounds::default()
+    let settings = review::Settings {
+        bounds: Bounds {
+            threads: args.cpus,
+            vmas: args.vmas,
+            menu: vec![VmaKind::Anon, VmaKind::File],
+            preemptions: args.preemptions,
+            max_states: args.max_states,
+            hb: false,
+            ..Bounds::default()
+        },
+        pairs: args.pairs,
+        random: (args.execs > 0).then_some(args.execs),
+        seed: args.seed,
     };
-    let path = review::path_version(prog, &args.path).map_err(BadInput)?;
-    let n = review::steps(prog, &path).map_err(BadInput)?.len();
+    let paths: Vec<String> = if args.path == "all" {
+        prog.paths
+            .iter()
+            .map(|c| format!("{}@{}", c.name, c.version))
+            .collect()
+    } else {
+        vec![review::path_version(prog, &args.path).map_err(BadInput)?]
+    };
+    let mut n = 0;
+    for path in &paths {
+        n += review::mutants(prog, path).map_err(BadInput)?.len();
+    }
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if !args.json {
         eprintln!(
-            "mmfuzz review {} {path}: {n} steps, each deleted alone{}; cpus {}, vmas {}, races coenabled",
+            "mmfuzz review {} {}: {n} mutants{}; cpus {}, vmas {}, races coenabled",
             prog.config.name,
+            paths.join(" "),
             if args.pairs {
-                ", then every two redundant ones together"
+                ", then every two redundant steps deleted together"
             } else {
                 ""
             },
@@ -124,54 +253,54 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         .num_threads(jobs)
         .build()
         .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))?;
-    let quiet = args.json;
-    let done = move |k: usize| {
-        if !quiet && k % 10 == 0 {
-            eprintln!("  {k} mutants judged");
-        }
+    let bar = if tty && !args.json {
+        let b = indicatif::ProgressBar::new(n as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("judged {pos}/{len} mutants {elapsed:>4}")
+                .expect("template"),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
     };
-    let r = pool
-        .install(|| review::review(prog, &path, &b, args.pairs, &done))
-        .map_err(BadInput)?;
+    let t0 = Instant::now();
     let name = &prog.config.name;
+    let mut reviews = Vec::new();
+    for path in &paths {
+        let base = bar.position();
+        let done = |k: usize| bar.set_position(base + k as u64);
+        let r = pool
+            .install(|| review::review(prog, path, &settings, &done))
+            .map_err(BadInput)?;
+        reviews.push(r);
+    }
+    bar.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    for r in &reviews {
+        if let Some(dir) = &args.save {
+            save_cases(dir, name, r);
+        }
+        if args.json {
+            for a in r.all() {
+                json_line(&json_of(a, name, &r.path))?;
+            }
+        } else {
+            print_text(r, name, args.pairs)?;
+        }
+    }
+    if let Some(out) = &args.html {
+        let title = format!("mmfuzz review --config {name} --path {}", args.path);
+        write_file(out, &review_page::html(name, &reviews, &title))?;
+    }
     if args.json {
-        for a in r.singles.iter().chain(&r.pairs) {
-            json_line(&json_of(a, name, &r.path))?;
-        }
-        for (label, a) in &r.locks {
-            let mut v = json_of(a, name, &r.path);
-            v["mutation"] = json!(label);
-            json_line(&v)?;
-        }
         return Ok(true);
     }
-    outln!("{name} {}: each step deleted alone", r.path)?;
-    for a in &r.singles {
-        let s = &a.deleted[0];
-        outln!(
-            "  {:>4}  {:<34} {}",
-            s.line,
-            s.text,
-            verdict_text(&a.verdict)
-        )?;
-    }
-    if args.pairs {
-        outln!(
-            "pairs of redundant steps load-bearing together ({} pairs judged):",
-            r.pairs_judged
-        )?;
-        if r.pairs.is_empty() {
-            outln!("  none")?;
-        }
-        for a in &r.pairs {
-            let both: Vec<&str> = a.deleted.iter().map(|s| s.text.as_str()).collect();
-            outln!("  {:<40} {}", both.join(" + "), verdict_text(&a.verdict))?;
-        }
-    }
-    outln!("lock sections:")?;
-    for (label, a) in &r.locks {
-        outln!("  {label:<56} {}", verdict_text(&a.verdict))?;
-    }
+    let total: usize = reviews
+        .iter()
+        .map(|r| r.singles.len() + r.pairs_judged + r.questions.len())
+        .sum();
+    let distinct: usize = reviews.iter().map(|r| r.judged()).sum();
+    eprintln!("{total} mutants ({distinct} distinct) judged in {secs:.1} s");
     outln!("line numbers are those of `mmfuzz configs --show {name}`")?;
     Ok(true)
 }
