@@ -68,25 +68,17 @@ pub fn html(config: &str, reviews: &[Review], title: &str) -> String {
     let broken: Vec<&Answer> = all()
         .filter(|a| a.verdict.load_bearing() && a.same_as.is_none())
         .collect();
-    let sections: [(&str, Box<dyn Fn(&Answer) -> bool>); 4] = [
-        (
-            "Load-bearing",
-            Box::new(|a: &Answer| a.verdict.load_bearing()),
-        ),
-        (
-            "Redundant within the bounds",
-            Box::new(|a: &Answer| matches!(a.verdict, Verdict::Redundant { .. })),
-        ),
-        (
-            "Lock balance only (I10)",
-            Box::new(|a: &Answer| a.verdict.lock_balance_only()),
-        ),
-        (
-            "Incomplete or rejected",
-            Box::new(|a: &Answer| {
-                matches!(a.verdict, Verdict::Incomplete { .. } | Verdict::Rejected(_))
-            }),
-        ),
+    let sections: [(&str, fn(&Answer) -> bool); 4] = [
+        ("Load-bearing", |a: &Answer| a.verdict.load_bearing()),
+        ("Redundant within the bounds", |a: &Answer| {
+            matches!(a.verdict, Verdict::Redundant { .. })
+        }),
+        ("Lock balance only (I10)", |a: &Answer| {
+            a.verdict.lock_balance_only()
+        }),
+        ("Incomplete or rejected", |a: &Answer| {
+            matches!(a.verdict, Verdict::Incomplete { .. } | Verdict::Rejected(_))
+        }),
     ];
     for (name, keep) in &sections {
         let _ = writeln!(h, "<h2 style=\"font-size:15px\">{name}</h2>\n<table>");
