@@ -34,6 +34,9 @@ pub fn random_text(a: &Answer) -> String {
     }
 }
 
+/// Which answers a section of the page lists.
+type Keep = fn(&Answer) -> bool;
+
 fn row(h: &mut String, a: &Answer, anchor: Option<usize>) {
     let what = match anchor {
         Some(k) => format!("<a href=\"#m{k}\">{}</a>", esc(&verdict_text(&a.verdict))),
@@ -68,7 +71,7 @@ pub fn html(config: &str, reviews: &[Review], title: &str) -> String {
     let broken: Vec<&Answer> = all()
         .filter(|a| a.verdict.load_bearing() && a.same_as.is_none())
         .collect();
-    let sections: [(&str, fn(&Answer) -> bool); 4] = [
+    let sections: [(&str, Keep); 4] = [
         ("Load-bearing", |a: &Answer| a.verdict.load_bearing()),
         ("Redundant within the bounds", |a: &Answer| {
             matches!(a.verdict, Verdict::Redundant { .. })
