@@ -162,6 +162,10 @@ pub fn pick_config(data: &[u8], n: usize) -> (usize, &[u8]) {
     }
 }
 
+/// `MMFUZZ_FAST_CRASH`: crash at the first violation without shrinking or explaining it (the
+/// bug benchmark, `scripts/bench_search.py`).
+pub const ENV_FAST_CRASH: &str = "MMFUZZ_FAST_CRASH";
+
 /// `fuzz/fuzz_targets/exit_vs_reaper.rs`: one scenario against one config. With
 /// `MMFUZZ_CONFIG=NAME|FILE`, any violation of that config is a crash (to find its bugs);
 /// without it, the first byte picks a built-in config and only a violation of a config
@@ -204,6 +208,10 @@ pub fn mm_fed(data: &[u8], feature: Option<&mut dyn FnMut(u32)>) {
         let _ = want;
         let expected = !single && prog.config.expect != mmfuzz::mm::Expect::Safe;
         if !expected {
+            if std::env::var_os(ENV_FAST_CRASH).is_some() {
+                // The bug benchmark times the first violation, not its report.
+                panic!("{}: {} violated", prog.config.name, v.inv);
+            }
             let small = crate::mm::shrink::shrink(prog, &sc, v.inv);
             let flags = if single {
                 format!("--target mm --config {}", shell_word(&config_arg(prog)))

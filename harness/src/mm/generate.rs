@@ -239,6 +239,11 @@ pub fn decode(prog: &Program, data: &[u8]) -> Scenario {
 
 /// A scenario whose draws come from a seeded generator (campaigns, tests).
 pub fn random(prog: &Program, rng: &mut SplitMix64) -> Scenario {
+    random_from(&offered(prog), rng)
+}
+
+/// [`random`] over the roles `offered` only (swarm testing draws a subset).
+pub fn random_from(offered: &[Role], rng: &mut SplitMix64) -> Scenario {
     struct R<'a>(&'a mut SplitMix64);
     impl Draw for R<'_> {
         fn below(&mut self, n: u32) -> u32 {
@@ -252,7 +257,7 @@ pub fn random(prog: &Program, rng: &mut SplitMix64) -> Scenario {
             false
         }
     }
-    draw(&offered(prog), &mut R(rng))
+    draw(offered, &mut R(rng))
 }
 
 /// Proptest: scenarios for `prog`, built from a drawn byte string so that proptest's shrinking

@@ -10,6 +10,7 @@
 //! - [`maps`]: set-ups from a real `/proc/PID/maps`;
 //! - [`coverage`]: which steps and branch directions of the paths executions reach.
 
+pub mod bench_search;
 pub mod coverage;
 pub mod exec;
 pub mod explore;

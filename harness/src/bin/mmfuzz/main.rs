@@ -8,6 +8,7 @@
 //! is a file beside it, and what is not about the command line is in the library.
 #![forbid(unsafe_code)]
 
+mod bench_search;
 mod check;
 mod common;
 mod configs;
@@ -102,12 +103,20 @@ enum Command {
         after_help = "Examples:\n  mmfuzz coverage --config v6.1\n  mmfuzz coverage --execs 20000 --jobs 1 --json\n  mmfuzz coverage --config v5.17-rc3 --corpus fuzz/corpus/exit_vs_reaper"
     )]
     Coverage(coverage::CoverageArgs),
-    /// Which steps of a path version carry a config's safety: each deleted alone (and, with
-    /// --pairs, every two redundant ones together), judged by the exhaustive search.
+    /// Which steps of a path version carry a config's safety: the reviewer's questions (a step
+    /// deleted, a lock section removed or weakened, a step moved or swapped, a condition
+    /// forced, a return dropped), each judged by the exhaustive search and a random search.
     #[command(
-        after_help = "Examples:\n  mmfuzz review --config v6.1 --path exit_mmap --pairs\n  mmfuzz review --config seed-v2 --cpus 3 --vmas 2 --json"
+        after_help = "Examples:\n  mmfuzz review --config v6.1 --path exit_mmap --pairs\n  mmfuzz review --config seed-v2 --cpus 3 --vmas 2 --json\n  mmfuzz review --config v6.1 --path all --html review.html"
     )]
     Review(review::ReviewArgs),
+    /// The bug benchmark: every mutant `review` proves buggy on a safe config, hunted by each
+    /// search driver; recall and executions and seconds to the first violation.
+    #[command(
+        name = "bench-search",
+        after_help = "Examples:\n  mmfuzz bench-search --config v6.1 --seconds 1\n  mmfuzz bench-search --cases-out cases.jsonl --json\n  python3 scripts/bench_search.py   (adds libFuzzer with and without the model's coverage)"
+    )]
+    BenchSearch(bench_search::BenchSearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -392,6 +401,7 @@ fn main() -> ExitCode {
         Command::Erase2(a) => maple::erase2(a.dir),
         Command::Coverage(a) => coverage::coverage(a),
         Command::Review(a) => review::review(a),
+        Command::BenchSearch(a) => bench_search::bench_search(a),
     };
     match res {
         Ok(_) if progress::interrupted() => ExitCode::from(130),
