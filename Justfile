@@ -15,7 +15,7 @@ fuzz TARGET SECONDS="60":
     #!/usr/bin/env bash
     set -euo pipefail
     if [ -f "${MMFUZZ_CONFIG:-}" ]; then export MMFUZZ_CONFIG="$(realpath "$MMFUZZ_CONFIG")"; fi
-    cd fuzz && cargo +nightly fuzz run -s none -O {{TARGET}} -- -max_total_time={{SECONDS}}
+    cd fuzz && cargo +nightly fuzz run -s none -O {{TARGET}} -- -max_total_time={{SECONDS}} -len_control=0 -max_len=512
 
 # Turn every libFuzzer artifact of TARGET into a shrunk, named corpus case
 # (for exit_vs_reaper, MMFUZZ_CONFIG as it was when fuzzing: set or not).
@@ -90,3 +90,12 @@ check CONFIG *ARGS:
 soak HOURS="1" SECONDS="20":
     cargo build --release -q
     python3 scripts/soak.py {{HOURS}} --seconds {{SECONDS}}
+
+# `mmfuzz review --path all` of every safe built-in config: the README's table.
+review-all *ARGS:
+    python3 scripts/review_all.py {{ARGS}}
+
+# The bug benchmark: review's load-bearing mutants hunted by run, pct, swarm, proptest and
+# libFuzzer with and without the model's coverage (needs nightly and cargo-fuzz).
+bench-search *ARGS:
+    python3 scripts/bench_search.py {{ARGS}}

@@ -35,7 +35,7 @@ def mmfuzz(*args):
     return ["cargo", "run", "-q", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"), "--", *args]
 
 
-def libfuzzer(binary, case, mmp, seconds, seed, model_coverage):
+def libfuzzer(binary, case, mmp, seconds, seed, model_coverage, flags):
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         corpus = os.path.join(tmp, "corpus")
         os.mkdir(corpus)
@@ -43,7 +43,7 @@ def libfuzzer(binary, case, mmp, seconds, seed, model_coverage):
                    MMFUZZ_MODEL_COVERAGE="1" if model_coverage else "0", RUST_BACKTRACE="0")
         t0 = time.monotonic()
         p = subprocess.run([binary, f"-max_total_time={seconds}", f"-seed={seed}", "-print_final_stats=1",
-                            f"-artifact_prefix={tmp}/", corpus],
+                            f"-artifact_prefix={tmp}/", *flags, corpus],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            errors="replace")
         secs = time.monotonic() - t0
@@ -87,6 +87,9 @@ def main():
     ap.add_argument("--cases", help="cases file (JSON lines) instead of building them")
     ap.add_argument("--limit", type=int, help="only the first N cases")
     ap.add_argument("--no-libfuzzer", action="store_true")
+    ap.add_argument("--races-only", action="store_true", help="only the cases of two numbered steps or more")
+    ap.add_argument("--libfuzzer-flags", default="-len_control=0 -max_len=512",
+                    help="libFuzzer's flags (default: full-length inputs from the start)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
@@ -95,8 +98,10 @@ def main():
     if not a.cases:
         subprocess.run(mmfuzz("bench-search", "--cases-out", cases_file, "--only-cases", "--json"), check=True)
     cases = [json.loads(l) for l in open(cases_file) if l.strip()]
-    if a.limit:
-        cases = cases[: a.limit]
+    if a.races_only:
+        cases = [c for c in cases if c["numbered_steps"] >= 2]
+    if a.limit or a.races_only:
+        cases = cases[: a.limit or len(cases)]
         with open(os.path.join(OUT, "cases-limited.jsonl"), "w") as f:
             f.writelines(json.dumps(c) + "\n" for c in cases)
         cases_file = os.path.join(OUT, "cases-limited.jsonl")
@@ -119,13 +124,14 @@ def main():
             for cov in (True, False):
                 work.append((c, mmp, cov))
         with cf.ThreadPoolExecutor(max_workers=a.jobs) as ex:
-            hunts += list(ex.map(lambda w: libfuzzer(binary, w[0], w[1], a.seconds, a.seed, w[2]), work))
+            hunts += list(ex.map(lambda w: libfuzzer(binary, w[0], w[1], a.seconds, a.seed, w[2],
+                                                     a.libfuzzer_flags.split()), work))
     with open(os.path.join(OUT, "hunts.jsonl"), "w") as f:
         f.writelines(json.dumps(h) + "\n" for h in hunts)
     races = {c["id"] for c in cases if c["numbered_steps"] >= 2}
     print(f"{len(cases)} cases ({len(races)} races: two numbered steps or more), built in {built:.0f} s; "
-          f"budget {a.seconds:g} s per case and driver, seed {a.seed}, {a.jobs} jobs; "
-          f"`python3 scripts/bench_search.py --seconds {a.seconds:g} --seed {a.seed}`")
+          f"budget {a.seconds:g} s per case and driver, seed {a.seed}, {a.jobs} jobs, libFuzzer flags "
+          f"`{a.libfuzzer_flags}`")
     print()
     print(f"| cases | driver | n | recall ≤1 s | recall ≤{a.seconds:g} s | execs p50 | execs p90 | s p50 | s p90 |")
     print("|---|---|---|---|---|---|---|---|---|")
