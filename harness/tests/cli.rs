@@ -559,3 +559,23 @@ fn a_closed_standard_output_ends_quietly() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+/// `review` and `bench-search` on bad flags and files: named, exit status 2.
+#[test]
+fn review_and_bench_search_name_bad_input() {
+    bad_input(
+        &mmfuzz(&["review", "--config", "v6.1", "--path", "no_such_path"]),
+        &["no_such_path", "v6.1 uses no path"],
+    );
+    bad_input(
+        &mmfuzz(&["bench-search", "--drivers", "run,afl", "--config", "v6.1"]),
+        &["--drivers afl", "unknown driver"],
+    );
+    let dir = tmpdir("cli-bench-cases");
+    let f = dir.join("cases.jsonl");
+    std::fs::write(&f, "{\"id\": 1}\n").unwrap();
+    bad_input(
+        &mmfuzz(&["bench-search", "--cases", f.to_str().unwrap()]),
+        &["cases.jsonl:1", "not a case"],
+    );
+}
