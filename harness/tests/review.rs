@@ -19,7 +19,7 @@ fn two_cpus(pairs: bool) -> Settings {
             ..Bounds::default()
         },
         pairs,
-        random: Some(500),
+        random: Some((500, std::time::Duration::from_secs(3600))),
         seed: 0,
     }
 }

@@ -657,10 +657,10 @@ pub fn judge(config: &str, text: &str, b: &Bounds) -> Verdict {
 }
 
 /// `mmfuzz run`'s generator on `prog` (one job, `seed`) until the first violation of any
-/// invariant, for at most `execs` scenarios.
-pub fn random_search(prog: &Program, seed: u64, execs: u64) -> RandomSearch {
+/// invariant, for at most `execs` scenarios and `time`.
+pub fn random_search(prog: &Program, seed: u64, execs: u64, time: Duration) -> RandomSearch {
     let s = crate::campaign::Settings {
-        time: Duration::from_secs(24 * 3600),
+        time,
         jobs: 1,
         seed,
         case_bytes: 0,
@@ -682,8 +682,8 @@ pub struct Settings {
     pub bounds: Bounds,
     /// Also delete every two steps redundant alone.
     pub pairs: bool,
-    /// The random search's budget per mutant, in scenarios (none: not run).
-    pub random: Option<u64>,
+    /// The random search's budget per mutant: scenarios and time (none: not run).
+    pub random: Option<(u64, Duration)>,
     /// The random search's seed.
     pub seed: u64,
 }
@@ -716,7 +716,7 @@ fn judge_all(
                 Err(e) => (Verdict::Rejected(e), None),
                 Ok(p) => (
                     judge_program(&p, &s.bounds),
-                    s.random.map(|n| random_search(&p, s.seed, n)),
+                    s.random.map(|(n, t)| random_search(&p, s.seed, n, t)),
                 ),
             };
             done(count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);

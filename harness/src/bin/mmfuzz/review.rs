@@ -13,7 +13,8 @@ use mmfuzz_harness::mm::review_page::{self, random_text, verdict_text};
 use serde_json::json;
 
 use crate::common::{
-    jobs_or_all, json_line, outln, programs, saved_or_warn, write_file, BadInput, CmdResult,
+    check_seconds, jobs_or_all, json_line, outln, programs, saved_or_warn, write_file, BadInput,
+    CmdResult,
 };
 
 /// `mmfuzz review`.
@@ -44,6 +45,10 @@ pub struct ReviewArgs {
     /// The random search's budget per mutant, in scenarios (0: none).
     #[arg(long, default_value_t = 2000)]
     execs: u64,
+    /// The random search's time budget per mutant, in seconds (default: none; the scenarios
+    /// bound it, so its answers do not depend on the machine's speed).
+    #[arg(long)]
+    seconds: Option<f64>,
     /// The random search's seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -208,6 +213,10 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         }
     };
     let jobs = jobs_or_all(args.jobs)?;
+    let time = match args.seconds {
+        Some(s) => check_seconds(s)?,
+        None => std::time::Duration::from_secs(365 * 24 * 3600),
+    };
     let settings = review::Settings {
         bounds: Bounds {
             threads: args.cpus,
@@ -219,7 +228,7 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             ..Bounds::default()
         },
         pairs: args.pairs,
-        random: (args.execs > 0).then_some(args.execs),
+        random: (args.execs > 0).then_some((args.execs, time)),
         seed: args.seed,
     };
     let paths: Vec<String> = if args.path == "all" {
