@@ -24,10 +24,14 @@ def main():
     ap.add_argument("--vmas", default="1")
     ap.add_argument("--execs", default="2000")
     ap.add_argument("--pairs", action="store_true")
+    ap.add_argument("--max-states", default="2000000", help="a mutant's search stops (incomplete) here")
+    ap.add_argument("--config", action="append", help="only these configs (default: every safe one)")
     a = ap.parse_args()
     configs = subprocess.run(mmfuzz("configs"), check=True, capture_output=True, text=True).stdout
     safe = [l.split()[0] for l in configs.splitlines()[1:] if l.split()[1:2] == ["safe"]]
-    flags = ["--path", "all", "--cpus", a.cpus, "--vmas", a.vmas, "--execs", a.execs] + (["--pairs"] if a.pairs else [])
+    safe = [c for c in safe if not a.config or c in a.config]
+    flags = ["--path", "all", "--cpus", a.cpus, "--vmas", a.vmas, "--execs", a.execs, "--max-states", a.max_states]
+    flags += ["--pairs"] if a.pairs else []
     print(f"`mmfuzz review --config C {' '.join(flags)} --json`, every safe built-in config, "
           f"{os.cpu_count()} cores (`python3 scripts/review_all.py{' --pairs' if a.pairs else ''}`):")
     print()
