@@ -648,14 +648,6 @@ pub fn judge_program(prog: &Program, b: &Bounds) -> Verdict {
     }
 }
 
-/// Judge a mutant's text with the exhaustive search.
-pub fn judge(config: &str, text: &str, b: &Bounds) -> Verdict {
-    match mutant_program(config, text) {
-        Ok(p) => judge_program(&p, b),
-        Err(e) => Verdict::Rejected(e),
-    }
-}
-
 /// `mmfuzz run`'s generator on `prog` (one job, `seed`) until the first violation of any
 /// invariant, for at most `execs` scenarios and `time`.
 pub fn random_search(prog: &Program, seed: u64, execs: u64, time: Duration) -> RandomSearch {

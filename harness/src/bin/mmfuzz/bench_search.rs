@@ -8,7 +8,7 @@ use mmfuzz_harness::mm::bench_search::{self, Case, Driver, Hunt};
 use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
 
 use crate::common::{
-    check_seconds, jobs_or_all, json_line, outln, programs, write_file, BadInput, CmdResult,
+    check_seconds, json_line, outln, pool, programs, write_file, BadInput, CmdResult,
 };
 
 /// `mmfuzz bench-search`.
@@ -84,11 +84,7 @@ pub fn bench_search(args: BenchSearchArgs) -> CmdResult {
             })
         })
         .collect::<Result<_, _>>()?;
-    let jobs = jobs_or_all(args.jobs)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))?;
+    let pool = pool(args.jobs)?;
     let t0 = std::time::Instant::now();
     let cases = match &args.cases {
         Some(p) => load_cases(p)?,

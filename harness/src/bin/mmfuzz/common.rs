@@ -75,6 +75,15 @@ pub fn check_seconds(seconds: f64) -> Result<Duration, BadInput> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// A rayon pool of `--jobs` worker threads (every core if not given).
+pub fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, BadInput> {
+    let jobs = jobs_or_all(jobs)?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))
+}
+
 /// Read a set-up file (`import-maps` output) for `--setup`.
 pub fn load_setup(path: Option<&Path>) -> Result<Option<Vec<scenario::Setup>>, BadInput> {
     let Some(path) = path else { return Ok(None) };

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use mmfuzz_harness::mm::coverage::{self, Budget};
 use mmfuzz_harness::mm::explore::Bounds;
 
-use crate::common::{check_seconds, jobs_or_all, json_line, outln, programs, BadInput, CmdResult};
+use crate::common::{
+    check_seconds, jobs_or_all, json_line, outln, pool, programs, BadInput, CmdResult,
+};
 
 /// `mmfuzz coverage`.
 #[derive(clap::Args)]
@@ -71,10 +73,7 @@ pub fn coverage(args: CoverageArgs) -> CmdResult {
         seed: args.seed,
         jobs,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))?;
+    let pool = pool(args.jobs)?;
     if !args.json {
         let how = match (&args.corpus, args.check) {
             (Some(d), _) => format!("corpus {}", d.display()),

@@ -13,8 +13,7 @@ use mmfuzz_harness::mm::review_page::{self, random_text, verdict_text};
 use serde_json::json;
 
 use crate::common::{
-    check_seconds, jobs_or_all, json_line, outln, programs, saved_or_warn, write_file, BadInput,
-    CmdResult,
+    check_seconds, json_line, outln, pool, programs, saved_or_warn, write_file, BadInput, CmdResult,
 };
 
 /// `mmfuzz review`.
@@ -212,7 +211,6 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             .into())
         }
     };
-    let jobs = jobs_or_all(args.jobs)?;
     let time = match args.seconds {
         Some(s) => check_seconds(s)?,
         None => std::time::Duration::from_secs(365 * 24 * 3600),
@@ -258,10 +256,7 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             args.vmas
         );
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| BadInput(format!("--jobs {jobs}: {e}")))?;
+    let pool = pool(args.jobs)?;
     let bar = if tty && !args.json {
         let b = indicatif::ProgressBar::new(n as u64);
         b.set_style(
