@@ -4,7 +4,7 @@
 # 1. Exhaustive: `mmfuzz check` of every built-in `safe` config, deterministic, at bounds that
 #    catch the v4.7 freeze_task false alarm (shared/audit/cases/v4.7-false-alarm-I12.json):
 #    suspend configs at 4 CPUs, 1 anonymous VMA, at most 3 preemptions; mm configs at
-#    3 CPUs and 2 VMAs; cgroup-freezer configs (a multi-threaded victim) at 3 CPUs, 1 anonymous
+#    3 CPUs and 2 VMAs (a failing fork's: 3 VMAs); cgroup-freezer configs (a multi-threaded victim) at 3 CPUs, 1 anonymous
 #    VMA, at most 3 preemptions; and every one of them again on an empty mm (no VMA: dup_mmap()
 #    failed before copying one) at 4 CPUs (suspend configs: at most 3 preemptions). A search that stops at --max-states fails the
 #    gate too.
@@ -54,6 +54,11 @@ print("ok" if d["found"] == "safe" and not d["truncated"] else "FAIL",
       # reaper (four CPUs only on the empty mm).
       bounds=(--cpus 3 --vmas 1 --menu anon --races coenabled --preemptions 3)
       empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3)
+    elif "$BIN" configs --show "$c" | grep -Eq '^  role .*\bfork\b'; then
+      # A failing fork: the parent's three VMAs (the copies, the marker, the parent's VMAs
+      # after it) against two swapoff walkers.
+      bounds=(--cpus 3 --vmas 3 --races coenabled)
+      empty=(--cpus 3 --vmas 0 --races coenabled)
     else
       bounds=(--cpus 3 --vmas 2 --races coenabled)
       empty=(--cpus 4 --vmas 0 --races coenabled)

@@ -4,6 +4,7 @@ distinct, load-bearing, redundant, lock balance only, incomplete, seconds) and t
 markdown table for the README.
 
 Usage: python3 scripts/review_all.py [--cpus 2] [--vmas 1] [--execs 2000] [--pairs]
+(MMFUZZ_BIN=PATH runs that binary instead of `cargo run`.)
 """
 import argparse
 import json
@@ -15,6 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def mmfuzz(*args):
+    if os.environ.get("MMFUZZ_BIN"):
+        return [os.environ["MMFUZZ_BIN"], *args]
     return ["cargo", "run", "-q", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"), "--", *args]
 
 
@@ -25,6 +28,7 @@ def main():
     ap.add_argument("--execs", default="2000")
     ap.add_argument("--pairs", action="store_true")
     ap.add_argument("--max-states", default="2000000", help="a mutant's search stops (incomplete) here")
+    ap.add_argument("--preemptions", help="most preemptions per interleaving (default: unbounded)")
     ap.add_argument("--config", action="append", help="only these configs (default: every safe one)")
     a = ap.parse_args()
     configs = subprocess.run(mmfuzz("configs"), check=True, capture_output=True, text=True).stdout
@@ -32,6 +36,7 @@ def main():
     safe = [c for c in safe if not a.config or c in a.config]
     flags = ["--path", "all", "--cpus", a.cpus, "--vmas", a.vmas, "--execs", a.execs, "--max-states", a.max_states]
     flags += ["--pairs"] if a.pairs else []
+    flags += ["--preemptions", a.preemptions] if a.preemptions else []
     print(f"`mmfuzz review --config C {' '.join(flags)} --json`, every safe built-in config, "
           f"{os.cpu_count()} cores (`python3 scripts/review_all.py{' --pairs' if a.pairs else ''}`):")
     print()

@@ -35,6 +35,15 @@ fn bounds(prog: &Program, safe: bool) -> Bounds {
             hb: !safe,
             ..Bounds::default()
         }
+    } else if prog.entry(Role::Fork).is_some() {
+        // A fork failing at each VMA of a parent with two (three for the safe configs: the
+        // parent's VMAs after the marker), against two swapoff walkers.
+        Bounds {
+            threads: 3,
+            vmas: if safe { 3 } else { 2 },
+            menu: vec![VmaKind::Anon, VmaKind::File],
+            ..Bounds::default()
+        }
     } else if safe {
         Bounds {
             threads: 3,

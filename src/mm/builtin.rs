@@ -6,7 +6,7 @@ use super::lang::{parse, LangError, Unit};
 use super::program::{resolve, Program};
 
 /// The embedded files: name and text.
-pub const FILES: [(&str, &str); 6] = [
+pub const FILES: [(&str, &str); 7] = [
     ("generic.mmp", include_str!("kernel/generic.mmp")),
     ("exit_mmap.mmp", include_str!("kernel/exit_mmap.mmp")),
     ("oom_reaper.mmp", include_str!("kernel/oom_reaper.mmp")),
@@ -15,6 +15,7 @@ pub const FILES: [(&str, &str); 6] = [
         include_str!("kernel/process_mrelease.mmp"),
     ),
     ("freezer.mmp", include_str!("kernel/freezer.mmp")),
+    ("fork.mmp", include_str!("kernel/fork.mmp")),
     ("configs.mmp", include_str!("kernel/configs.mmp")),
 ];
 

@@ -280,6 +280,29 @@ macro_rules! with_prim_table {
             mmgrab => fork::mmgrab, "include/linux/sched/mm.h", "mmgrab(mm)", step, shared, atomic;
             /// `mmdrop(mm)` (frees the mm_struct when `mm_count` reaches 0).
             mmdrop => fork::mmdrop, "kernel/fork.c", "mmdrop(mm)", step, shared, atomic;
+            // dup_mmap (kernel/fork.c v6.8; mm/mmap.c since v6.16)
+            /// `__mt_dup(&oldmm->mm_mt, &mm->mm_mt, GFP_KERNEL)`: the child's tree, a clone of
+            /// the parent's, its entries the parent's VMAs (v6.8 d24062914837).
+            mt_dup => fork::mt_dup, "lib/maple_tree.c", "__mt_dup(&oldmm->mm_mt, &mm->mm_mt, GFP_KERNEL)", step, shared, atomic;
+            /// `fatal_signal_pending(current)` or an allocation failing at this point of
+            /// `dup_mmap` — condition: the set-up's failure point (copied VMAs == the VMA it
+            /// names; after the loop, `arch_dup_mmap` fails).
+            dup_mmap_fails => fork::dup_mmap_fails, "kernel/fork.c", "fatal_signal_pending(current)", cond, local, atomic;
+            /// `arch_dup_mmap(oldmm, mm)` after the loop — condition: it fails (the set-up's
+            /// failure point is past the last VMA).
+            arch_dup_mmap_fails => fork::dup_mmap_fails, "kernel/fork.c", "retval = arch_dup_mmap(oldmm, mm)", cond, local, atomic;
+            /// `tmp = vm_area_dup(mpnt)` … `vma_iter_bulk_store(&vmi, tmp); mm->map_count++`: the
+            /// child's copy of the cursor VMA (charged if `VM_ACCOUNT`, `VM_LOCKED` cleared)
+            /// replaces the parent's in the child's tree.
+            vma_iter_bulk_store => fork::vma_iter_bulk_store, "kernel/fork.c", "tmp = vm_area_dup(mpnt); vma_iter_bulk_store(&vmi, tmp); mm->map_count++", step, shared, atomic;
+            /// `copy_page_range(tmp, mpnt)`: the child's page tables; an anonymous VMA's swap
+            /// entries put the child on `mmlist` (`copy_nonpresent_pte`), where swapoff finds it.
+            copy_page_range => fork::copy_page_range, "mm/memory.c", "copy_page_range(tmp, mpnt)", step, shared, atomic;
+            /// `mas_set_range(&vmi.mas, mpnt->vm_start, mpnt->vm_end - 1); mas_store(&vmi.mas,
+            /// XA_ZERO_ENTRY)`: the failure point marked; later entries stay the parent's.
+            mas_store_zero => fork::mas_store_zero, "kernel/fork.c", "mas_store(&vmi.mas, XA_ZERO_ENTRY)", step, shared, atomic;
+            /// `xa_is_zero(vma)` — condition: the cursor is the `XA_ZERO_ENTRY` marker.
+            xa_is_zero => fork::xa_is_zero, "include/linux/xarray.h", "xa_is_zero(vma)", cond, local, atomic;
             /// `current->mm = NULL` in `exit_mm` (under task_lock).
             clear_task_mm => exit::clear_task_mm, "kernel/exit.c", "current->mm = NULL", step, shared, atomic;
             /// `exit_files(tsk)` in `do_exit` (after `exit_mm`): the last `fput` of a file may

@@ -37,6 +37,9 @@ pub struct Vma {
     pub unaccounted: bool,
     /// `vm_next` in `mm->mmap`.
     pub next: Option<VmaId>,
+    /// It belongs to the parent of a fork (`vma->vm_mm == oldmm`): the child's tree points at
+    /// it from `__mt_dup` until `dup_mmap` stores the child's copy over it (v6.8+).
+    pub parent: bool,
 }
 
 impl Vma {
@@ -95,6 +98,9 @@ pub struct Mm {
     pub freed: bool,
     /// `mm->mmap_lock`.
     pub lock: Rwsem,
+    /// On `mmlist` (it has swap entries), where `swapoff` finds it: from the start for a
+    /// process, from `copy_page_range`'s first swap entry for a fork's child.
+    pub on_mmlist: bool,
 }
 
 impl Mm {
@@ -267,6 +273,9 @@ pub struct World {
     /// The first part of that window, before `freeze_kernel_threads()` sets
     /// `pm_nosig_freezing` for its round (the I12s window).
     pub strict_window: bool,
+    /// The parent's VMA at which a fork's `dup_mmap` fails (a fatal signal or `-ENOMEM`
+    /// there); the number of VMAs: `arch_dup_mmap` fails after the loop.
+    pub fork_fail_at: u8,
     /// The threads.
     pub threads: Vec<Thread>,
 }
@@ -309,6 +318,7 @@ impl World {
                 arch_pt: true,
                 freed: false,
                 lock: Rwsem::default(),
+                on_mmlist: true,
             },
             vmas: Vec::new(),
             victim: Task {
@@ -330,6 +340,7 @@ impl World {
             i_rwsem: Mutex::default(),
             frozen_claim: false,
             strict_window: false,
+            fork_fail_at: 0,
             threads: Vec::new(),
         }
     }
@@ -375,6 +386,7 @@ impl World {
             live: true,
             unaccounted: false,
             next: None,
+            parent: false,
         });
         let mut order = self.list();
         order.push(id);
@@ -489,6 +501,19 @@ impl World {
         }
         self.cgroup_frozen = true;
         self.freezing_cnt += 1;
+        Ok(())
+    }
+
+    /// A fork's `dup_mmap` fails at the parent's VMA `vma` (set-up; fault injection, as
+    /// syzbot's `fail_nth`): `vma` equal to the number of VMAs makes `arch_dup_mmap` fail.
+    pub fn setup_fork_fails(&mut self, vma: u8) -> Result<(), SetupError> {
+        let n = self.vmas.iter().filter(|v| v.live).count();
+        if usize::from(vma) > n {
+            return Err(SetupError(format!(
+                "dup_mmap cannot fail at VMA {vma}: the parent has {n}"
+            )));
+        }
+        self.fork_fail_at = vma;
         Ok(())
     }
 

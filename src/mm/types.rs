@@ -284,11 +284,21 @@ pub enum Role {
     /// A tracer reading the victim's memory: `ptrace(PTRACE_PEEKDATA)` →
     /// `access_process_vm` → `__access_remote_vm` (`mm/memory.c`).
     Ptrace,
+    /// The parent forking: `copy_process` → `copy_mm` → `dup_mm` → `dup_mmap(mm, oldmm)`
+    /// into the new mm (the model's mm), which fails at a VMA the set-up names; `dup_mm` then
+    /// drops the new mm (`mmput`), and that runs `exit_mmap` on a half-copied tree
+    /// (`kernel/fork.c`, `mm/mmap.c`).
+    Fork,
 }
+
+/// `XA_ZERO_ENTRY` (`include/linux/xarray.h`) as a tree entry: the marker a failed
+/// `dup_mmap` stores at its failure point (v6.8+). Not a VMA: no [`World::vmas`](super::World)
+/// index has this value.
+pub const XA_ZERO_ENTRY: VmaId = VmaId::MAX;
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
@@ -300,6 +310,7 @@ impl Role {
         Role::Swapoff,
         Role::Maps,
         Role::Ptrace,
+        Role::Fork,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -315,6 +326,7 @@ impl Role {
             Role::Swapoff => "swapoff",
             Role::Maps => "maps",
             Role::Ptrace => "ptrace",
+            Role::Fork => "fork",
         }
     }
     /// The task it runs as, for traces.
@@ -331,6 +343,7 @@ impl Role {
             Role::Swapoff => "swapoff",
             Role::Maps => "maps",
             Role::Ptrace => "tracer",
+            Role::Fork => "parent",
         }
     }
     /// The path it starts in.
@@ -347,6 +360,7 @@ impl Role {
             Role::Swapoff => "try_to_unuse",
             Role::Maps => "proc_pid_maps",
             Role::Ptrace => "access_process_vm",
+            Role::Fork => "dup_mm",
         }
     }
     /// Whether the role's task is the victim.

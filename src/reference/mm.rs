@@ -32,6 +32,8 @@ pub struct Final {
     pub task_has_mm: bool,
     /// The victim's task_struct usage.
     pub task_usage: i32,
+    /// VMAs created by the run (a fork's copies) still live at the end.
+    pub new_vmas_live: usize,
 }
 
 /// The final state after every thread (`roles`) has run its operation atomically on `start`.
@@ -40,6 +42,9 @@ pub struct Final {
 /// runs before the victim's `exit_mm`, and not after: both orders are allowed).
 pub fn expected(start: &World, roles: &[Role], marked: bool, queued: usize) -> Final {
     let exit = roles.iter().any(|r| r.is_victim());
+    // A failed fork: the child's mm (one user, the forking task's) is torn down; the parent's
+    // VMAs, which the set-up built, stay as they are, and every copy is freed again.
+    let fork = roles.contains(&Role::Fork);
     let mut committed = start.committed;
     let mut vmas = Vec::new();
     for (i, v) in start.vmas.iter().enumerate() {
@@ -55,9 +60,9 @@ pub fn expected(start: &World, roles: &[Role], marked: bool, queued: usize) -> F
         }
     }
     // The last mmput drops the users' mm_count; marking a victim grabs one for signal->oom_mm.
-    let count = start.mm.count - i32::from(exit) + i32::from(marked);
+    let count = start.mm.count - i32::from(exit || fork) + i32::from(marked);
     Final {
-        users: if exit { 0 } else { start.mm.users },
+        users: if exit || fork { 0 } else { start.mm.users },
         count,
         mm_freed: count == 0,
         committed,
@@ -66,6 +71,7 @@ pub fn expected(start: &World, roles: &[Role], marked: bool, queued: usize) -> F
         // Each queueing on oom_reaper_list takes a task reference that oom_reap_task drops:
         // in any order, what is left is one reference per entry still queued.
         task_usage: queued as i32,
+        new_vmas_live: 0,
     }
 }
 
@@ -89,6 +95,10 @@ pub fn observed(start: &World, end: &World) -> Final {
         vmas,
         task_has_mm: end.victim.has_mm,
         task_usage: end.victim.usage,
+        new_vmas_live: end.vmas[start.vmas.len().min(end.vmas.len())..]
+            .iter()
+            .filter(|v| v.live)
+            .count(),
     }
 }
 
@@ -126,6 +136,7 @@ pub fn check(start: &World, end: &World) -> Result<(), String> {
     same!(committed, "vm_committed_as");
     same!(task_has_mm, "task->mm set");
     same!(task_usage, "task_struct usage");
+    same!(new_vmas_live, "the fork's copies of VMAs still live");
     let reaper = roles.contains(&Role::OomReaper) || roles.contains(&Role::Mrelease);
     for (w, g) in want.vmas.iter().zip(&got.vmas) {
         // Without the exit, a reaper may have zapped a VMA's pages (or not, if it lost the race).

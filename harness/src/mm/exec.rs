@@ -85,6 +85,7 @@ pub fn setup(world: &mut World, ops: &[Setup]) -> Result<(), BadScenario> {
             Setup::Munmap { vma } => world.setup_munmap(*vma),
             Setup::OomKill => world.setup_oom_kill(),
             Setup::CgroupFreeze => world.setup_cgroup_freeze(),
+            Setup::ForkFails { vma } => world.setup_fork_fails(*vma),
             Setup::Kill => {
                 world.setup_kill();
                 Ok(())
@@ -348,6 +349,11 @@ pub fn start(
     {
         return Err(BadScenario(
             "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
+        ));
+    }
+    if prog.entry(Role::Fork).is_some() && !roles.contains(&Role::Fork) {
+        return Err(BadScenario(
+            "a fork scenario runs the forking parent (fork)".into(),
         ));
     }
     let initial = world.clone();

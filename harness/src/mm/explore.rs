@@ -198,6 +198,31 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
     };
     let mut out = Vec::new();
     for setup in setups {
+        if offered.contains(&Role::Fork) {
+            // A fork of the set-up's process failing at each of its VMAs (or after the last),
+            // against the swapoff walkers.
+            let live = setup
+                .iter()
+                .map(|s| match s {
+                    Setup::Mmap { .. } => 1i32,
+                    Setup::Munmap { .. } => -1,
+                    _ => 0,
+                })
+                .sum::<i32>()
+                .max(0) as u8;
+            let extra = copies(&[Role::Swapoff]);
+            let k = b.threads.saturating_sub(1).min(extra.len());
+            for more in choices(&extra, k) {
+                for at in 0..=live {
+                    let mut s = setup.clone();
+                    s.push(Setup::ForkFails { vma: at });
+                    let mut threads = vec![Thread::Fork];
+                    threads.extend(more.iter().copied());
+                    out.push(Root { setup: s, threads });
+                }
+            }
+            continue;
+        }
         if offered.contains(&Role::Pm) {
             let base = [Thread::User, Thread::Pm, Thread::OomReaper];
             let extra = copies(&[Role::OomKill, Role::Holder]);

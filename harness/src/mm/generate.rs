@@ -67,10 +67,27 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
             _ => setup.push(Setup::Fault { vma: v }),
         }
     }
+    let mut live = nvmas;
     if nvmas > 1 && d.chance(1, 8) {
         setup.push(Setup::Munmap {
             vma: d.below(u32::from(nvmas)) as u8,
         });
+        live -= 1;
+    }
+    if offered.contains(&Role::Fork) {
+        // A fork of the process the set-up built, failing at a drawn VMA of it, against the
+        // walkers that can find the child's mm before it is gone: swapoff (the child is on
+        // mmlist once copy_page_range copies a swap entry).
+        setup.push(Setup::ForkFails {
+            vma: d.below(u32::from(live) + 1) as u8,
+        });
+        let mut threads = vec![Thread::Fork];
+        for _ in 0..count(Role::Swapoff) {
+            if d.chance(3, 4) {
+                threads.push(Thread::Swapoff);
+            }
+        }
+        return shuffled(setup, threads, d);
     }
     if offered.contains(&Role::Pm) {
         // Suspend against an OOM kill: the victim is a user task doing I/O.
@@ -223,10 +240,12 @@ pub fn offered(prog: &Program) -> Vec<Role> {
 /// `sc` starting from the address space `setup` (from `import-maps`): its own `mmap`, `fault`,
 /// `mlock` and `munmap` operations are replaced, its kills kept.
 pub fn with_setup(mut sc: Scenario, setup: &[Setup]) -> Scenario {
-    let kills = sc
-        .setup
-        .into_iter()
-        .filter(|s| matches!(s, Setup::OomKill | Setup::Kill | Setup::CgroupFreeze));
+    let kills = sc.setup.into_iter().filter(|s| {
+        matches!(
+            s,
+            Setup::OomKill | Setup::Kill | Setup::CgroupFreeze | Setup::ForkFails { .. }
+        )
+    });
     sc.setup = setup.iter().cloned().chain(kills).collect();
     sc
 }

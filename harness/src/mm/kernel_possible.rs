@@ -107,6 +107,14 @@ pub fn check(setup: &[Setup]) -> Result<(), String> {
                 vmas[usize::from(*vma)] = None;
             }
             Setup::OomKill | Setup::Kill | Setup::CgroupFreeze => {}
+            Setup::ForkFails { vma } => {
+                let n = vmas.iter().flatten().count();
+                if usize::from(*vma) > n {
+                    return Err(format!(
+                        "setup[{i}]: dup_mmap cannot fail at VMA {vma}: the parent has {n}"
+                    ));
+                }
+            }
         }
     }
     Ok(())

@@ -394,9 +394,9 @@ pub fn check_setup(setup: &[Setup]) -> Result<(), String> {
                     return Err(format!("setup[{i}]: no VMA {vma} mapped before it"));
                 }
             }
-            Setup::OomKill | Setup::Kill | Setup::CgroupFreeze => {
+            Setup::OomKill | Setup::Kill | Setup::CgroupFreeze | Setup::ForkFails { .. } => {
                 return Err(format!(
-                    "setup[{i}]: kills and the cgroup freezer are chosen by the scenario, not the set-up file"
+                    "setup[{i}]: kills, the cgroup freezer and a fork's failure are chosen by the scenario, not the set-up file"
                 ))
             }
         }

@@ -233,6 +233,7 @@ pub(crate) fn setup_lines(sc: &Scenario) -> Vec<String> {
             Setup::OomKill => "OOM kill: mark_oom_victim(victim) (TIF_MEMDIE, signal->oom_mm, MMF_OOM_VICTIM), SIGKILL, queued for the oom_reaper".into(),
             Setup::Kill => "SIGKILL to the victim".into(),
             Setup::CgroupFreeze => "cgroup v1 freezer: the victim's cgroup FROZEN (freezer.state), not thawed".into(),
+            Setup::ForkFails { vma } => format!("fork: dup_mmap fails at the parent's VMA {vma} in address order (a fatal signal or -ENOMEM there; past the last VMA, arch_dup_mmap fails). The VMAs mapped above are the parent's; the threads share the child's mm"),
             other => format!("{other:?}"),
         });
     }
@@ -255,7 +256,8 @@ pub fn thread_name(role: Role) -> &'static str {
         | Role::Holder
         | Role::Swapoff
         | Role::Maps
-        | Role::Ptrace => role.entry(),
+        | Role::Ptrace
+        | Role::Fork => role.entry(),
         other => other.task(),
     }
 }
@@ -345,9 +347,11 @@ fn replay(prog: &Program, sc: &Scenario, out: &Outcome, keep: &[usize]) -> Repla
 /// vma0 (freed)`, `mm->mm_mt: vma0 (freed), vma1`), `mm->flags` and `mm_users`; for a
 /// suspend config, the freezer's flags and the OOM killer's.
 pub fn state_lines(prog: &Program, world: &World) -> Vec<String> {
-    let vma = |v: u8| {
-        let live = world.vmas.get(v as usize).is_some_and(|x| x.live);
-        format!("vma{v}{}", if live { "" } else { " (freed)" })
+    let vma = |v: u8| match world.vmas.get(v as usize) {
+        None => "XA_ZERO_ENTRY".into(),
+        Some(x) if !x.live => format!("vma{v} (freed)"),
+        Some(x) if x.parent => format!("vma{v} (the parent's)"),
+        Some(_) => format!("vma{v}"),
     };
     let head = match prog.store() {
         VmaStore::List => match world.mm.mmap {
@@ -489,7 +493,7 @@ fn why(inv: Invariant) -> &'static str {
         Invariant::I3 => "A reader that tests MMF_OOM_SKIP under the lock may still walk the VMAs that are being freed.",
         Invariant::I4 => "Any reader that takes mmap_lock after this and does not stop at MMF_OOM_SKIP walks freed VMAs.",
         Invariant::I5 => "Reading a freed vm_area_struct is a use after free (a KASAN report); once the memory is reused, the walk follows garbage and may zap pages of another mm.",
-        Invariant::I6 => "The parent's VMAs past the marker are not the child's: the teardown touches what it does not own.",
+        Invariant::I6 => "XA_ZERO_ENTRY is not a VMA (dereferencing it faults on address 0x406), and the entries past it are still the parent's VMAs: a walker of the child's mm treats both as the child's.",
         Invariant::I7 => "The counts no longer match the VMAs: BUG_ON() in exit_mmap(), or committed memory leaked.",
         Invariant::I8 => "A refcount that underflows or leaks frees an object in use or never frees it.",
         Invariant::I9 => "A corrupted oom_reaper_list loses victims or reaps one twice.",

@@ -44,6 +44,13 @@ pub enum Setup {
     /// The victim's cgroup v1 freezer set to `FROZEN` (`echo FROZEN > freezer.state`): its
     /// threads freeze at their next `try_to_freeze` and stay frozen.
     CgroupFreeze,
+    /// A fork's `dup_mmap` fails at the parent's VMA `vma` (a fatal signal or `-ENOMEM` there,
+    /// as fault injection gives); `vma` equal to the number of VMAs: `arch_dup_mmap` fails.
+    /// The VMAs the set-up maps are the parent's.
+    ForkFails {
+        /// The parent's VMA (in address order) at which the copy stops.
+        vma: u8,
+    },
 }
 
 /// A thread to start.
@@ -72,6 +79,9 @@ pub enum Thread {
     Maps,
     /// A tracer reading the victim's memory (`access_process_vm`).
     Ptrace,
+    /// The parent forking: `dup_mm` → `dup_mmap` into the child's mm, which fails at the VMA
+    /// the set-up names, then `mmput` of the child's mm.
+    Fork,
 }
 
 impl Thread {
@@ -89,6 +99,7 @@ impl Thread {
             Thread::Swapoff => Role::Swapoff,
             Thread::Maps => Role::Maps,
             Thread::Ptrace => Role::Ptrace,
+            Thread::Fork => Role::Fork,
         }
     }
     /// From the model's role.
@@ -105,6 +116,7 @@ impl Thread {
             Role::Swapoff => Thread::Swapoff,
             Role::Maps => Thread::Maps,
             Role::Ptrace => Thread::Ptrace,
+            Role::Fork => Thread::Fork,
         }
     }
 }

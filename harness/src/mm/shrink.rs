@@ -140,10 +140,16 @@ pub fn without_vma(setup: &[Setup], v: u8) -> Vec<Setup> {
             }
             Setup::Fault { vma } | Setup::Mlock { vma } | Setup::Munmap { vma } => *vma != v,
             Setup::OomKill | Setup::Kill | Setup::CgroupFreeze => true,
+            // Failing at the removed VMA becomes failing at the next one.
+            Setup::ForkFails { .. } => true,
         };
         if keep {
             let mut s = s.clone();
-            if let Setup::Fault { vma } | Setup::Mlock { vma } | Setup::Munmap { vma } = &mut s {
+            if let Setup::Fault { vma }
+            | Setup::Mlock { vma }
+            | Setup::Munmap { vma }
+            | Setup::ForkFails { vma } = &mut s
+            {
                 if *vma > v {
                     *vma -= 1;
                 }

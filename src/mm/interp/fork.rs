@@ -5,7 +5,7 @@ use super::{fault, Cx, Exec};
 use crate::mm::event::{Event, Loc};
 use crate::mm::invariant::Invariant;
 use crate::mm::state::World;
-use crate::mm::types::Lock;
+use crate::mm::types::{vm, Lock, XA_ZERO_ENTRY};
 
 /// `get_task_mm(victim)` — condition: got a pinned mm (task_lock, mmget, task_unlock).
 pub(super) fn get_task_mm(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
@@ -140,6 +140,112 @@ pub(super) fn mmdrop(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
         });
     }
     Exec::Val(true)
+}
+
+/// `__mt_dup(&oldmm->mm_mt, &mm->mm_mt, GFP_KERNEL)` (v6.8 d24062914837, `dup_mmap`): the
+/// child's tree becomes a node-for-node copy of the parent's, so every entry is the parent's
+/// VMA until the loop stores the child's copy over it.
+pub(super) fn mt_dup(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    w.access(cx.tid, Loc::MmTree, true, ev);
+    for i in 0..w.vmas.len() {
+        let v = &w.vmas[i];
+        if v.parent && v.live {
+            let (first, last) = (v.start, v.end() - 1);
+            w.mm.tree
+                .mtree_store_range(first, last, Some(i as u8))
+                .expect("valid range");
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `dup_mmap`'s failure (v6.8 kernel/fork.c:683 `fatal_signal_pending(current)`, or
+/// `-ENOMEM` from `vm_area_dup`/`anon_vma_fork`, or `arch_dup_mmap` after the loop) — condition:
+/// as many VMAs copied as the set-up's failure point.
+pub(super) fn dup_mmap_fails(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(w.mm.map_count == u32::from(w.fork_fail_at))
+}
+
+/// `tmp = vm_area_dup(mpnt)` … `vma_iter_bulk_store(&vmi, tmp); mm->map_count++` (v6.8
+/// kernel/fork.c:687-739): the child's copy of the parent's VMA, charged with
+/// `security_vm_enough_memory_mm` if `VM_ACCOUNT`, `VM_LOCKED` cleared, stored over the
+/// parent's entry. Abstracted: the anon_vma chain, the file's `i_mmap` and the mempolicy (no
+/// modelled reader uses them).
+pub(super) fn vma_iter_bulk_store(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(p) = w.dup_cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::MmTree, true, ev);
+    let mut tmp = w.vmas[p as usize].clone();
+    tmp.flags &= !vm::VM_LOCKED;
+    tmp.parent = false;
+    tmp.resident = 0;
+    tmp.pt = false;
+    tmp.pt_freed = false;
+    tmp.unaccounted = false;
+    tmp.next = None;
+    if tmp.flags & vm::VM_ACCOUNT != 0 {
+        w.committed += tmp.pages as i64;
+    }
+    let (first, last) = (tmp.start, tmp.end() - 1);
+    let id = w.vmas.len() as u8;
+    w.vmas.push(tmp);
+    w.mm.tree
+        .mtree_store_range(first, last, Some(id))
+        .expect("valid range");
+    w.mm.map_count += 1;
+    Exec::Val(true)
+}
+
+/// `copy_page_range(tmp, mpnt)` (mm/memory.c): copies the page tables where
+/// `vma_needs_copy` says so (an anonymous or private VMA with pages, hugetlb, `VM_PFNMAP`); a
+/// swap entry puts the child on `mmlist` (`copy_nonpresent_pte`, under `mmlist_lock`).
+/// Abstracted: an anonymous VMA's resident pages stand for its swap entries too.
+pub(super) fn copy_page_range(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(p) = w.dup_cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    let src = w.vmas[p as usize].clone();
+    let Some(c) =
+        w.mm.tree
+            .mtree_load(src.start)
+            .filter(|&c| c != XA_ZERO_ENTRY)
+    else {
+        return Exec::Val(true);
+    };
+    let needs = src.anon
+        || src.flags & (vm::VM_HUGETLB | vm::VM_PFNMAP) != 0
+        || src.flags & vm::VM_SHARED == 0;
+    if needs && src.pt && src.resident > 0 {
+        w.access(cx.tid, Loc::VmaPtes(c), true, ev);
+        let tmp = &mut w.vmas[c as usize];
+        tmp.pt = true;
+        tmp.resident = src.resident;
+        if src.anon {
+            w.mm.on_mmlist = true;
+        }
+    }
+    Exec::Val(true)
+}
+
+/// `mas_set_range(&vmi.mas, mpnt->vm_start, mpnt->vm_end - 1); mas_store(&vmi.mas,
+/// XA_ZERO_ENTRY)` (v6.8 kernel/fork.c:756-767): the failure point marked in the child's tree.
+pub(super) fn mas_store_zero(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(p) = w.dup_cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::MmTree, true, ev);
+    let v = &w.vmas[p as usize];
+    let (first, last) = (v.start, v.end() - 1);
+    w.mm.tree
+        .mtree_store_range(first, last, Some(XA_ZERO_ENTRY))
+        .expect("valid range");
+    Exec::Val(true)
+}
+
+/// `xa_is_zero(vma)` — condition: the cursor is the marker.
+pub(super) fn xa_is_zero(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    Exec::Val(w.threads[cx.tid as usize].vma == Some(XA_ZERO_ENTRY))
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use super::lang::Value;
 use super::prims::{with_prim_table, Prim};
 use super::program::{Insn, Local, Program};
 use super::state::{Frame, Freezer, Sleep, Status, Thread, World, MAX_THREADS};
-use super::types::{pf, Lock, Role, Tid, VmaId};
+use super::types::{pf, Lock, Role, Tid, VmaId, XA_ZERO_ENTRY};
 
 /// What a primitive's semantics did.
 pub(crate) enum Exec {
@@ -93,6 +93,9 @@ const MAX_LOCAL_RUN: usize = 10_000;
 impl World {
     /// Start one thread per role (entry paths from `prog`) and run them to their first step.
     pub fn start(&mut self, prog: &Program, roles: &[Role]) {
+        if roles.contains(&Role::Fork) {
+            self.become_fork_child();
+        }
         for &role in roles {
             let entry = prog.entry(role).expect("role offered by the config");
             let mut t = Thread {
@@ -152,6 +155,8 @@ impl World {
                 | Role::Swapoff
                 | Role::Maps
                 | Role::Ptrace => {}
+                // dup_mm: the new mm's one user (mm_init sets mm_users to 1).
+                Role::Fork => t.pins = 1,
             }
             self.threads.push(t);
         }
@@ -490,18 +495,75 @@ impl World {
         });
     }
 
-    /// The VMA at the cursor, or a fault if there is none.
+    /// The VMA at the cursor, or a fault if there is none, if it is a failed fork's
+    /// `XA_ZERO_ENTRY` (I6: the kernel dereferences the marker as a VMA), or if it is the
+    /// parent's VMA reached from the child's tree (I6: past the marker the entries are still
+    /// the parent's). `dup_mmap`'s own use of the parent's VMAs goes through
+    /// [`World::dup_cursor`].
     pub(super) fn cursor(&self, tid: Tid, prim: Prim, ev: &mut Vec<Event>) -> Option<VmaId> {
         let c = self.threads[tid as usize].vma;
-        if c.is_none() {
-            fault(
+        match c {
+            None => fault(
                 tid,
                 Invariant::I5,
                 format!("{} with a NULL vma (NULL pointer dereference)", prim.name()),
                 ev,
-            );
+            ),
+            Some(XA_ZERO_ENTRY) => {
+                fault(
+                    tid,
+                    Invariant::I6,
+                    format!(
+                        "{} on XA_ZERO_ENTRY: a failed dup_mmap's marker taken for a VMA",
+                        prim.name()
+                    ),
+                    ev,
+                );
+                return None;
+            }
+            Some(v) if self.vmas[v as usize].parent => fault(
+                tid,
+                Invariant::I6,
+                format!(
+                    "{} on the parent's vma{v}, reached from the child's tree past the XA_ZERO_ENTRY marker",
+                    prim.name()
+                ),
+                ev,
+            ),
+            Some(_) => {}
         }
         c
+    }
+
+    /// `mpnt` in `dup_mmap`: the parent's VMA at the cursor (the loop walks the child's tree
+    /// while it still points at the parent's VMAs).
+    pub(super) fn dup_cursor(&self, tid: Tid, prim: Prim, ev: &mut Vec<Event>) -> Option<VmaId> {
+        match self.threads[tid as usize].vma {
+            Some(v) if v != XA_ZERO_ENTRY && self.vmas[v as usize].parent => Some(v),
+            _ => {
+                fault(
+                    tid,
+                    Invariant::I6,
+                    format!("{} on an entry that is not the parent's VMA", prim.name()),
+                    ev,
+                );
+                None
+            }
+        }
+    }
+
+    /// A fork scenario: the set-up built the parent's address space; the model's mm is the
+    /// child's, empty until `dup_mmap` (`dup_mm` → `mm_init`), and not yet on `mmlist`.
+    fn become_fork_child(&mut self) {
+        for v in &mut self.vmas {
+            v.parent = true;
+            v.next = None;
+        }
+        self.mm.tree = crate::maple::MapleTree::new();
+        self.mm.mmap = None;
+        self.mm.map_count = 0;
+        self.mm.locked_vm = 0;
+        self.mm.on_mmlist = false;
     }
 
     pub(super) fn mas_find(&self, from: u64) -> (Option<VmaId>, Option<u64>) {

@@ -7,9 +7,10 @@ use crate::mm::state::World;
 /// `try_to_unuse`'s pin: under `mmlist_lock`, the mm still on `mmlist`, then
 /// `mmget_not_zero` (v6.1.20 mm/swapfile.c:2056-2064). `__mmput` unlinks the mm from `mmlist`
 /// under the same lock after `exit_mmap` and before `mmdrop` (kernel/fork.c), so the walk
-/// never finds a freed mm_struct: a freed mm is not found, without touching it.
+/// never finds a freed mm_struct: a freed mm is not found, without touching it. A fork's
+/// child is on `mmlist` only once `copy_page_range` copied a swap entry into it.
 pub(super) fn mmlist_mmget_not_zero(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    if w.mm.freed {
+    if w.mm.freed || !w.mm.on_mmlist {
         return Exec::Val(false);
     }
     super::fork::mmget_not_zero(w, cx, ev)

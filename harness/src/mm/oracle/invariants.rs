@@ -146,7 +146,7 @@ pub(super) fn stale_head(prog: &Program, world: &World, tid: Tid) -> Option<Viol
             .entries()
             .into_iter()
             .map(|(_, _, v)| v)
-            .find(|&v| !world.vmas[v as usize].live),
+            .find(|&v| world.vmas.get(v as usize).is_some_and(|x| !x.live)),
     };
     stale.map(|v| Violation {
         inv: Invariant::I4,
