@@ -249,7 +249,7 @@ fn a_fixed_budget_is_deterministic() {
     assert_eq!(mmfuzz(&args).stdout, mmfuzz(&args).stdout);
 }
 
-/// 20 000 random scenarios per config (one job, seed 0) take every reachable branch
+/// 30 000 random scenarios per config (one job, seed 0) take every reachable branch
 /// direction, and no declared one. (`out_of_memory`'s failed `mutex_trylock(&oom_lock)` needs a
 /// second OOM killer: the generator draws one.)
 #[test]
@@ -258,7 +258,7 @@ fn builtin_configs_reach_every_reachable_direction() {
         let name = prog.config.name.clone();
         let b = Budget {
             time: None,
-            execs: Some(20_000),
+            execs: Some(30_000),
             seed: 0,
             jobs: 1,
         };

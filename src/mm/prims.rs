@@ -425,6 +425,11 @@ macro_rules! with_prim_table {
             vma_first => mmap::vma_first, "mm/mmap.c", "vma = mm->mmap" / "vma = mas_find(&mas, ULONG_MAX)", step, shared, atomic;
             /// `vma = vma->vm_next` (list: reads the VMA) or `mas_find` onwards (maple: reads the tree).
             vma_next => mmap::vma_next, "mm/mmap.c", "vma = vma->vm_next" / "vma = mas_find(&mas, ULONG_MAX)", step, shared, atomic;
+            /// `mas_for_each_rev(&mas, vma, 0)`'s first step from `ULONG_MAX` (maple; v6.18
+            /// `__oom_reap_task_mm`): the last VMA.
+            vma_last => mmap::vma_last, "lib/maple_tree.c", "vma = mas_find_rev(&mas, 0)", step, shared, atomic;
+            /// `mas_for_each_rev` onwards: the VMA below the cursor's.
+            vma_prev => mmap::vma_prev, "lib/maple_tree.c", "vma = mas_find_rev(&mas, 0)", step, shared, atomic;
             /// `vma->vm_flags & (FLAGS)` — condition.
             vma_test(f: VmFlags) => mmap::vma_test, "include/linux/mm.h", "vma->vm_flags & ({})", cond, shared, atomic;
             /// `vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)` — condition.

@@ -52,6 +52,33 @@ pub(super) fn vma_next(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     Exec::Val(true)
 }
 
+/// `vma = mas_find_rev(&mas, 0)` from `ULONG_MAX` (`mas_for_each_rev`, lib/maple_tree.c): the
+/// highest entry. A list-era config has no reverse walk: the cursor is NULL.
+pub(super) fn vma_last(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    w.access(tid, Loc::MmTree, false, ev);
+    let (v, next) = match cx.prog.store() {
+        VmaStore::Maple => w.mas_find_rev(u64::MAX),
+        VmaStore::List => (None, None),
+    };
+    w.threads[t].vma = v;
+    w.threads[t].mas_index = next;
+    Exec::Val(true)
+}
+
+/// `mas_find_rev` onwards: the entry below the cursor's range.
+pub(super) fn vma_prev(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let (tid, t) = (cx.tid, cx.tid as usize);
+    w.access(tid, Loc::MmTree, false, ev);
+    let (v, next) = match w.threads[t].mas_index {
+        Some(i) if cx.prog.store() == VmaStore::Maple => w.mas_find_rev(i),
+        _ => (None, None),
+    };
+    w.threads[t].vma = v;
+    w.threads[t].mas_index = next;
+    Exec::Val(true)
+}
+
 /// `vma->vm_flags & (FLAGS)` — condition.
 pub(super) fn vma_test(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, f: VmFlags) -> Exec {
     let (tid, prim) = (cx.tid, cx.prim);

@@ -566,6 +566,23 @@ impl World {
         self.mm.on_mmlist = false;
     }
 
+    /// The entry at or below `at`, and the index to go on from (below its range).
+    pub(super) fn mas_find_rev(&self, at: u64) -> (Option<VmaId>, Option<u64>) {
+        let w = self.mm.tree.mas_walk(at);
+        let (e, first) = match w.entry {
+            Some(e) => (Some(e), w.first),
+            None => {
+                let mut mas = crate::maple::MaState::new(at);
+                let e = self.mm.tree.mas_prev(&mut mas, 0);
+                (e, mas.index)
+            }
+        };
+        match e {
+            Some(v) => (Some(v), first.checked_sub(1)),
+            None => (None, None),
+        }
+    }
+
     pub(super) fn mas_find(&self, from: u64) -> (Option<VmaId>, Option<u64>) {
         let mut mas = crate::maple::MaState::new(from);
         match self.mm.tree.mas_find(&mut mas, u64::MAX) {
