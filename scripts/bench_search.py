@@ -8,12 +8,15 @@
    corpus, `MMFUZZ_FAST_CRASH=1`) hunts the same cases with the model's coverage as extra
    counters and without it (`MMFUZZ_MODEL_COVERAGE=0`). Its seconds are the process's wall
    time, start-up included.
-3. One markdown table: recall within 1 s and within SECONDS, executions and seconds to the
+3. bolero (`harness/bolero/tests/bench_search.rs`: its `cargo test` engine, random bytes through
+   the libFuzzer target's decoding, one case after another) hunts the same cases.
+4. One markdown table: recall within 1 s and within SECONDS, executions and seconds to the
    first (median and 90th percentile; a miss counts as infinite), for every case and for the
    races (shortest counterexample of two numbered steps or more).
 
 Usage: python3 scripts/bench_search.py [--seconds 10] [--seed 1] [--cases FILE] [--limit N]
-Needs nightly and cargo-fuzz for the libFuzzer rows (`--no-libfuzzer` skips them).
+Needs nightly and cargo-fuzz for the libFuzzer rows (`--no-libfuzzer` skips them; `--no-bolero`
+skips bolero's).
 """
 import argparse
 import concurrent.futures as cf
@@ -87,6 +90,7 @@ def main():
     ap.add_argument("--cases", help="cases file (JSON lines) instead of building them")
     ap.add_argument("--limit", type=int, help="only the first N cases")
     ap.add_argument("--no-libfuzzer", action="store_true")
+    ap.add_argument("--no-bolero", action="store_true")
     ap.add_argument("--races-only", action="store_true", help="only the cases of two numbered steps or more")
     ap.add_argument("--libfuzzer-flags", default="-len_control=0 -max_len=512",
                     help="libFuzzer's flags (default: full-length inputs from the start)")
@@ -109,6 +113,14 @@ def main():
     res = subprocess.run(mmfuzz("bench-search", "--cases", cases_file, "--seconds", str(a.seconds), "--seed",
                                 str(a.seed), "--json"), check=True, capture_output=True, text=True)
     hunts = [h for h in map(json.loads, res.stdout.splitlines()) if "case" in h]
+    if not a.no_bolero:
+        out = os.path.join(OUT, "bolero.jsonl")
+        env = dict(os.environ, MMFUZZ_BENCH_CASES=cases_file, MMFUZZ_BENCH_SECONDS=str(a.seconds),
+                   MMFUZZ_BENCH_OUT=out)
+        subprocess.run(["cargo", "test", "-q", "--release", "--manifest-path", os.path.join(ROOT, "Cargo.toml"),
+                        "-p", "mmfuzz-bolero", "--test", "bench_search"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        hunts += [json.loads(l) for l in open(out) if l.strip()]
     if not a.no_libfuzzer:
         subprocess.run(["cargo", "+nightly", "fuzz", "build", "-s", "none", "-O", "exit_vs_reaper"],
                        cwd=os.path.join(ROOT, "fuzz"), check=True)

@@ -145,7 +145,7 @@ pub struct Hunt {
 
 /// A scenario violates something (a harm, or a latent defect whose harm a continuation
 /// reaches), as `mmfuzz run` counts it.
-fn violates(prog: &Program, sc: &Scenario) -> bool {
+pub fn violates(prog: &Program, sc: &Scenario) -> bool {
     let Ok(out) = exec::run(prog, sc, exec::Opts::default()) else {
         return false;
     };
