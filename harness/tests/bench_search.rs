@@ -5,32 +5,11 @@
 use std::time::Duration;
 
 use mmfuzz::mm::builtin;
-use mmfuzz_harness::mm::bench_search::{self, Case, Driver};
-use mmfuzz_harness::mm::review;
-
-fn belt_and_braces() -> Case {
-    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
-    let steps = review::steps(&prog, "exit_mmap@seed-akpm-1-fixed").unwrap();
-    let pair: Vec<&review::Step> = steps
-        .iter()
-        .filter(|s| s.text == "set_bit MMF_OOM_SKIP" || s.text == "mm_mmap_clear")
-        .collect();
-    assert_eq!(pair.len(), 2);
-    Case {
-        id: "belt and braces".into(),
-        config: "seed-akpm-1-fixed".into(),
-        path: "exit_mmap@seed-akpm-1-fixed".into(),
-        mutation: "delete_pair".into(),
-        change: "set_bit MMF_OOM_SKIP + mm_mmap_clear deleted".into(),
-        invariant: "I5".into(),
-        numbered_steps: 2,
-        text: review::mutant_text(&prog, &pair),
-    }
-}
+use mmfuzz_harness::mm::bench_search::{self, Driver};
 
 #[test]
 fn every_driver_finds_the_belt_and_braces_case() {
-    let cases = vec![belt_and_braces()];
+    let cases = vec![bench_search::belt_and_braces()];
     let hunts = bench_search::run(&cases, &Driver::ALL, 1, Duration::from_secs(10), &|| {});
     assert_eq!(hunts.len(), Driver::ALL.len());
     for h in &hunts {

@@ -578,4 +578,15 @@ fn review_and_bench_search_name_bad_input() {
         &mmfuzz(&["bench-search", "--cases", f.to_str().unwrap()]),
         &["cases.jsonl:1", "not a case"],
     );
+    // A case whose text no longer loads would count as a miss: it is refused, named.
+    let stale = serde_json::json!({
+        "id": "stale", "config": "v6.1", "path": "exit_mmap@v6.1", "mutation": "delete",
+        "change": "x", "invariant": "I5", "numbered_steps": 1,
+        "text": "config v6.1 kernel \"v6.1\" {\n  role swapoff\n}\n"
+    });
+    std::fs::write(&f, format!("{stale}\n")).unwrap();
+    bad_input(
+        &mmfuzz(&["bench-search", "--cases", f.to_str().unwrap()]),
+        &["cases.jsonl:1", "case \"stale\" does not load"],
+    );
 }

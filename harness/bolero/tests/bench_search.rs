@@ -14,34 +14,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use mmfuzz::mm::builtin;
+use mmfuzz::mm::Program;
 use mmfuzz_harness::mm::bench_search::{self, Case, Hunt};
 use mmfuzz_harness::mm::{generate, review};
 
-fn belt_and_braces() -> Case {
-    let prog = builtin::program("seed-akpm-1-fixed").unwrap();
-    let steps = review::steps(&prog, "exit_mmap@seed-akpm-1-fixed").unwrap();
-    let pair: Vec<&review::Step> = steps
-        .iter()
-        .filter(|s| s.text == "set_bit MMF_OOM_SKIP" || s.text == "mm_mmap_clear")
-        .collect();
-    Case {
-        id: "belt and braces".into(),
-        config: "seed-akpm-1-fixed".into(),
-        path: "exit_mmap@seed-akpm-1-fixed".into(),
-        mutation: "delete_pair".into(),
-        change: "set_bit MMF_OOM_SKIP + mm_mmap_clear deleted".into(),
-        invariant: "I5".into(),
-        numbered_steps: 2,
-        text: review::mutant_text(&prog, &pair),
-    }
+/// A case's program (its text is a config with every path it uses).
+fn program(case: &Case) -> Program {
+    review::mutant_program(&case.config, &case.text)
+        .unwrap_or_else(|e| panic!("case {}: {e}", case.id))
 }
 
 /// One case: bolero's engine until the first violation or `budget`.
-fn hunt(case: &Case, budget: Duration) -> Hunt {
-    let prog = builtin::load_file(&case.id, &case.text)
-        .expect("a case's text parses")
-        .remove(0);
+fn hunt(case: &Case, prog: &Program, budget: Duration) -> Hunt {
     let execs = AtomicU64::new(0);
     let hit: Mutex<Option<(u64, f64)>> = Mutex::new(None);
     let done = AtomicBool::new(false);
@@ -59,7 +43,7 @@ fn hunt(case: &Case, budget: Duration) -> Hunt {
                     return;
                 }
                 let n = execs.fetch_add(1, Ordering::Relaxed) + 1;
-                if bench_search::violates(&prog, &generate::decode(&prog, data)) {
+                if bench_search::violates(prog, &generate::decode(prog, data)) {
                     *hit.lock().unwrap() = Some((n, t0.elapsed().as_secs_f64()));
                     done.store(true, Ordering::Relaxed);
                     panic!("mmfuzz bench: found");
@@ -81,7 +65,8 @@ fn hunt(case: &Case, budget: Duration) -> Hunt {
 #[test]
 fn bolero_hunts_the_benchmark_cases() {
     let Ok(file) = std::env::var("MMFUZZ_BENCH_CASES") else {
-        let h = hunt(&belt_and_braces(), Duration::from_secs(10));
+        let case = bench_search::belt_and_braces();
+        let h = hunt(&case, &program(&case), Duration::from_secs(10));
         assert!(
             h.found,
             "bolero missed the belt-and-braces case in {} execs",
@@ -99,14 +84,16 @@ fn bolero_hunts_the_benchmark_cases() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{file}: {e}")))
         .collect();
+    let progs: Vec<Program> = cases.iter().map(program).collect();
     // The panics that stop bolero are ours: keep them off the terminal.
-    let quiet = panic::take_hook();
+    let loud = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     let hunts: Vec<Hunt> = cases
         .iter()
-        .map(|c| hunt(c, Duration::from_secs_f64(secs)))
+        .zip(&progs)
+        .map(|(c, p)| hunt(c, p, Duration::from_secs_f64(secs)))
         .collect();
-    panic::set_hook(quiet);
+    panic::set_hook(loud);
     let out: String = hunts
         .iter()
         .map(|h| serde_json::to_string(h).unwrap() + "\n")

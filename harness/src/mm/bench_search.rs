@@ -128,6 +128,33 @@ impl Driver {
     }
 }
 
+/// A known case for tests and smoke runs: seed-akpm-1-fixed's `exit_mmap` without both
+/// `set_bit(MMF_OOM_SKIP)` and `mm->mmap = NULL` (S0's belt and braces; I5 in two numbered
+/// steps).
+pub fn belt_and_braces() -> Case {
+    let prog = mmfuzz::mm::builtin::program("seed-akpm-1-fixed").expect("built-in");
+    let steps = review::steps(&prog, "exit_mmap@seed-akpm-1-fixed").expect("a built-in path");
+    let pair: Vec<&review::Step> = steps
+        .iter()
+        .filter(|s| s.text == "set_bit MMF_OOM_SKIP" || s.text == "mm_mmap_clear")
+        .collect();
+    assert_eq!(
+        pair.len(),
+        2,
+        "seed-akpm-1-fixed's exit_mmap has both steps"
+    );
+    Case {
+        id: "belt and braces".into(),
+        config: "seed-akpm-1-fixed".into(),
+        path: "exit_mmap@seed-akpm-1-fixed".into(),
+        mutation: "delete_pair".into(),
+        change: "set_bit MMF_OOM_SKIP + mm_mmap_clear deleted".into(),
+        invariant: "I5".into(),
+        numbered_steps: 2,
+        text: review::mutant_text(&prog, &pair),
+    }
+}
+
 /// A driver's result on one case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hunt {

@@ -60,8 +60,18 @@ fn load_cases(path: &std::path::Path) -> Result<Vec<Case>, BadInput> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| BadInput(format!("{}:{}: not a case: {e}", path.display(), i + 1)))
+            let c: Case = serde_json::from_str(l)
+                .map_err(|e| BadInput(format!("{}:{}: not a case: {e}", path.display(), i + 1)))?;
+            // A case whose text no longer loads would count as a miss: refuse it instead.
+            mmfuzz_harness::mm::review::mutant_program(&c.config, &c.text).map_err(|e| {
+                BadInput(format!(
+                    "{}:{}: case {:?} does not load: {e}",
+                    path.display(),
+                    i + 1,
+                    c.id
+                ))
+            })?;
+            Ok(c)
         })
         .collect()
 }
