@@ -434,6 +434,9 @@ macro_rules! with_prim_table {
             vma_test(f: VmFlags) => mmap::vma_test, "include/linux/mm.h", "vma->vm_flags & ({})", cond, shared, atomic;
             /// `vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)` — condition.
             vma_is_anon_or_private => mmap::vma_is_anon_or_private, "mm/oom_kill.c", "vma_is_anonymous(vma) || !(vma->vm_flags & VM_SHARED)", cond, shared, atomic;
+            /// `vma->anon_vma` — condition (`unuse_mm`): the VMA has an anon_vma, modelled as
+            /// anonymous or private (the anon_vma a private VMA gets at its first write fault).
+            vma_anon_vma => mmap::vma_anon_vma, "mm/swapfile.c", "vma->anon_vma", cond, shared, atomic;
             /// `if (vma->vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma)`.
             acct_vma => mmap::acct_vma, "mm/mmap.c", "nr_accounted += vma_pages(vma)", step, shared, atomic;
             /// `remove_vma(vma)` (maple era): close, fput, free; the cursor stays (use `vma_next`).

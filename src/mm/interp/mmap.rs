@@ -100,6 +100,12 @@ pub(super) fn vma_is_anon_or_private(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Eve
     Exec::Val(v.anon || v.flags & vm::VM_SHARED == 0)
 }
 
+/// `vma->anon_vma` — condition: anonymous or private (the anon_vma a private VMA gets at its
+/// first write fault; the set-up faults every VMA in).
+pub(super) fn vma_anon_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    vma_is_anon_or_private(w, cx, ev)
+}
+
 /// `if (vma->vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(vma)`.
 pub(super) fn acct_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let (tid, t, prim) = (cx.tid, cx.tid as usize, cx.prim);
