@@ -6,7 +6,7 @@ use super::lang::{parse, LangError, Unit};
 use super::program::{resolve, Program};
 
 /// The embedded files: name and text.
-pub const FILES: [(&str, &str); 7] = [
+pub const FILES: [(&str, &str); 8] = [
     ("generic.mmp", include_str!("kernel/generic.mmp")),
     ("exit_mmap.mmp", include_str!("kernel/exit_mmap.mmp")),
     ("oom_reaper.mmp", include_str!("kernel/oom_reaper.mmp")),
@@ -16,6 +16,7 @@ pub const FILES: [(&str, &str); 7] = [
     ),
     ("freezer.mmp", include_str!("kernel/freezer.mmp")),
     ("fork.mmp", include_str!("kernel/fork.mmp")),
+    ("vma_lock.mmp", include_str!("kernel/vma_lock.mmp")),
     ("configs.mmp", include_str!("kernel/configs.mmp")),
 ];
 

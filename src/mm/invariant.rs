@@ -39,6 +39,13 @@ pub enum Invariant {
     I12s,
     /// Freezable kthreads (the reaper) freeze only after `pm_nosig_freezing`.
     I13,
+    /// Per-VMA locks (v6.4+): a VMA is write-locked under `mmap_write_lock` before it is
+    /// detached, and not detached or freed while a reader holds its lock; a page fault uses
+    /// only a VMA whose lock it holds (or `mmap_lock`) and that it re-checked as attached.
+    I14,
+    /// RCU: nothing a reader inside an `rcu_read_lock` section can reach is freed without a
+    /// grace period; lockless tree walks happen inside such a section.
+    I15,
     /// A data race on a modelled location (no happens-before between a write and another access).
     Race,
     /// Two locks taken in both orders (lockdep's circular dependency).
@@ -53,7 +60,7 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in order.
-    pub const ALL: [Invariant; 19] = [
+    pub const ALL: [Invariant; 21] = [
         Invariant::I1,
         Invariant::I2,
         Invariant::I3,
@@ -68,6 +75,8 @@ impl Invariant {
         Invariant::I12,
         Invariant::I12s,
         Invariant::I13,
+        Invariant::I14,
+        Invariant::I15,
         Invariant::Race,
         Invariant::LockOrder,
         Invariant::Deadlock,
@@ -92,6 +101,8 @@ impl Invariant {
             Invariant::I12 => "I12",
             Invariant::I12s => "I12s",
             Invariant::I13 => "I13",
+            Invariant::I14 => "I14",
+            Invariant::I15 => "I15",
             Invariant::Race => "race",
             Invariant::LockOrder => "lock-order",
             Invariant::Deadlock => "deadlock",

@@ -462,6 +462,47 @@ macro_rules! with_prim_table {
             unmap_page_range => memory::unmap_page_range, "mm/memory.c", "unmap_page_range(&tlb, vma, ...)", step, shared, atomic;
             /// `free_pgtables` for this VMA: free its page-table pages.
             free_pgtables => memory::free_pgtables, "mm/memory.c", "free_pgtables(&tlb, vma, ...)", step, shared, atomic;
+            // per-VMA locks and the lockless lookup (v6.4+: include/linux/mm.h, mm/mmap_lock.c,
+            // include/linux/rcupdate.h, mm/memory.c), and munmap (mm/mmap.c, mm/vma.c)
+            /// `rcu_read_lock()`.
+            rcu_read_lock => vma_lock::rcu_read_lock, "include/linux/rcupdate.h", "rcu_read_lock()", step, shared, atomic;
+            /// `rcu_read_unlock()`.
+            rcu_read_unlock => vma_lock::rcu_read_unlock, "include/linux/rcupdate.h", "rcu_read_unlock()", step, shared, atomic;
+            /// `vma = mas_walk(&mas)` at the faulting address, under RCU (`lock_vma_under_rcu`).
+            mas_walk => vma_lock::mas_walk, "mm/memory.c", "vma = mas_walk(&mas)", step, shared, atomic;
+            /// `vma = find_vma(mm, address)` (or `vma_find`) under `mmap_lock`: the VMA at the
+            /// faulting address.
+            find_vma => vma_lock::find_vma, "mm/mmap.c", "vma = find_vma(mm, address)", step, shared, atomic;
+            /// `vma_is_anonymous(vma) && vma->anon_vma` — condition.
+            vma_is_anonymous => vma_lock::vma_is_anonymous, "mm/memory.c", "vma_is_anonymous(vma) && vma->anon_vma", cond, shared, atomic;
+            /// `vma_start_read(vma)` — condition: not write-locked, `down_read_trylock` taken.
+            vma_start_read => vma_lock::vma_start_read, "include/linux/mm.h", "vma_start_read(vma)", cond, shared, atomic;
+            /// `vma_start_read(mm, vma)` (v6.15+) — condition: a `vm_refcnt` reference taken
+            /// (fails on a detached VMA), the VMA not write-locked, `vma->vm_mm == mm`.
+            vma_start_read_refcnt => vma_lock::vma_start_read_refcnt, "mm/mmap_lock.c", "vma = vma_start_read(mm, vma)", cond, shared, atomic;
+            /// `vma_end_read(vma)`.
+            vma_end_read => vma_lock::vma_end_read, "include/linux/mm.h", "vma_end_read(vma)", step, shared, atomic;
+            /// `vma_start_write(vma)`: wait for the VMA's readers, then mark it write-locked
+            /// until `mmap_write_unlock`; only under `mmap_write_lock`.
+            vma_start_write => vma_lock::vma_start_write, "include/linux/mm.h", "vma_start_write(vma)", step, shared, sleeps;
+            /// `vma_mark_detached(vma)` (v6.4: `vma->detached = true`).
+            vma_mark_detached => vma_lock::vma_mark_detached, "include/linux/mm.h", "vma_mark_detached(vma, true)", step, shared, atomic;
+            /// `vma->detached` — condition (v6.4 `lock_vma_under_rcu`'s re-check).
+            vma_detached => vma_lock::vma_detached, "mm/memory.c", "vma->detached", cond, shared, atomic;
+            /// `address < vma->vm_start || address >= vma->vm_end` — condition.
+            vma_outside_addr => vma_lock::vma_outside_addr, "mm/memory.c", "address < vma->vm_start || address >= vma->vm_end", cond, shared, atomic;
+            /// `handle_mm_fault(vma, address, flags, regs)` → `do_anonymous_page`: one page
+            /// installed under the PTE lock unless `check_stable_address_space` sees
+            /// `MMF_UNSTABLE`.
+            handle_mm_fault => memory::handle_mm_fault, "mm/memory.c", "fault = handle_mm_fault(vma, address, flags, regs)", step, shared, atomic;
+            /// `mmap_write_downgrade(mm)`: `vma_end_write_all`, then the writer becomes a reader.
+            mmap_write_downgrade => locking::mmap_write_downgrade, "include/linux/mmap_lock.h", "mmap_write_downgrade(mm)", step, shared, atomic;
+            /// `vma_iter_clear(vmi)` and `mm->map_count -= count`: the cursor's VMA leaves
+            /// the tree (munmap, under `mmap_write_lock`).
+            vma_iter_clear => mmap::vma_iter_clear, "mm/mmap.c", "vma_iter_clear_gfp(vmi, start, end, GFP_KERNEL); mm->map_count -= count", step, shared, atomic;
+            /// `remove_vma(vma, false)`: freed through `call_rcu` (v6.4) or into a
+            /// `SLAB_TYPESAFE_BY_RCU` cache (v6.15+).
+            remove_vma_rcu => mmap::remove_vma_rcu, "mm/mmap.c", "remove_vma(vma, false)", step, shared, atomic;
             // the other mm walkers (mm/swapfile.c, fs/proc/task_mmu.c)
             /// `try_to_unuse`'s `mmget_not_zero(mm)` on an mm found on `mmlist` under
             /// `mmlist_lock` — condition: pinned. `__mmput` takes the mm off the list under

@@ -40,6 +40,30 @@ pub struct Vma {
     /// It belongs to the parent of a fork (`vma->vm_mm == oldmm`): the child's tree points at
     /// it from `__mt_dup` until `dup_mmap` stores the child's copy over it (v6.8+).
     pub parent: bool,
+    /// Per-VMA lock (v6.4+, `include/linux/mm.h`).
+    pub lock: VmaLock,
+}
+
+/// A VMA's own lock and state for lockless readers (v6.4+): `vm_lock_seq` against
+/// `mm_lock_seq`, the `vm_lock->lock` rwsem, `vma->detached`, and how it was freed.
+/// `mm_lock_seq` is abstracted away: "`vm_lock_seq == mm_lock_seq`" is [`VmaLock::wlocked`],
+/// which `vma_end_write_all` (every `mmap_write_unlock`, `mmap_write_downgrade`) clears.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct VmaLock {
+    /// Write-locked by `vma_start_write` under `mmap_write_lock`, until the write lock ends.
+    pub wlocked: bool,
+    /// Threads holding `vm_lock->lock` for read (`vma_start_read` .. `vma_end_read`).
+    pub readers: u8,
+    /// Threads in `vma_start_write` waiting for those readers (`down_write`): a
+    /// `down_read_trylock` fails meanwhile.
+    pub writers_waiting: u8,
+    /// `vma->detached` (v6.4 `vma_mark_detached`; v6.15+ a zero `vm_refcnt`): no longer in
+    /// the mm's tree.
+    pub detached: bool,
+    /// Freed through RCU (`vm_area_free` → `call_rcu` in v6.4; a `SLAB_TYPESAFE_BY_RCU`
+    /// cache in v6.15+): a reader inside an `rcu_read_lock` section that found it before it
+    /// was detached may still read its fields.
+    pub rcu_freed: bool,
 }
 
 impl Vma {
@@ -194,6 +218,8 @@ pub struct Thread {
     pub task_cursor: Option<Tid>,
     /// The thread has returned from `exit_mm` (its mm released, `exit_oom_victim` done).
     pub exited_mm: bool,
+    /// Inside an `rcu_read_lock` section.
+    pub rcu: bool,
 }
 
 /// How a thread sleeps.
@@ -276,6 +302,9 @@ pub struct World {
     /// The parent's VMA at which a fork's `dup_mmap` fails (a fatal signal or `-ENOMEM`
     /// there); the number of VMAs: `arch_dup_mmap` fails after the loop.
     pub fork_fail_at: u8,
+    /// The user address a `fault` thread faults on and a `munmap` thread unmaps: the start
+    /// of the lowest VMA when the threads start (0: none).
+    pub fault_addr: u64,
     /// The threads.
     pub threads: Vec<Thread>,
 }
@@ -341,6 +370,7 @@ impl World {
             frozen_claim: false,
             strict_window: false,
             fork_fail_at: 0,
+            fault_addr: 0,
             threads: Vec::new(),
         }
     }
@@ -387,6 +417,7 @@ impl World {
             unaccounted: false,
             next: None,
             parent: false,
+            lock: VmaLock::default(),
         });
         let mut order = self.list();
         order.push(id);

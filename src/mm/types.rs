@@ -187,6 +187,10 @@ pub enum Lock {
     IRwsem,
     /// The page-table lock of one VMA's page tables.
     Ptl(VmaId),
+    /// One VMA's lock (v6.4+: `vma->vm_lock->lock`, read-held by a page fault from
+    /// `vma_start_read` to `vma_end_read`; `vma_start_write` takes it for write and marks the
+    /// VMA write-locked until `mmap_write_unlock`).
+    VmLock(VmaId),
 }
 
 impl Lock {
@@ -205,12 +209,13 @@ impl Lock {
     pub fn name(self) -> String {
         match self {
             Lock::Ptl(v) => format!("ptl(vma{v})"),
+            Lock::VmLock(v) => format!("vm_lock(vma{v})"),
             other => other.class_name().into(),
         }
     }
     /// Every lock class, in the order pictures list them (lockdep's view: every page-table
     /// lock is one class, `Ptl(0)` stands for it).
-    pub const CLASSES: [Lock; 7] = [
+    pub const CLASSES: [Lock; 8] = [
         Lock::MmapLock,
         Lock::OomLock,
         Lock::OomReaperLock,
@@ -218,6 +223,7 @@ impl Lock {
         Lock::FreezerLock,
         Lock::Ptl(0),
         Lock::IRwsem,
+        Lock::VmLock(0),
     ];
     /// The lock's class: its index in [`Lock::CLASSES`].
     pub fn class(self) -> usize {
@@ -229,6 +235,7 @@ impl Lock {
             Lock::FreezerLock => 4,
             Lock::Ptl(_) => 5,
             Lock::IRwsem => 6,
+            Lock::VmLock(_) => 7,
         }
     }
     /// The class's name (`ptl` for every page-table lock).
@@ -241,6 +248,7 @@ impl Lock {
             Lock::FreezerLock => "freezer_lock",
             Lock::Ptl(_) => "ptl",
             Lock::IRwsem => "i_rwsem",
+            Lock::VmLock(_) => "vm_lock",
         }
     }
     /// Spinlocks may not be held across a sleep.
@@ -289,6 +297,14 @@ pub enum Role {
     /// drops the new mm (`mmput`), and that runs `exit_mmap` on a half-copied tree
     /// (`kernel/fork.c`, `mm/mmap.c`).
     Fork,
+    /// A thread of the victim taking a page fault on its lowest VMA (v6.4+: through
+    /// `lock_vma_under_rcu`, without `mmap_lock`; the `mmap_read_lock` path when that fails),
+    /// then killed: `do_exit` → `exit_mm` (`arch/x86/mm/fault.c`, `mm/memory.c`).
+    Fault,
+    /// A thread of the victim unmapping its lowest VMA (`munmap(2)` → `__vm_munmap` →
+    /// `do_vmi_align_munmap`: write-lock, detach, downgrade, `unmap_region`, free), then
+    /// killed: `do_exit` → `exit_mm` (`mm/mmap.c`).
+    Munmap,
 }
 
 /// `XA_ZERO_ENTRY` (`include/linux/xarray.h`) as a tree entry: the marker a failed
@@ -298,7 +314,7 @@ pub const XA_ZERO_ENTRY: VmaId = VmaId::MAX;
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 14] = [
         Role::Exit,
         Role::OomReaper,
         Role::Mrelease,
@@ -311,6 +327,8 @@ impl Role {
         Role::Maps,
         Role::Ptrace,
         Role::Fork,
+        Role::Fault,
+        Role::Munmap,
     ];
     /// The role's name in configs.
     pub fn name(self) -> &'static str {
@@ -327,6 +345,8 @@ impl Role {
             Role::Maps => "maps",
             Role::Ptrace => "ptrace",
             Role::Fork => "fork",
+            Role::Fault => "fault",
+            Role::Munmap => "munmap",
         }
     }
     /// The task it runs as, for traces.
@@ -344,6 +364,8 @@ impl Role {
             Role::Maps => "maps",
             Role::Ptrace => "tracer",
             Role::Fork => "parent",
+            Role::Fault => "victim",
+            Role::Munmap => "victim",
         }
     }
     /// The path it starts in.
@@ -361,11 +383,13 @@ impl Role {
             Role::Maps => "proc_pid_maps",
             Role::Ptrace => "access_process_vm",
             Role::Fork => "dup_mm",
+            Role::Fault => "victim_fault",
+            Role::Munmap => "victim_munmap",
         }
     }
     /// Whether the role's task is the victim.
     pub fn is_victim(self) -> bool {
-        matches!(self, Role::Exit | Role::User)
+        matches!(self, Role::Exit | Role::User | Role::Fault | Role::Munmap)
     }
     /// Whether the role is one of the mm's other walkers (swapoff, `/proc/PID/maps`, ptrace):
     /// it pins the mm, walks it and puts it.

@@ -227,6 +227,7 @@ fn lock_mask(held: &[(Lock, bool)]) -> u32 {
             Lock::FreezerLock => 32,
             Lock::IRwsem => 64,
             Lock::Ptl(_) => 128,
+            Lock::VmLock(_) => 256,
         }
     })
 }

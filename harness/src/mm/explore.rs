@@ -266,6 +266,8 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
             Role::Maps,
             Role::Ptrace,
             Role::OomKill,
+            Role::Fault,
+            Role::Munmap,
         ]);
         let k = b.threads.saturating_sub(1).min(others.len());
         for more in choices(&others, k) {

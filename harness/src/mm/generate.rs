@@ -150,6 +150,8 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         Role::Swapoff,
         Role::Maps,
         Role::Ptrace,
+        Role::Fault,
+        Role::Munmap,
     ] {
         let legal = offered.contains(&r) && (r != Role::OomReaper || oom || killer);
         // The mm's other walkers come less often: each only pins, walks and puts the mm.

@@ -82,6 +82,10 @@ pub enum Thread {
     /// The parent forking: `dup_mm` → `dup_mmap` into the child's mm, which fails at the VMA
     /// the set-up names, then `mmput` of the child's mm.
     Fork,
+    /// A thread of the victim taking a page fault on its lowest VMA, then exiting.
+    Fault,
+    /// A thread of the victim unmapping its lowest VMA, then exiting.
+    Munmap,
 }
 
 impl Thread {
@@ -100,6 +104,8 @@ impl Thread {
             Thread::Maps => Role::Maps,
             Thread::Ptrace => Role::Ptrace,
             Thread::Fork => Role::Fork,
+            Thread::Fault => Role::Fault,
+            Thread::Munmap => Role::Munmap,
         }
     }
     /// From the model's role.
@@ -117,6 +123,8 @@ impl Thread {
             Role::Maps => Thread::Maps,
             Role::Ptrace => Thread::Ptrace,
             Role::Fork => Thread::Fork,
+            Role::Fault => Thread::Fault,
+            Role::Munmap => Thread::Munmap,
         }
     }
 }

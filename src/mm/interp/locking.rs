@@ -53,6 +53,35 @@ pub(super) fn mmap_write_unlock(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) 
     Exec::Val(true)
 }
 
+/// `mmap_write_downgrade(mm)`: `vma_end_write_all(mm)`, then `downgrade_write`: the writer
+/// becomes a reader, and readers queued at the head get the lock with it.
+pub(super) fn mmap_write_downgrade(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    if w.mm.lock.writer != Some(tid) {
+        ev.push(Event::Fault {
+            tid,
+            inv: Invariant::I10,
+            msg: "mmap_write_downgrade of a lock this thread does not hold for write".into(),
+        });
+        return Exec::Val(true);
+    }
+    w.vma_end_write_all();
+    w.mm.lock.writer = None;
+    w.mm.lock.readers |= 1 << tid;
+    ev.push(Event::Release {
+        tid,
+        lock: Lock::MmapLock,
+        shared: false,
+    });
+    ev.push(Event::Acquire {
+        tid,
+        lock: Lock::MmapLock,
+        shared: true,
+    });
+    w.rwsem_grant(cx.prog, ev);
+    Exec::Val(true)
+}
+
 /// `mutex_lock(LOCK)`.
 pub(super) fn mutex_lock(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, l: Lock) -> Exec {
     let tid = cx.tid;
@@ -231,6 +260,7 @@ impl World {
         }
         if write {
             self.mm.lock.writer = None;
+            self.vma_end_write_all();
         } else {
             self.mm.lock.readers &= !bit;
         }

@@ -1,10 +1,11 @@
 //! Zapping and page-table freeing (`mm/memory.c`): `unmap_single_vma`, `unmap_page_range`,
 //! `free_pgtables`.
 
-use super::{Cx, Exec};
+use super::{fault, Cx, Exec};
 use crate::mm::event::{Event, Loc};
+use crate::mm::invariant::Invariant;
 use crate::mm::state::World;
-use crate::mm::types::{Lock, VmaId};
+use crate::mm::types::{Lock, MmFlag, VmaId};
 
 /// `unmap_single_vma` from `unmap_vmas`: zap every PTE of the VMA (under its PT lock).
 pub(super) fn unmap_single_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
@@ -51,6 +52,60 @@ pub(super) fn walk_ptes(
         });
     }
     Some(c)
+}
+
+/// `handle_mm_fault(vma, address, flags)` → `do_anonymous_page` for one page (`mm/memory.c`):
+/// `pte_alloc` (the VMA gets page tables), `pte_offset_map_lock`, `check_stable_address_space`
+/// (`MMF_UNSTABLE`: the reaper has zapped this mm, `VM_FAULT_SIGBUS`), `set_pte_at`, unlock.
+/// The VMA must be held: its lock for read (`FAULT_FLAG_VMA_LOCK`) or `mmap_lock`; and still
+/// in the tree (I14: a fault on a detached VMA writes page tables `unmap_region` frees).
+pub(super) fn handle_mm_fault(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let tid = cx.tid;
+    let Some(c) = w.cursor(tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    let bit = 1u8 << tid;
+    let x = &w.vmas[c as usize];
+    let held =
+        x.lock.readers & bit != 0 || w.mm.lock.readers & bit != 0 || w.mm.lock.writer == Some(tid);
+    if !held {
+        fault(
+            tid,
+            Invariant::I14,
+            format!("handle_mm_fault on vma{c} holding neither its lock nor mmap_lock"),
+            ev,
+        );
+    } else if x.lock.detached {
+        fault(
+            tid,
+            Invariant::I14,
+            format!(
+                "handle_mm_fault on vma{c}, which munmap has detached from mm->mm_mt: the fault was not re-checked after vma_start_read, and unmap_region frees the page tables it fills"
+            ),
+            ev,
+        );
+    }
+    w.access(tid, Loc::VmaObj(c), false, ev);
+    ev.push(Event::Acquire {
+        tid,
+        lock: Lock::Ptl(c),
+        shared: false,
+    });
+    w.access(tid, Loc::VmaPtes(c), true, ev);
+    w.access(tid, Loc::MmStruct, false, ev);
+    let v = &mut w.vmas[c as usize];
+    if !v.pt_freed {
+        v.pt = true;
+        if !w.mm.test(MmFlag::MMF_UNSTABLE) && v.resident < v.pages {
+            v.resident += 1;
+        }
+    }
+    ev.push(Event::Release {
+        tid,
+        lock: Lock::Ptl(c),
+        shared: false,
+    });
+    Exec::Val(true)
 }
 
 /// `free_pgtables` for this VMA: free its page-table pages.

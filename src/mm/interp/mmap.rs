@@ -143,8 +143,57 @@ pub(super) fn remove_vma_next(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) ->
     free_vma(w, cx, ev, c)
 }
 
+/// `remove_vma(vma, false)` (v6.4 `do_vmi_align_munmap` → `remove_mt`): close, fput, and
+/// `vm_area_free`, which frees through `call_rcu` (v6.4) or into the `SLAB_TYPESAFE_BY_RCU`
+/// cache (v6.15+): a lockless reader that found the VMA before it was detached may still
+/// read it inside its read-side section.
+pub(super) fn remove_vma_rcu(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(c) = w.cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::VmaObj(c), true, ev);
+    w.vmas[c as usize].lock.rcu_freed = true;
+    free_vma(w, cx, ev, c)
+}
+
+/// `vma_iter_clear(vmi)` (`do_vmi_align_munmap`, under `mmap_write_lock`): the cursor's VMA
+/// is no longer in `mm->mm_mt`, then `mm->locked_vm -= locked_vm` and
+/// `mm->map_count -= count` (the next lines, under the same lock).
+pub(super) fn vma_iter_clear(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let Some(c) = w.cursor(cx.tid, cx.prim, ev) else {
+        return Exec::Val(true);
+    };
+    w.access(cx.tid, Loc::MmTree, true, ev);
+    let (start, end) = (w.vmas[c as usize].start, w.vmas[c as usize].end());
+    w.mm.tree
+        .mtree_store_range(start, end - 1, None)
+        .expect("valid range");
+    w.mm.map_count -= 1;
+    if w.vmas[c as usize].flags & vm::VM_LOCKED != 0 {
+        w.mm.locked_vm -= w.vmas[c as usize].pages;
+    }
+    Exec::Val(true)
+}
+
 /// `vm_area_free(vma)`: the VMA object is gone.
 fn free_vma(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, c: VmaId) -> Exec {
+    if w.vmas[c as usize].lock.rcu_freed {
+        // Readers that still hold its lock are inside their read-side section (they found
+        // it under RCU): the memory outlives them; what they do after is checked at access.
+    } else if w.vmas[c as usize].lock.readers & !(1 << cx.tid) != 0 {
+        let r = w.vmas[c as usize].lock.readers.trailing_zeros() as usize;
+        fault(
+            cx.tid,
+            Invariant::I14,
+            format!(
+                "vma{c} freed while {} holds its lock for read",
+                w.threads[r].role.task()
+            ),
+            ev,
+        );
+    } else {
+        w.free_without_grace(cx.tid, &format!("vma{c}"), ev);
+    }
     if w.vmas[c as usize].live {
         ev.push(Event::Free {
             tid: cx.tid,
@@ -181,6 +230,7 @@ pub(super) fn mm_mmap_clear(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> E
 pub(super) fn mt_destroy(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let tid = cx.tid;
     w.access(tid, Loc::MmTree, true, ev);
+    w.free_without_grace(tid, "mm->mm_mt's nodes", ev);
     w.mm.tree.mt_destroy();
     Exec::Val(true)
 }

@@ -25,6 +25,7 @@ mod oom_kill;
 mod sched;
 mod swapfile;
 mod task_mmu;
+mod vma_lock;
 
 use super::event::{Event, Loc};
 use super::invariant::Invariant;
@@ -96,6 +97,15 @@ impl World {
         if roles.contains(&Role::Fork) {
             self.become_fork_child();
         }
+        if roles
+            .iter()
+            .any(|r| matches!(r, Role::Fault | Role::Munmap))
+        {
+            self.fault_addr = self
+                .mas_find(0)
+                .0
+                .map_or(0, |v| self.vmas[v as usize].start);
+        }
         for &role in roles {
             let entry = prog.entry(role).expect("role offered by the config");
             let mut t = Thread {
@@ -131,9 +141,10 @@ impl World {
                 },
                 task_cursor: None,
                 exited_mm: false,
+                rcu: false,
             };
             match role {
-                Role::Exit | Role::User => {
+                Role::Exit | Role::User | Role::Fault | Role::Munmap => {
                     // Each thread of the victim holds its task->mm and one mm_users (copy_mm:
                     // CLONE_VM takes mmget); the first is the World's initial user.
                     t.pins = 1;
@@ -229,6 +240,11 @@ impl World {
         for (l, m) in self.mutexes() {
             if m.owner == Some(tid) {
                 v.push((l, false));
+            }
+        }
+        for (i, x) in self.vmas.iter().enumerate() {
+            if x.lock.readers & (1 << tid) != 0 {
+                v.push((Lock::VmLock(i as VmaId), true));
             }
         }
         v

@@ -654,7 +654,7 @@ mod tests {
             (p("  if vma { unreachable }"), "f.mmp:2:24: expected the reason, a quoted string"),
             (p("  if vma { unreachable \"r\" in }"), "f.mmp:2:31: expected config names after `in`"),
             ("path a@b note \"x".into(), "f.mmp:1:15: unterminated string"),
-            (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, race, lock-order, deadlock, liveness, reference)"),
+            (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, I14, I15, race, lock-order, deadlock, liveness, reference)"),
             (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, latent INVARIANT, safe or unknown"),
             (c("  store tree"), "f.mmp:2:9: store is list or maple"),
             (c("  freezer v5"), "f.mmp:2:11: freezer is v4.7, v4.9 or v6.18"),

@@ -19,6 +19,14 @@ impl Oracle {
     ) -> Option<Violation> {
         let role = |t: Tid| world.threads[t as usize].role;
         if let Loc::VmaPtes(v) = loc {
+            if world.vmas[v as usize].lock.detached {
+                // munmap frees the page tables of VMAs it detached under mmap_write_lock after
+                // mmap_write_downgrade (v6.4 mm/mmap.c:2553, "VMAs were isolated before we
+                // downgraded mmap_lock"): no walker of the tree reaches them. A page fault
+                // that locked the VMA before it was detached and uses it anyway breaks I14 at
+                // handle_mm_fault, and its page-table access is a use after free.
+                return None;
+            }
             // A reader is a hazard if it is walking, or if MMF_OOM_SKIP is still clear
             // so that it may yet walk (kernel-paths.md §4, I1).
             let hazard = if world.mm.test(MmFlag::MMF_OOM_SKIP) {
