@@ -470,6 +470,10 @@ macro_rules! with_prim_table {
             rcu_read_unlock => vma_lock::rcu_read_unlock, "include/linux/rcupdate.h", "rcu_read_unlock()", step, shared, atomic;
             /// `vma = mas_walk(&mas)` at the faulting address, under RCU (`lock_vma_under_rcu`).
             mas_walk => vma_lock::mas_walk, "mm/memory.c", "vma = mas_walk(&mas)", step, shared, atomic;
+            /// `vma = vma_next(&vmi)` from 0 under RCU (the lockless `/proc/PID/maps` walk).
+            vma_first_rcu => vma_lock::vma_first_rcu, "mm/mmap_lock.c", "vma = vma_next(&vmi) /* under RCU */", step, shared, atomic;
+            /// The next VMA of that walk, under RCU.
+            vma_next_rcu => vma_lock::vma_next_rcu, "mm/mmap_lock.c", "vma = vma_next(&vmi) /* under RCU */", step, shared, atomic;
             /// `vma = find_vma(mm, address)` (or `vma_find`) under `mmap_lock`: the VMA at the
             /// faulting address.
             find_vma => vma_lock::find_vma, "mm/mmap.c", "vma = find_vma(mm, address)", step, shared, atomic;

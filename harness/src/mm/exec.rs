@@ -345,16 +345,23 @@ pub fn start(
     let mut world = World::new();
     setup(&mut world, setup_ops)?;
     let roles = roles(prog, threads);
-    if prog.entry(Role::Pm).is_some()
-        && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper))
-    {
+    let families = super::generate::Family::offered(&prog.offered());
+    let suspend = roles.contains(&Role::Pm)
+        || families == [super::generate::Family::Suspend];
+    if suspend && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper)) {
         return Err(BadScenario(
             "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
         ));
     }
-    if prog.entry(Role::Fork).is_some() && !roles.contains(&Role::Fork) {
+    if families == [super::generate::Family::Fork] && !roles.contains(&Role::Fork) {
         return Err(BadScenario(
             "a fork scenario runs the forking parent (fork)".into(),
+        ));
+    }
+    if roles.contains(&Role::Fork) && roles.iter().any(|&r| r != Role::Fork && r != Role::Swapoff)
+    {
+        return Err(BadScenario(
+            "a fork scenario runs the forking parent (fork) and swapoff only: the model's mm is the child's".into(),
         ));
     }
     let initial = world.clone();

@@ -197,8 +197,11 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
         None => menu_setups(&b.menu, b.vmas),
     };
     let mut out = Vec::new();
+    let families = crate::mm::generate::Family::offered(&offered);
+    let has = |f| families.contains(&f);
+    use crate::mm::generate::Family;
     for setup in setups {
-        if offered.contains(&Role::Fork) {
+        if has(Family::Fork) {
             // A fork of the set-up's process failing at each of its VMAs (or after the last),
             // against the swapoff walkers.
             let live = setup
@@ -221,9 +224,8 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
                     out.push(Root { setup: s, threads });
                 }
             }
-            continue;
         }
-        if offered.contains(&Role::Pm) {
+        if has(Family::Suspend) {
             let base = [Thread::User, Thread::Pm, Thread::OomReaper];
             let extra = copies(&[Role::OomKill, Role::Holder]);
             let k = b.threads.saturating_sub(base.len()).min(extra.len());
@@ -235,9 +237,8 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
                     threads,
                 });
             }
-            continue;
         }
-        if offered.contains(&Role::User) {
+        if has(Family::Cgroup) {
             // A user task's threads (one always runs) in a cgroup v1 freezer, frozen or not,
             // against the allocator and the reaper (which needs the allocator's kill).
             let mut extra: Vec<Thread> =
@@ -256,6 +257,8 @@ pub fn roots(prog: &Program, b: &Bounds) -> Vec<Root> {
                     out.push(Root { setup: s, threads });
                 }
             }
+        }
+        if !has(Family::Teardown) {
             continue;
         }
         let others = copies(&[

@@ -74,7 +74,11 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         });
         live -= 1;
     }
-    if offered.contains(&Role::Fork) {
+    // A config offering the roles of several families (today's v6.18) draws one family per
+    // scenario; a config of one family draws nothing here.
+    let families = Family::offered(offered);
+    let family = families[d.below(families.len() as u32) as usize];
+    if family == Family::Fork {
         // A fork of the process the set-up built, failing at a drawn VMA of it, against the
         // walkers that can find the child's mm before it is gone: swapoff (the child is on
         // mmlist once copy_page_range copies a swap entry).
@@ -89,7 +93,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         }
         return shuffled(setup, threads, d);
     }
-    if offered.contains(&Role::Pm) {
+    if family == Family::Suspend {
         // Suspend against an OOM kill: the victim is a user task doing I/O.
         // The oom_reaper kthread always exists; the victim always runs.
         let mut threads = vec![Thread::User, Thread::Pm, Thread::OomReaper];
@@ -104,7 +108,7 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         }
         return shuffled(setup, threads, d);
     }
-    if offered.contains(&Role::User) {
+    if family == Family::Cgroup {
         // A user task, maybe multi-threaded, in a cgroup v1 freezer set to FROZEN, against an
         // OOM kill: the allocator, then the reaper (B14).
         if d.chance(7, 8) {
@@ -163,6 +167,40 @@ pub fn draw(offered: &[Role], d: &mut impl Draw) -> Scenario {
         }
     }
     shuffled(setup, threads, d)
+}
+
+/// The families of scenarios a config's roles make: each its own kind of world around the
+/// mm. A config of several families (today's v6.18) has scenarios of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// A fork that fails half-way (`fork`), against swapoff.
+    Fork,
+    /// A suspend against an OOM kill (`pm`, with the victim as a `user` task).
+    Suspend,
+    /// A user task in a frozen cgroup v1 against an OOM kill (`user` without `pm`).
+    Cgroup,
+    /// A dying process's mm (`exit`) against the reaper, `process_mrelease`, its other
+    /// threads and the mm's other walkers.
+    Teardown,
+}
+
+impl Family {
+    /// The families `offered` makes, in this order; a config with none is a teardown one.
+    pub fn offered(offered: &[Role]) -> Vec<Family> {
+        let mut v = Vec::new();
+        if offered.contains(&Role::Fork) {
+            v.push(Family::Fork);
+        }
+        if offered.contains(&Role::Pm) {
+            v.push(Family::Suspend);
+        } else if offered.contains(&Role::User) {
+            v.push(Family::Cgroup);
+        }
+        if offered.contains(&Role::Exit) || v.is_empty() {
+            v.push(Family::Teardown);
+        }
+        v
+    }
 }
 
 /// The scenario with its threads in a drawn order (thread 0 is not always the victim), then

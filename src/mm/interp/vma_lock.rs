@@ -57,6 +57,41 @@ pub(super) fn mas_walk(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     Exec::Val(true)
 }
 
+/// `vma = vma_find(&vmi, ULONG_MAX)` (`for_each_vma` under RCU: `lock_next_vma`'s
+/// `vma_next`, v6.18 `mm/mmap_lock.c:297-361`): the first VMA, without `mmap_lock`.
+pub(super) fn vma_first_rcu(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    rcu_walk_check(w, cx, ev);
+    let (v, next) = w.mas_find(0);
+    w.threads[t].vma = v;
+    w.threads[t].mas_index = next;
+    Exec::Val(true)
+}
+
+/// The next VMA of that walk, under RCU.
+pub(super) fn vma_next_rcu(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
+    let t = cx.tid as usize;
+    rcu_walk_check(w, cx, ev);
+    let (v, next) = match w.threads[t].mas_index {
+        Some(i) => w.mas_find(i),
+        None => (None, None),
+    };
+    w.threads[t].vma = v;
+    w.threads[t].mas_index = next;
+    Exec::Val(true)
+}
+
+fn rcu_walk_check(w: &World, cx: Cx<'_>, ev: &mut Vec<Event>) {
+    if !w.threads[cx.tid as usize].rcu {
+        fault(
+            cx.tid,
+            Invariant::I15,
+            format!("{} of mm->mm_mt outside rcu_read_lock", cx.prim.name()),
+            ev,
+        );
+    }
+}
+
 /// `vma = find_vma(mm, address)` under `mmap_read_lock` (`lock_mm_and_find_vma`) or
 /// `mmap_write_lock` (`do_vmi_munmap`'s `vma_find`): the VMA at the faulting address, or NULL
 /// (the model's VMAs never grow down to it).
@@ -76,17 +111,18 @@ pub(super) fn vma_is_anonymous(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -
     Exec::Val(w.vmas[v as usize].anon)
 }
 
-/// `vma_start_read(vma)` — condition: the VMA is not write-locked (`vm_lock_seq !=
-/// mm_lock_seq`, checked before and after) and `down_read_trylock(&vma->vm_lock->lock)`
-/// succeeds (it fails while a writer waits). v6.15+ takes a `vm_refcnt` reference instead,
-/// which fails on a detached VMA (refcount 0): `detached_fails` says which.
+/// `vma_start_read(vma)` (v6.4 `include/linux/mm.h:642-662`) — condition: the VMA is not
+/// write-locked (`vm_lock_seq != mm_lock_seq`, checked before and after) and
+/// `down_read_trylock(&vma->vm_lock->lock)` succeeds (it fails while a writer waits).
 pub(super) fn vma_start_read(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     start_read(w, cx, ev, false)
 }
 
-/// `vma_start_read(mm, vma)` of v6.15+ (`mm/mmap_lock.c`): `__refcount_inc_not_zero_limited`
-/// on `vm_refcnt` fails for a detached VMA, then `vma->vm_mm != mm` (a `SLAB_TYPESAFE_BY_RCU`
-/// VMA reused by another mm) drops the reference again.
+/// `vma = vma_start_read(mm, vma)` of v6.15+ (`mm/mmap_lock.c:142-217`): the seq check,
+/// `__refcount_inc_not_zero_limited_acquire` on `vm_refcnt` (fails for a detached VMA, 0, or a
+/// waiting writer), `vma->vm_mm != mm` (a `SLAB_TYPESAFE_BY_RCU` VMA reused by another mm:
+/// the model allocates no VMA, so never), the seq again. On failure it has dropped RCU; the
+/// cursor is NULL, or stays for `-EAGAIN` (detached).
 pub(super) fn vma_start_read_refcnt(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     start_read(w, cx, ev, true)
 }
@@ -97,7 +133,18 @@ fn start_read(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, refcnt: bool) -> E
     };
     w.rcu_read_vma(cx.tid, v, ev);
     let l = &w.vmas[v as usize].lock;
-    if l.wlocked || l.writers_waiting != 0 || (refcnt && l.detached) {
+    if refcnt && (l.wlocked || l.writers_waiting != 0 || l.detached) {
+        // v6.15+: on failure vma_start_read has dropped RCU itself (mm/mmap_lock.c:197-198)
+        // and returns ERR_PTR(-EAGAIN) for a detached VMA (vm_refcnt 0: the caller retries;
+        // the cursor stays, non-NULL), NULL otherwise.
+        let t = cx.tid as usize;
+        w.threads[t].rcu = false;
+        if !l.detached {
+            w.threads[t].vma = None;
+        }
+        return Exec::Val(false);
+    }
+    if l.wlocked || l.writers_waiting != 0 {
         return Exec::Val(false);
     }
     w.vmas[v as usize].lock.readers |= 1 << cx.tid;
