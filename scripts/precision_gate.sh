@@ -4,7 +4,8 @@
 # 1. Exhaustive: `mmfuzz check` of every built-in `safe` config, deterministic, at bounds that
 #    catch the v4.7 freeze_task false alarm (shared/audit/cases/v4.7-false-alarm-I12.json):
 #    suspend configs at 4 CPUs, 1 anonymous VMA, at most 3 preemptions; mm configs at
-#    3 CPUs and 2 VMAs (a failing fork's: 3 VMAs); cgroup-freezer configs (a multi-threaded victim) at 3 CPUs, 1 anonymous
+#    3 CPUs and 2 VMAs (a failing fork's: 3 VMAs); a config whose roles make several families
+#    of scenarios (today's v6.18) family by family (`check --family`), each at its bounds; cgroup-freezer configs (a multi-threaded victim) at 3 CPUs, 1 anonymous
 #    VMA, at most 3 preemptions; and every one of them again on an empty mm (no VMA: dup_mmap()
 #    failed before copying one) at 4 CPUs (suspend configs: at most 3 preemptions). A search that stops at --max-states fails the
 #    gate too.
@@ -46,26 +47,41 @@ print("ok" if d["found"] == "safe" and not d["truncated"] else "FAIL",
     fi
   }
   for c in $safe; do
-    if "$BIN" configs --show "$c" | grep -Eq '^  role .*\bpm\b'; then
-      bounds=(--cpus 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
-      empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3)
-    elif "$BIN" configs --show "$c" | grep -Eq '^  role .*\buser\b'; then
-      # A multi-threaded victim in a frozen cgroup: two user threads, the allocator, the
-      # reaper (four CPUs only on the empty mm).
-      bounds=(--cpus 3 --vmas 1 --menu anon --races coenabled --preemptions 3)
-      empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3)
-    elif "$BIN" configs --show "$c" | grep -Eq '^  role .*\bfork\b'; then
-      # A failing fork: the parent's three VMAs (the copies, the marker, the parent's VMAs
-      # after it) against two swapoff walkers.
-      bounds=(--cpus 3 --vmas 3 --races coenabled)
-      empty=(--cpus 3 --vmas 0 --races coenabled)
-    else
-      bounds=(--cpus 3 --vmas 2 --races coenabled)
-      empty=(--cpus 4 --vmas 0 --races coenabled)
-    fi
-    gate_check "$c" "${bounds[@]}"
-    bounds=("${empty[@]}")
-    gate_check "$c" "${bounds[@]}"
+    roles=$("$BIN" configs --show "$c" | grep -E '^  role ')
+    has() { printf '%s\n' "$roles" | grep -Eq "\b$1\b"; }
+    # The families of scenarios the config's roles make (a config of several, today's v6.18,
+    # is checked family by family, each at its own bounds).
+    fams=()
+    if has fork; then fams+=(fork); fi
+    if has pm; then fams+=(suspend); elif has user; then fams+=(cgroup); fi
+    if has exit || [ ${#fams[@]} -eq 0 ]; then fams+=(teardown); fi
+    for f in "${fams[@]}"; do
+      case $f in
+        suspend)
+          bounds=(--cpus 4 --vmas 1 --menu anon --races coenabled --preemptions 3)
+          empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3) ;;
+        cgroup)
+          # A multi-threaded victim in a frozen cgroup: two user threads, the allocator, the
+          # reaper (four CPUs only on the empty mm).
+          bounds=(--cpus 3 --vmas 1 --menu anon --races coenabled --preemptions 3)
+          empty=(--cpus 4 --vmas 0 --races coenabled --preemptions 3) ;;
+        fork)
+          # A failing fork: the parent's three VMAs (the copies, the marker, the parent's VMAs
+          # after it) against two swapoff walkers.
+          bounds=(--cpus 3 --vmas 3 --races coenabled)
+          empty=(--cpus 3 --vmas 0 --races coenabled) ;;
+        teardown)
+          bounds=(--cpus 3 --vmas 2 --races coenabled)
+          empty=(--cpus 4 --vmas 0 --races coenabled) ;;
+      esac
+      if [ ${#fams[@]} -gt 1 ]; then
+        bounds+=(--family "$f")
+        empty+=(--family "$f")
+      fi
+      gate_check "$c" "${bounds[@]}"
+      bounds=("${empty[@]}")
+      gate_check "$c" "${bounds[@]}"
+    done
   done
 fi
 

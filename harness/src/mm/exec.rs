@@ -346,8 +346,7 @@ pub fn start(
     setup(&mut world, setup_ops)?;
     let roles = roles(prog, threads);
     let families = super::generate::Family::offered(&prog.offered());
-    let suspend = roles.contains(&Role::Pm)
-        || families == [super::generate::Family::Suspend];
+    let suspend = roles.contains(&Role::Pm) || families == [super::generate::Family::Suspend];
     if suspend && !(roles.contains(&Role::User) && roles.contains(&Role::OomReaper)) {
         return Err(BadScenario(
             "a suspend scenario runs the victim (user) and the oom_reaper kthread".into(),
@@ -358,8 +357,7 @@ pub fn start(
             "a fork scenario runs the forking parent (fork)".into(),
         ));
     }
-    if roles.contains(&Role::Fork) && roles.iter().any(|&r| r != Role::Fork && r != Role::Swapoff)
-    {
+    if roles.contains(&Role::Fork) && roles.iter().any(|&r| r != Role::Fork && r != Role::Swapoff) {
         return Err(BadScenario(
             "a fork scenario runs the forking parent (fork) and swapoff only: the model's mm is the child's".into(),
         ));

@@ -185,6 +185,38 @@ pub enum Family {
 }
 
 impl Family {
+    /// Every family, in the order [`Family::offered`] lists them.
+    pub const ALL: [Family; 4] = [
+        Family::Fork,
+        Family::Suspend,
+        Family::Cgroup,
+        Family::Teardown,
+    ];
+    /// Its name (`--family`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Fork => "fork",
+            Family::Suspend => "suspend",
+            Family::Cgroup => "cgroup",
+            Family::Teardown => "teardown",
+        }
+    }
+    /// Parse a name.
+    pub fn parse(s: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.name() == s)
+    }
+    /// The family of a scenario, from its threads.
+    pub fn of(threads: &[Thread]) -> Family {
+        if threads.contains(&Thread::Fork) {
+            Family::Fork
+        } else if threads.contains(&Thread::Pm) {
+            Family::Suspend
+        } else if threads.contains(&Thread::User) {
+            Family::Cgroup
+        } else {
+            Family::Teardown
+        }
+    }
     /// The families `offered` makes, in this order; a config with none is a teardown one.
     pub fn offered(offered: &[Role]) -> Vec<Family> {
         let mut v = Vec::new();

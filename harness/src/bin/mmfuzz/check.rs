@@ -8,6 +8,7 @@ use mmfuzz_harness::campaign::{self, Finding};
 use mmfuzz_harness::corpus::{self, Saved};
 use mmfuzz_harness::mm::exec::BadScenario;
 use mmfuzz_harness::mm::explore::{self as search, Bounds, Root};
+use mmfuzz_harness::mm::generate::Family;
 use mmfuzz_harness::mm::report;
 use mmfuzz_harness::rows::{expected_word, CheckRow};
 
@@ -44,7 +45,22 @@ pub fn check(args: CheckArgs) -> CmdResult {
     let jobs = jobs_or_all(args.jobs.jobs)?;
     let prog = one_program(&args.config)?;
     let bounds = bounds_text(&b);
-    let roots = search::roots(&prog, &b);
+    let mut roots = search::roots(&prog, &b);
+    if let Some(f) = &args.family {
+        let fam = Family::parse(f).ok_or_else(|| {
+            BadInput(format!(
+                "--family {f}: not a family (teardown, suspend, cgroup, fork)"
+            ))
+        })?;
+        roots.retain(|r| Family::of(&r.threads) == fam);
+        if roots.is_empty() {
+            return Err(BadInput(format!(
+                "--family {f}: {} has no scenario of that family",
+                args.config
+            ))
+            .into());
+        }
+    }
     let bad = |e: BadScenario| BadInput(format!("{}: {}", args.config, e.0));
     let est = search::estimate(&prog, &roots).map_err(bad)?;
     if !json {

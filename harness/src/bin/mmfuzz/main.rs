@@ -233,6 +233,10 @@ struct CheckArgs {
     /// Most preemptions (switches away from a thread that could go on); default: no bound.
     #[arg(long)]
     preemptions: Option<u8>,
+    /// Only the scenarios of this family, for a config whose roles make several (today's
+    /// v6.18): teardown, suspend, cgroup or fork.
+    #[arg(long)]
+    family: Option<String>,
     /// Stop without a verdict after this many states.
     #[arg(long, default_value_t = 20_000_000)]
     max_states: u64,
