@@ -14,7 +14,7 @@ use mmfuzz_harness::rng::SplitMix64;
 const N: usize = 1_000;
 
 fn scenarios(c: &mut Criterion) {
-    for name in ["v6.1", "v5.17", "v4.17", "v6.18-swap", "v6.18"] {
+    for name in ["v6.1", "v5.17", "v4.17", "v6.18-swap", "v6.18", "v6.4"] {
         let prog = builtin::program(name).expect("built-in");
         let mut rng = SplitMix64(1);
         let cases: Vec<_> = (0..N).map(|_| generate::random(&prog, &mut rng)).collect();
