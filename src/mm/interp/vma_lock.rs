@@ -291,7 +291,7 @@ impl World {
     /// a use after free.
     pub(super) fn rcu_read_vma(&self, tid: Tid, v: VmaId, ev: &mut Vec<Event>) {
         let x = &self.vmas[v as usize];
-        if !x.live && !(x.lock.rcu_freed && self.threads[tid as usize].rcu) {
+        if !(x.live || x.lock.rcu_freed && self.threads[tid as usize].rcu) {
             self.access(tid, Loc::VmaObj(v), false, ev);
         }
     }
