@@ -134,12 +134,14 @@ fn start_read(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, refcnt: bool) -> E
     w.rcu_read_vma(cx.tid, v, ev);
     let l = &w.vmas[v as usize].lock;
     if refcnt && (l.wlocked || l.writers_waiting != 0 || l.detached) {
-        // v6.15+: on failure vma_start_read has dropped RCU itself (mm/mmap_lock.c:197-198)
-        // and returns ERR_PTR(-EAGAIN) for a detached VMA (vm_refcnt 0: the caller retries;
-        // the cursor stays, non-NULL), NULL otherwise.
+        // v6.15+: on failure vma_start_read has dropped RCU itself (mm/mmap_lock.c:197-198).
+        // A write-locked VMA fails the seq check first (:156): NULL. Otherwise a detached one
+        // (vm_refcnt 0) fails the increment with ERR_PTR(-EAGAIN) (:167-170): the caller
+        // retries, and the cursor stays non-NULL. A waiting writer: NULL.
+        let eagain = !l.wlocked && l.detached;
         let t = cx.tid as usize;
         w.threads[t].rcu = false;
-        if !l.detached {
+        if !eagain {
             w.threads[t].vma = None;
         }
         return Exec::Val(false);
