@@ -42,12 +42,7 @@ pub(super) fn vma_next(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
         w.threads[t].vma = w.vmas[c as usize].next;
     } else {
         w.access(tid, Loc::MmTree, false, ev);
-        let (v, next) = match w.threads[t].mas_index {
-            Some(i) => w.mas_find(i),
-            None => (None, None),
-        };
-        w.threads[t].vma = v;
-        w.threads[t].mas_index = next;
+        w.mas_next_of(t);
     }
     Exec::Val(true)
 }

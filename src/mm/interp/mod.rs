@@ -599,6 +599,17 @@ impl World {
         }
     }
 
+    /// The thread's maple cursor moved on (`mas_find` from past its last entry): the next
+    /// entry, or NULL at the end.
+    pub(super) fn mas_next_of(&mut self, t: usize) {
+        let (v, next) = match self.threads[t].mas_index {
+            Some(i) => self.mas_find(i),
+            None => (None, None),
+        };
+        self.threads[t].vma = v;
+        self.threads[t].mas_index = next;
+    }
+
     pub(super) fn mas_find(&self, from: u64) -> (Option<VmaId>, Option<u64>) {
         let mut mas = crate::maple::MaState::new(from);
         match self.mm.tree.mas_find(&mut mas, u64::MAX) {

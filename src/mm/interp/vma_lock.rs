@@ -72,12 +72,7 @@ pub(super) fn vma_first_rcu(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> E
 pub(super) fn vma_next_rcu(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let t = cx.tid as usize;
     rcu_walk_check(w, cx, ev);
-    let (v, next) = match w.threads[t].mas_index {
-        Some(i) => w.mas_find(i),
-        None => (None, None),
-    };
-    w.threads[t].vma = v;
-    w.threads[t].mas_index = next;
+    w.mas_next_of(t);
     Exec::Val(true)
 }
 
