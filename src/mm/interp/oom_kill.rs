@@ -123,7 +123,7 @@ pub(super) fn oom_reaper_list_pop(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>
 pub(super) fn wake_up_oom_reaper(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     let waiters = std::mem::take(&mut w.oom_reaper_waiters);
     for (i, th) in w.threads.iter_mut().enumerate() {
-        if waiters & (1 << i) != 0 {
+        if waiters & (1 << i) != 0 && th.status == Status::Blocked {
             th.status = Status::Runnable;
         }
     }
@@ -169,7 +169,12 @@ pub(super) fn sleep_oom_reaper_wait(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Even
         return Exec::Val(true);
     }
     w.oom_reaper_waiters |= 1 << tid;
-    w.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev)
+    let r = w.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev);
+    if matches!(r, Exec::Val(_)) {
+        // A wakeup came before schedule(): the thread never slept, so it is off the queue.
+        w.oom_reaper_waiters &= !(1 << tid);
+    }
+    r
 }
 
 /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).
