@@ -295,3 +295,23 @@ fn renders_in_headless_chromium() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Every mm corpus case draws, and the picture is well formed (a lock of every class a case
+/// holds has its colour: the per-VMA lock of the v6.4 cases too).
+#[test]
+fn every_corpus_case_draws() {
+    let mut drawn = 0;
+    for entry in fs::read_dir(root().join("corpus/mm")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let (_, prog, sc, out) = load(&name);
+        let svg = picture::svg(&prog, &sc, &out, &name);
+        well_formed(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+        drawn += 1;
+    }
+    assert!(drawn >= 40, "only {drawn} cases drawn");
+    let (_, prog, sc, out) = load(&case_file("v6.4-fault-without-detached-recheck-I14"));
+    assert!(picture::svg(&prog, &sc, &out, "v6.4").contains("vm_lock(vma0)"));
+}

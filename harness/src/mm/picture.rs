@@ -70,8 +70,10 @@ pub fn esc(s: &str) -> String {
 
 /// A lock class: its legend name and colour (`mmap_lock` read and write apart).
 fn class(l: Lock, shared: bool) -> (u8, &'static str, &'static str) {
-    const COLOURS: [&str; 8] = [
+    // One per class of `Lock::CLASSES`, `mmap_lock` twice.
+    const COLOURS: [&str; Lock::CLASSES.len() + 1] = [
         "#7fb8e6", "#0b4f9c", "#f28e2b", "#9a5bc4", "#2f9e44", "#a07a2c", "#e0409a", "#5c5c5c",
+        "#17a2b8",
     ];
     let (i, name) = match l {
         Lock::MmapLock if shared => (0, "mmap_lock (R)"),
@@ -879,7 +881,7 @@ impl Draw<'_> {
             for (y0, y1, shared, a, b) in spans {
                 let (_, name, colour) = class(*lock, shared);
                 let name = match lock {
-                    Lock::Ptl(_) => lock.name(),
+                    Lock::Ptl(_) | Lock::VmLock(_) => lock.name(),
                     _ => name.to_string(),
                 };
                 let _ = writeln!(
