@@ -2,70 +2,69 @@
 //! no violation in any interleaving, and every `bug` config's shortest counterexample is no
 //! longer (in numbered steps) than the shortest one the corpus keeps for it.
 
-use mmfuzz::mm::{builtin, Expect, Program, Role};
+use mmfuzz::mm::{builtin, Expect, Program};
 use mmfuzz_harness::corpus::{self, Case, Expect as CaseExpect, Payload};
 use mmfuzz_harness::mm::explore::{self, Bounds, VmaKind};
+use mmfuzz_harness::mm::generate::Family;
 use mmfuzz_harness::mm::Schedule;
 
-fn suspend(prog: &Program) -> bool {
-    prog.entry(Role::Pm).is_some()
-}
-
-/// The bound each kind of config is checked at in `cargo test` (`mmfuzz check` goes further:
-/// docs/guide.md and docs/findings.md).
-fn bounds(prog: &Program, safe: bool) -> Bounds {
-    if suspend(prog) {
+/// The bound each family of scenarios is checked at in `cargo test` (`mmfuzz check` goes
+/// further: docs/guide.md and docs/findings.md).
+fn bounds(family: Family, safe: bool) -> Bounds {
+    match family {
         // The victim, the suspend, the reaper and the allocator, at most two preemptions; the
         // holder task (tetsuo-i's hang needs it) makes five threads, which `mmfuzz check` runs.
-        Bounds {
+        Family::Suspend => Bounds {
             threads: 4,
             vmas: 1,
             menu: vec![VmaKind::Anon],
             preemptions: Some(2),
             hb: false,
             ..Bounds::default()
-        }
-    } else if prog.entry(Role::User).is_some() {
+        },
         // Two threads of a cgroup-frozen victim and the allocator (B14), two preemptions.
-        Bounds {
+        Family::Cgroup => Bounds {
             threads: 3,
             vmas: 1,
             menu: vec![VmaKind::Anon],
             preemptions: Some(2),
             hb: !safe,
             ..Bounds::default()
-        }
-    } else if prog.entry(Role::Fork).is_some() {
+        },
         // A fork failing at each VMA of a parent with two (three for the safe configs: the
         // parent's VMAs after the marker), against two swapoff walkers.
-        Bounds {
+        Family::Fork => Bounds {
             threads: 3,
             vmas: if safe { 3 } else { 2 },
             menu: vec![VmaKind::Anon, VmaKind::File],
             ..Bounds::default()
-        }
-    } else if safe {
-        Bounds {
+        },
+        Family::Teardown if safe => Bounds {
             threads: 3,
             vmas: 1,
             menu: vec![VmaKind::Anon, VmaKind::Mlock],
             hb: false,
             ..Bounds::default()
-        }
-    } else {
+        },
         // The happens-before detector, as in random runs, so the lengths compare.
-        Bounds {
+        Family::Teardown => Bounds {
             threads: 3,
             vmas: 1,
             menu: vec![VmaKind::Anon, VmaKind::File, VmaKind::Mlock],
             ..Bounds::default()
-        }
+        },
     }
 }
 
-fn search(prog: &Program, b: &Bounds) -> explore::Report {
-    let roots = explore::roots(prog, b);
-    let rep = explore::search(prog, b, &roots, |_, _, _| {}).unwrap();
+/// The search of one family of `prog`'s scenarios (all of them for a config of one family).
+fn search(prog: &Program, family: Family, safe: bool) -> explore::Report {
+    let b = bounds(family, safe);
+    let several = Family::offered(&prog.offered()).len() > 1;
+    let roots: Vec<_> = explore::roots(prog, &b)
+        .into_iter()
+        .filter(|r| !several || Family::of(&r.threads) == family)
+        .collect();
+    let rep = explore::search(prog, &b, &roots, |_, _, _| {}).unwrap();
     assert!(!rep.truncated, "{}: search truncated", prog.config.name);
     rep
 }
@@ -76,20 +75,25 @@ fn safe_configs_have_no_violation_in_any_interleaving() {
         if prog.config.expect != Expect::Safe {
             continue;
         }
-        let b = bounds(&prog, true);
-        let rep = search(&prog, &b);
-        eprintln!(
-            "{}: {} states, {} transitions, {} set-ups",
-            prog.config.name, rep.states, rep.transitions, rep.roots
-        );
-        if let Some((sc, v)) = rep.counterexample {
-            panic!(
-                "false alarm on {}: {} {}\n{}",
+        for family in Family::offered(&prog.offered()) {
+            let rep = search(&prog, family, true);
+            eprintln!(
+                "{} ({}): {} states, {} transitions, {} set-ups",
                 prog.config.name,
-                v.inv,
-                v.msg,
-                mmfuzz_harness::mm::report::explain(&prog, &sc)
+                family.name(),
+                rep.states,
+                rep.transitions,
+                rep.roots
             );
+            if let Some((sc, v)) = rep.counterexample {
+                panic!(
+                    "false alarm on {}: {} {}\n{}",
+                    prog.config.name,
+                    v.inv,
+                    v.msg,
+                    mmfuzz_harness::mm::report::explain(&prog, &sc)
+                );
+            }
         }
     }
 }
@@ -125,8 +129,12 @@ fn bug_configs_shortest_counterexample_is_no_longer_than_the_corpus_one() {
         if !matches!(prog.config.expect, Expect::Bug(_)) || prog.config.name.contains("tetsuo-i") {
             continue;
         }
-        let b = bounds(&prog, false);
-        let rep = search(&prog, &b);
+        // The first family (in Family::offered's order) with a violation.
+        let rep = Family::offered(&prog.offered())
+            .into_iter()
+            .map(|f| search(&prog, f, false))
+            .find(|r| r.counterexample.is_some())
+            .unwrap_or_else(|| panic!("{}: no violation within the bounds", prog.config.name));
         let (_, v) = rep
             .counterexample
             .as_ref()
