@@ -44,16 +44,8 @@ pub(super) fn rcu_read_unlock(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) ->
 /// under RCU (a node replaced meanwhile is seen old or new, never half-written: the model's
 /// tree store is one step).
 pub(super) fn mas_walk(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    let t = cx.tid as usize;
-    if !w.threads[t].rcu {
-        fault(
-            cx.tid,
-            Invariant::I15,
-            "mas_walk of mm->mm_mt outside rcu_read_lock and without mmap_lock".into(),
-            ev,
-        );
-    }
-    w.threads[t].vma = w.mm.tree.mas_walk(w.fault_addr).entry;
+    rcu_walk_check(w, cx, ev);
+    w.threads[cx.tid as usize].vma = w.mm.tree.mas_walk(w.fault_addr).entry;
     Exec::Val(true)
 }
 
@@ -128,7 +120,8 @@ fn start_read(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, refcnt: bool) -> E
     };
     w.rcu_read_vma(cx.tid, v, ev);
     let l = &w.vmas[v as usize].lock;
-    if refcnt && (l.wlocked || l.writers_waiting != 0 || l.detached) {
+    let write_held = l.wlocked || l.writers_waiting != 0;
+    if refcnt && (write_held || l.detached) {
         // v6.15+: on failure vma_start_read has dropped RCU itself (mm/mmap_lock.c:197-198).
         // A write-locked VMA fails the seq check first (:156): NULL. Otherwise a detached one
         // (vm_refcnt 0) fails the increment with ERR_PTR(-EAGAIN) (:167-170): the caller
@@ -141,7 +134,7 @@ fn start_read(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, refcnt: bool) -> E
         }
         return Exec::Val(false);
     }
-    if l.wlocked || l.writers_waiting != 0 {
+    if write_held {
         return Exec::Val(false);
     }
     w.vmas[v as usize].lock.readers |= 1 << cx.tid;
