@@ -351,6 +351,9 @@ macro_rules! with_prim_table {
             tsk_oom_reaper_list => oom_kill::tsk_oom_reaper_list, "mm/oom_kill.c", "tsk->oom_reaper_list", cond, shared, atomic;
             /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
             sleep_oom_reaper_wait => oom_kill::sleep_oom_reaper_wait, "mm/oom_kill.c", "schedule() /* oom_reaper_wait */", step, shared, sleeps;
+            /// Sleep `TASK_INTERRUPTIBLE|TASK_FREEZABLE` on `oom_reaper_wait` (v6.1+
+            /// `wait_event_freezable`): `freeze_task` may freeze the sleeper where it sleeps.
+            sleep_oom_reaper_wait_freezable => oom_kill::sleep_oom_reaper_wait_freezable, "mm/oom_kill.c", "schedule() /* oom_reaper_wait, TASK_FREEZABLE */", step, shared, sleeps;
             /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))` (v4.7, no timeout).
             wait_oom_victims_zero => oom_kill::wait_oom_victims_zero, "mm/oom_kill.c", "wait_event(oom_victims_wait, !atomic_read(&oom_victims))", step, shared, sleeps;
             /// `wait_event_interruptible_timeout(oom_victims_wait, …)` — condition: not timed out.
@@ -386,6 +389,11 @@ macro_rules! with_prim_table {
             clear_frozen => freezer::clear_frozen, "kernel/freezer.c", "current->flags &= ~PF_FROZEN", step, shared, atomic;
             /// `schedule()` in `__refrigerator`: sleep until thawed.
             schedule_frozen => freezer::schedule_frozen, "kernel/freezer.c", "schedule() /* frozen */", step, shared, sleeps;
+            /// In `__refrigerator` (v6.1+): `WRITE_ONCE(current->__state, TASK_FROZEN)` and
+            /// `current->saved_state = TASK_RUNNING`, under `pi_lock`, not `freezer_lock`.
+            set_task_frozen => freezer::set_task_frozen, "kernel/freezer.c", "WRITE_ONCE(current->__state, TASK_FROZEN)", step, shared, atomic;
+            /// Leaving `__refrigerator` (v6.1+): `__set_current_state(TASK_RUNNING)`.
+            set_task_running => freezer::set_task_running, "kernel/freezer.c", "__set_current_state(TASK_RUNNING)", step, shared, atomic;
             /// `for_each_process_thread` cursor: the first other task (`for_each_task`).
             task_first => freezer::task_first, "include/linux/sched/signal.h", "for_each_process_thread(g, p)", step, shared, atomic;
             /// The next other task.

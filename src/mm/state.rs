@@ -232,6 +232,9 @@ pub enum Sleep {
     /// `TASK_INTERRUPTIBLE` on a wait queue (the reaper's `oom_reaper_wait`, `msleep`); any
     /// wakeup, a fake signal included, wakes it.
     Interruptible,
+    /// `TASK_INTERRUPTIBLE|TASK_FREEZABLE` on a wait queue (v6.1+ `wait_event_freezable`): woken
+    /// as [`Sleep::Interruptible`], and `__freeze_task` may freeze it where it sleeps.
+    Freezable,
     /// `wait_event(oom_victims_wait, !atomic_read(&oom_victims))`, with a timeout or not.
     OomVictims {
         /// `wait_event_interruptible_timeout` (v4.9+).
@@ -252,6 +255,10 @@ pub struct Freezer {
     pub frozen_stable: bool,
     /// How it sleeps.
     pub sleep: Sleep,
+    /// `p->saved_state` (v6.1+, f5d39b020809): the sleep `__freeze_task` froze it in, until
+    /// a wakeup that sleep accepts (`ttwu_state_match` sets it to `TASK_RUNNING`: `None`) or
+    /// `__thaw_task`, which restores it.
+    pub saved: Option<Sleep>,
     /// A wakeup came while it was still running towards `schedule()` (the task state was set
     /// back to `TASK_RUNNING`): its next sleep returns at once.
     pub woken: bool,

@@ -101,6 +101,27 @@ pub(super) fn schedule_frozen(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) ->
     w.sleep(tid, Sleep::Frozen, "__refrigerator", ev)
 }
 
+/// In `__refrigerator` (v6.1+, f5d39b020809): `WRITE_ONCE(current->__state, TASK_FROZEN)`
+/// and `saved_state = TASK_RUNNING` under `pi_lock` (v6.18.2 kernel/freezer.c:73-76). Not under
+/// `freezer_lock`: `freeze_task` and `__thaw_task` see the task frozen from here, before it has
+/// tested `freezing(current)`.
+pub(super) fn set_task_frozen(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let f = &mut w.threads[cx.tid as usize].frz;
+    f.frozen = true;
+    f.frozen_stable = true;
+    f.saved = None;
+    Exec::Val(true)
+}
+
+/// Leaving `__refrigerator` (v6.1+): `__set_current_state(TASK_RUNNING)` (v6.18.2
+/// kernel/freezer.c:88).
+pub(super) fn set_task_running(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
+    let f = &mut w.threads[cx.tid as usize].frz;
+    f.frozen = false;
+    f.frozen_stable = false;
+    Exec::Val(true)
+}
+
 /// `for_each_process_thread` cursor: the first other task (`for_each_task`).
 pub(super) fn task_first(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     let next = w.next_task(cx.tid, None);
@@ -119,7 +140,16 @@ pub(super) fn task_next(w: &mut World, cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec
     Exec::Val(true)
 }
 
-/// `freeze_task(p)` — condition: p still has to freeze (a wakeup was sent).
+/// `freeze_task(p)` — condition: p still has to freeze (a wakeup was sent). v4.7.4
+/// kernel/freezer.c:123-145; v6.18.2 :151-175 with `__freeze_task` (v6.1+, `freezer v6.1` or
+/// `v6.18`): a `TASK_FREEZABLE` sleeper is frozen where it sleeps and counts as done.
+///
+/// One atomic step under `freezer_lock`. The reads of `freezing(p)`, `frozen(p)` and p's state
+/// are made at one instant; in the kernel they are made one after the other, but what they read
+/// is written either under `freezer_lock` (`__refrigerator`'s v4.x flag, `set_freezable`), or
+/// under p's `pi_lock`, which `__freeze_task`'s `task_call_func` holds (p's sleep, its
+/// v6.1+ `TASK_FROZEN`), or by `mark_oom_victim`, whose `__thaw_task` then takes `freezer_lock`
+/// after this step and thaws whatever it froze: the same end as the instant before or after.
 pub(super) fn freeze_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
     let (prog, tid, t) = (cx.prog, cx.tid, cx.tid as usize);
     let Some(p) = w.threads[t].task_cursor else {
@@ -139,6 +169,20 @@ pub(super) fn freeze_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exe
     if !w.freezing(prog, p, tid) || f.frozen {
         return Exec::Val(false);
     }
+    if prog.config.task_frozen
+        && w.threads[p as usize].status == Status::Blocked
+        && f.sleep == Sleep::Freezable
+    {
+        // __freeze_task (v6.1+, v6.18.2 kernel/freezer.c:106-147): a task asleep in a
+        // TASK_FREEZABLE state, neither runnable nor on a CPU, is frozen where it sleeps;
+        // its state is kept in saved_state for __thaw_task.
+        let g = &mut w.threads[p as usize].frz;
+        g.saved = Some(g.sleep);
+        g.sleep = Sleep::Frozen;
+        g.frozen = true;
+        g.frozen_stable = true;
+        return Exec::Val(false);
+    }
     // fake_signal_wake_up (user task) / wake_up_state(TASK_INTERRUPTIBLE) (kthread)
     w.wake(prog, p, false, ev);
     Exec::Val(true)
@@ -150,9 +194,7 @@ pub(super) fn thaw_task(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec 
         return Exec::Spin;
     }
     if let Some(p) = w.threads[cx.tid as usize].task_cursor {
-        if w.threads[p as usize].frz.frozen {
-            w.wake(cx.prog, p, true, ev);
-        }
+        w.thaw(cx.prog, p, ev);
     }
     Exec::Val(true)
 }
@@ -181,8 +223,8 @@ fn thaw_victims(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>, only: Option<Tid
         if only.is_some_and(|o| o as usize != p) {
             continue;
         }
-        if w.threads[p].role.is_victim() && w.threads[p].frz.frozen {
-            w.wake(cx.prog, p as Tid, true, ev);
+        if w.threads[p].role.is_victim() {
+            w.thaw(cx.prog, p as Tid, ev);
         }
     }
     Exec::Val(true)
@@ -250,9 +292,34 @@ impl World {
         self.pm_freezing && f.pf & pf::PF_KTHREAD == 0
     }
 
-    /// Wake a thread sleeping in a way `wakes` accepts (a fake signal or a real wakeup).
+    /// `__thaw_task(p)` with `freezer_lock` held: if p is frozen, wake it (v4.7..v6.0:
+    /// `wake_up_process`); v6.1+ (v6.18.2 kernel/freezer.c:185-209) first restores the state
+    /// `__freeze_task` saved, and then p sleeps on where it was frozen, unwoken, unless a
+    /// wakeup came meanwhile (`saved_state` is `TASK_RUNNING` then).
+    pub(super) fn thaw(&mut self, prog: &Program, p: Tid, ev: &mut Vec<Event>) {
+        let f = &mut self.threads[p as usize].frz;
+        if !f.frozen {
+            return;
+        }
+        if let Some(s) = f.saved.take() {
+            // __restore_freezer_state
+            f.sleep = s;
+            f.frozen = false;
+            f.frozen_stable = false;
+            return;
+        }
+        self.wake(prog, p, true, ev);
+    }
+
+    /// Wake a thread sleeping in a way `wakes` accepts (a fake signal or a real wakeup;
+    /// `frozen_too`: `wake_up_state(p, TASK_FROZEN)` of a thaw).
     pub(super) fn wake(&mut self, prog: &Program, t: Tid, frozen_too: bool, ev: &mut Vec<Event>) {
         let th = &mut self.threads[t as usize];
+        if frozen_too && prog.config.task_frozen {
+            // v6.1+: frozen(p) is __state & TASK_FROZEN, and the wakeup sets TASK_RUNNING.
+            th.frz.frozen = false;
+            th.frz.frozen_stable = false;
+        }
         if th.status == Status::Runnable {
             // Not asleep yet: its coming schedule() returns at once.
             th.frz.woken = true;
@@ -262,11 +329,18 @@ impl World {
             return;
         }
         match th.frz.sleep {
-            Sleep::Interruptible => {
+            Sleep::Interruptible | Sleep::Freezable => {
                 self.oom_reaper_waiters &= !(1 << t);
                 self.complete_with(prog, t, true, ev);
             }
             Sleep::Frozen if frozen_too => self.complete_with(prog, t, true, ev),
+            Sleep::Frozen if th.frz.saved.is_some() => {
+                // ttwu_state_match (v6.18.2 kernel/sched/core.c:3992-4021): the sleep it was
+                // frozen in matches, so saved_state becomes TASK_RUNNING and the task stays
+                // frozen; __thaw_task will wake it.
+                th.frz.saved = None;
+                self.oom_reaper_waiters &= !(1 << t);
+            }
             _ => {}
         }
     }
@@ -305,9 +379,9 @@ impl World {
 
 #[cfg(test)]
 mod tests {
-    use crate::mm::state::World;
+    use crate::mm::state::{Sleep, Status, World};
     use crate::mm::testutil::{faults, program, thread_of};
-    use crate::mm::types::Role;
+    use crate::mm::types::{Role, Tid};
 
     /// `freeze_task` makes its `freezing(p) || frozen(p)` test under `freezer_lock` (v4.7.4
     /// kernel/freezer.c:131-135): while the victim holds the lock inside `__refrigerator`, with
@@ -394,5 +468,150 @@ path victim_task@t kernel "test" {
         w.step(&prog, pm, &mut ev); // unlock
         assert_eq!(w.step(&prog, user, &mut ev), Some(true));
         assert!(w.all_done());
+    }
+
+    /// The v6.1+ core (f5d39b020809): the reaper asleep in `wait_event_freezable`
+    /// (`TASK_INTERRUPTIBLE|TASK_FREEZABLE`) and a freezing round of `freeze_kernel_threads`.
+    fn reaper_and_freezer(freezer: &str, pm: &str) -> crate::mm::Program {
+        program(&format!(
+            r#"
+config t {{
+  expect safe
+  freezer {freezer}
+  use pm_suspend@t oom_reaper@t
+  role pm oom_reaper
+}}
+path pm_suspend@t kernel "test" {{
+  system_freezing_cnt_inc
+  set_global pm_nosig_freezing
+  task_first
+  if freeze_task {{
+    count_inc
+  }}
+{pm}
+}}
+path oom_reaper@t kernel "test" {{
+  clear_pf PF_NOFREEZE
+  sleep_oom_reaper_wait_freezable
+}}
+"#
+        ))
+    }
+
+    /// Run the reaper into its sleep and the freezer through `freeze_task`.
+    fn frozen_in_place(prog: &crate::mm::Program) -> (World, Tid, Tid, Option<bool>) {
+        let mut w = World::new();
+        w.start(prog, &[Role::Pm, Role::OomReaper]);
+        let (pm, reaper) = (thread_of(&w, Role::Pm), thread_of(&w, Role::OomReaper));
+        let mut ev = Vec::new();
+        w.step(prog, reaper, &mut ev); // set_freezable
+        w.step(prog, reaper, &mut ev); // asleep on oom_reaper_wait
+        assert_eq!(w.threads[reaper as usize].status, Status::Blocked);
+        for _ in 0..3 {
+            w.step(prog, pm, &mut ev);
+        }
+        let sent = w.step(prog, pm, &mut ev);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+        (w, pm, reaper, sent)
+    }
+
+    /// `__freeze_task` (v6.18.2 kernel/freezer.c:106-147) freezes a `TASK_FREEZABLE` sleeper
+    /// where it sleeps: `freeze_task` sends no wakeup and the reaper never runs. Before v6.1
+    /// the freezer wakes it to freeze in `__refrigerator`.
+    #[test]
+    fn a_freezable_sleeper_is_frozen_where_it_sleeps_from_v6_1() {
+        let (w, _, reaper, sent) = frozen_in_place(&reaper_and_freezer("v6.1", ""));
+        assert_eq!(
+            sent,
+            Some(false),
+            "frozen in place: nothing left to wait for"
+        );
+        let f = w.threads[reaper as usize].frz;
+        assert_eq!(w.threads[reaper as usize].status, Status::Blocked);
+        assert!(f.frozen && f.sleep == Sleep::Frozen && f.saved == Some(Sleep::Freezable));
+
+        let (w, _, reaper, sent) = frozen_in_place(&reaper_and_freezer("v4.9", ""));
+        assert_eq!(sent, Some(true), "v4.9: a wakeup is sent");
+        let f = w.threads[reaper as usize].frz;
+        assert_ne!(w.threads[reaper as usize].status, Status::Blocked, "woken");
+        assert!(!f.frozen && f.saved.is_none());
+    }
+
+    /// `__thaw_task` restores the saved state: with no wakeup meanwhile the reaper sleeps on,
+    /// unwoken; a `wake_up(&oom_reaper_wait)` while it was frozen sets its `saved_state` to
+    /// `TASK_RUNNING` (`ttwu_state_match`), it stays frozen, and the thaw wakes it.
+    #[test]
+    fn thaw_restores_the_sleep_or_delivers_the_wakeup_that_came_meanwhile() {
+        let prog = reaper_and_freezer("v6.18", "  thaw_task");
+        let (mut w, pm, reaper, _) = frozen_in_place(&prog);
+        let mut ev = Vec::new();
+        w.step(&prog, pm, &mut ev); // __thaw_task
+        let f = w.threads[reaper as usize].frz;
+        assert_eq!(w.threads[reaper as usize].status, Status::Blocked);
+        assert!(!f.frozen && f.sleep == Sleep::Freezable && f.saved.is_none());
+
+        let prog = reaper_and_freezer("v6.18", "  wake_up_oom_reaper\n  thaw_task");
+        let (mut w, pm, reaper, _) = frozen_in_place(&prog);
+        w.step(&prog, pm, &mut ev); // wake_up(&oom_reaper_wait)
+        let f = w.threads[reaper as usize].frz;
+        assert_eq!(
+            w.threads[reaper as usize].status,
+            Status::Blocked,
+            "still frozen"
+        );
+        assert!(f.frozen && f.saved.is_none());
+        w.step(&prog, pm, &mut ev); // __thaw_task: wake_up_state(p, TASK_FROZEN)
+        assert_ne!(w.threads[reaper as usize].status, Status::Blocked, "woken");
+        assert!(!w.threads[reaper as usize].frz.frozen);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    }
+
+    /// v6.1+ `__refrigerator` sets `TASK_FROZEN` under `pi_lock` before it tests
+    /// `freezing(current)` under `freezer_lock` (v6.18.2 kernel/freezer.c:73-80): a
+    /// `freeze_task` in between sees the task frozen and counts it done.
+    #[test]
+    fn freeze_task_sees_task_frozen_before_the_refrigerator_decides() {
+        let prog = program(
+            r#"
+config t {
+  expect safe
+  freezer v6.18
+  use pm_suspend@t victim_task@t
+  role pm user
+}
+path pm_suspend@t kernel "test" {
+  system_freezing_cnt_inc
+  set_global pm_freezing
+  task_first
+  if freeze_task {
+    count_inc
+  }
+}
+path victim_task@t kernel "test" {
+  set_task_frozen
+  spin_lock freezer_lock
+  spin_unlock freezer_lock
+  set_task_running
+}
+"#,
+        );
+        let mut w = World::new();
+        w.start(&prog, &[Role::Pm, Role::User]);
+        let (pm, user) = (thread_of(&w, Role::Pm), thread_of(&w, Role::User));
+        let mut ev = Vec::new();
+        for _ in 0..3 {
+            w.step(&prog, pm, &mut ev);
+        }
+        w.step(&prog, user, &mut ev); // TASK_FROZEN, not under freezer_lock
+        assert_eq!(
+            w.step(&prog, pm, &mut ev),
+            Some(false),
+            "frozen(p): no wakeup"
+        );
+        w.step(&prog, user, &mut ev);
+        w.step(&prog, user, &mut ev);
+        w.step(&prog, user, &mut ev); // TASK_RUNNING
+        assert!(!w.threads[user as usize].frz.frozen);
+        assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
     }
 }

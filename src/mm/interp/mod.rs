@@ -137,6 +137,7 @@ impl World {
                     frozen: false,
                     frozen_stable: false,
                     sleep: Sleep::No,
+                    saved: None,
                     woken: false,
                 },
                 task_cursor: None,

@@ -124,7 +124,13 @@ pub(super) fn wake_up_oom_reaper(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event
     let waiters = std::mem::take(&mut w.oom_reaper_waiters);
     for (i, th) in w.threads.iter_mut().enumerate() {
         if waiters & (1 << i) != 0 && th.status == Status::Blocked {
-            th.status = Status::Runnable;
+            if th.frz.sleep == Sleep::Frozen && th.frz.saved.is_some() {
+                // Frozen where it slept (v6.1+): ttwu_state_match matches saved_state and sets
+                // it to TASK_RUNNING; the task stays frozen until __thaw_task wakes it.
+                th.frz.saved = None;
+            } else {
+                th.status = Status::Runnable;
+            }
         }
     }
     Exec::Val(true)
@@ -172,6 +178,26 @@ pub(super) fn sleep_oom_reaper_wait(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Even
     let r = w.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev);
     if matches!(r, Exec::Val(_)) {
         // A wakeup came before schedule(): the thread never slept, so it is off the queue.
+        w.oom_reaper_waiters &= !(1 << tid);
+    }
+    r
+}
+
+/// Sleep `TASK_INTERRUPTIBLE|TASK_FREEZABLE` on `oom_reaper_wait` (v6.1+ `wait_event_freezable`,
+/// v6.18.2 include/linux/wait.h:368-370): as [`sleep_oom_reaper_wait`], and `freeze_task` may
+/// freeze the sleeper where it sleeps.
+pub(super) fn sleep_oom_reaper_wait_freezable(
+    w: &mut World,
+    cx: Cx<'_>,
+    ev: &mut Vec<Event>,
+) -> Exec {
+    let tid = cx.tid;
+    if !w.oom_reaper_list.is_empty() {
+        return Exec::Val(true);
+    }
+    w.oom_reaper_waiters |= 1 << tid;
+    let r = w.sleep(tid, Sleep::Freezable, "wait_event_freezable", ev);
+    if matches!(r, Exec::Val(_)) {
         w.oom_reaper_waiters &= !(1 << tid);
     }
     r

@@ -259,8 +259,13 @@ pub struct ConfigDef {
     pub uses: Vec<(String, String, Pos)>,
     /// Thread roles scenarios may start; a role listed k times runs in up to k threads.
     pub roles: Vec<String>,
-    /// The `freezing_slow_path` version (`freezer v4.7|v4.9|v6.18`).
+    /// The `freezing_slow_path` version (`freezer v4.7|v4.9|v6.1|v6.18`).
     pub freezer: Freezing,
+    /// The freezer core of f5d39b020809 (`freezer v6.1`, `freezer v6.18`): `frozen(p)` is
+    /// `p->__state & TASK_FROZEN`, and `freeze_task` freezes a `TASK_FREEZABLE` sleeper where it
+    /// sleeps (`__freeze_task`, saving its state for `__thaw_task`). Before v6.1: `PF_FROZEN`,
+    /// set under `freezer_lock` in `__refrigerator` only.
+    pub task_frozen: bool,
     /// `check I12s`: also check the strict barrier (`kernel-paths.md` §4): from
     /// `freeze_processes()` returning 0 until `freeze_kernel_threads()` starts its round, no
     /// user task but the suspending one runs at all.

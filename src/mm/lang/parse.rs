@@ -519,6 +519,7 @@ fn parse_config(lx: &mut Lexer<'_>, text: &str, pos: Pos) -> Result<ConfigDef, L
         uses: Vec::new(),
         roles: Vec::new(),
         freezer: Freezing::TaskMemdie,
+        task_frozen: false,
         strict: false,
         rwsem_steal: false,
         origin: (lx.file.into(), pos),
@@ -583,12 +584,13 @@ fn parse_config_key(lx: &mut Lexer<'_>, cfg: &mut ConfigDef) -> Result<(), LangE
             }
         }
         "freezer" => {
-            let (v, vp) = lx.word("v4.7, v4.9 or v6.18")?;
-            cfg.freezer = match v.as_str() {
-                "v4.7-rc" | "v4.7" => Freezing::CurrentMemdie,
-                "v4.9" => Freezing::TaskMemdie,
-                "v6.18" => Freezing::OomVictim,
-                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9 or v6.18")),
+            let (v, vp) = lx.word("v4.7, v4.9, v6.1 or v6.18")?;
+            (cfg.freezer, cfg.task_frozen) = match v.as_str() {
+                "v4.7-rc" | "v4.7" => (Freezing::CurrentMemdie, false),
+                "v4.9" => (Freezing::TaskMemdie, false),
+                "v6.1" => (Freezing::TaskMemdie, true),
+                "v6.18" => (Freezing::OomVictim, true),
+                _ => return Err(lx.err(vp, "freezer is v4.7, v4.9, v6.1 or v6.18")),
             };
         }
         "rwsem" => {
@@ -657,7 +659,7 @@ mod tests {
             (c("  expect bug I99"), "f.mmp:2:14: unknown invariant \"I99\" (I1, I2, I3, I4, I5, I6, I7, I8, I9, I10, I11, I12, I12s, I13, I14, I15, race, lock-order, deadlock, liveness, reference)"),
             (c("  expect maybe"), "f.mmp:2:10: expect bug INVARIANT, latent INVARIANT, safe or unknown"),
             (c("  store tree"), "f.mmp:2:9: store is list or maple"),
-            (c("  freezer v5"), "f.mmp:2:11: freezer is v4.7, v4.9 or v6.18"),
+            (c("  freezer v5"), "f.mmp:2:11: freezer is v4.7, v4.9, v6.1 or v6.18"),
             (c("  rwsem lifo"), "f.mmp:2:9: rwsem is fifo or steal"),
             (c("  check I4"), "f.mmp:2:9: check takes I12s (the strict barrier)"),
             (c("  use exit_mmap"), "f.mmp:2:7: use NAME@VERSION"),

@@ -144,6 +144,9 @@ fn thread_state(world: &World, tid: Tid, depth: u8) -> String {
         };
     }
     match (t.frz.frozen, t.frz.sleep, t.status) {
+        (true, Sleep::Frozen, _) if t.frz.saved.is_some() => {
+            "frozen where it slept (TASK_FROZEN) until thaw_processes()".into()
+        }
         (true, Sleep::Frozen, _) => "frozen in __refrigerator until thaw_processes()".into(),
         (_, _, Status::Runnable) => "running".into(),
         _ => "asleep".into(),
