@@ -87,6 +87,7 @@ fn mmfuzz(
             dedup,
             reduce,
             max_states: if dedup { 20_000_000 } else { NO_DEDUP_CAP },
+            max_memory: None,
             ..Bounds::default()
         };
         let roots = explore::roots(&prog, &b);

@@ -75,6 +75,9 @@ pub struct RunRow {
     pub mechanism: Option<Invariant>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// `I/N` when this row is shard I of N (`--shard`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Numbered steps of the shrunk counterexample.
     pub shortest_steps: Option<usize>,
     /// Model steps executed.
@@ -111,6 +114,7 @@ impl RunRow {
             kernel: prog.config.meta.kernel.clone(),
             mechanism: found.mechanism(),
             seconds: secs,
+            shard: None,
             shortest_steps,
             steps: rep.steps,
         }
@@ -147,15 +151,25 @@ pub struct CheckRow {
     pub invariant: Option<Invariant>,
     /// Deepest level (numbered steps) completed.
     pub levels: usize,
+    /// The memory bound, bytes (`null`: none).
+    pub max_memory: Option<u64>,
     /// The proxy broken on the way to the harm, or a latent defect's proxy.
     #[serde(serialize_with = "invariant_name")]
     pub mechanism: Option<Invariant>,
+    /// Stopped at `--max-memory` (with `truncated`).
+    pub memory_bound: bool,
+    /// The chance that hash compaction (64-bit state fingerprints) left out a state: at most
+    /// n(n-1)/2 / 2^64 for the n states generated.
+    pub omission_probability: f64,
     /// Peak resident memory, KiB (where the system tells).
     pub peak_rss_kib: Option<u64>,
     /// Set-ups × thread choices explored.
     pub roots: usize,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// `I/N` when this row is shard I of N (`--shard`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Numbered steps of the counterexample (the shortest within the bounds).
     pub shortest_steps: Option<usize>,
     /// Distinct states settled.
@@ -166,7 +180,7 @@ pub struct CheckRow {
     pub threads: usize,
     /// Steps executed (edges of the state graph).
     pub transitions: u64,
-    /// Stopped at `--max-states` before the search was complete.
+    /// Stopped at `--max-states` or `--max-memory` before the search was complete.
     pub truncated: bool,
     /// VMAs of the set-up (`--vmas`).
     pub vmas: u8,
@@ -299,6 +313,7 @@ mod tests {
             kernel: "v5.17-rc3".into(),
             mechanism: None,
             seconds: 2.0,
+            shard: None,
             shortest_steps: found.map(|_| 4),
             steps: 100,
         }
@@ -421,10 +436,14 @@ mod tests {
             interrupted: false,
             invariant: None,
             levels: 7,
+            max_memory: Some(1 << 30),
             mechanism: None,
+            memory_bound: false,
+            omission_probability: 0.0,
             peak_rss_kib: None,
             roots: 4,
             seconds: 0.5,
+            shard: None,
             shortest_steps: None,
             states: 1000,
             states_per_sec: 2000.0,
@@ -446,7 +465,10 @@ mod tests {
                 "interrupted",
                 "invariant",
                 "levels",
+                "max_memory",
                 "mechanism",
+                "memory_bound",
+                "omission_probability",
                 "peak_rss_kib",
                 "roots",
                 "seconds",

@@ -67,6 +67,9 @@ pub struct Bounds {
     pub preemptions: Option<u8>,
     /// Stop (without a verdict) after this many states.
     pub max_states: u64,
+    /// Stop (without a verdict) before this process's resident memory would pass this many
+    /// bytes ([`MemoryBound`]); `None`: no bound.
+    pub max_memory: Option<u64>,
     /// Deduplicate visited states.
     pub dedup: bool,
     /// Apply the thread-local-step reduction.
@@ -87,6 +90,7 @@ impl Default for Bounds {
             menu: vec![VmaKind::Anon, VmaKind::File],
             preemptions: None,
             max_states: 20_000_000,
+            max_memory: None,
             dedup: true,
             reduce: true,
             hb: true,
@@ -319,8 +323,10 @@ pub struct Report {
     pub roots: usize,
     /// Deepest level (numbered steps) completed.
     pub levels: usize,
-    /// The search stopped at `max_states` before it was complete.
+    /// The search stopped at `max_states` or at `max_memory` before it was complete.
     pub truncated: bool,
+    /// It stopped at `max_memory` (with [`Report::truncated`]).
+    pub memory_bound: bool,
     /// The search was stopped from outside ([`search_until`]) before it was complete.
     pub interrupted: bool,
 }
@@ -550,8 +556,10 @@ pub fn search_until(
         roots: roots.len(),
         levels: 0,
         truncated: false,
+        memory_bound: false,
         interrupted: false,
     };
+    let mut memory = b.max_memory.map(MemoryBound::new);
     let mut cost = 0usize;
     // A violation one level up, found while finishing this level.
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
@@ -571,11 +579,12 @@ pub fn search_until(
                 }
                 arena.push((n.parent, n.tid, n.root));
                 batch.push((arena.len() as u32 - 1, n));
-                if batch.len() >= 4096 {
+                if batch.len() >= BATCH {
                     break;
                 }
             }
             rep.states += batch.len() as u64;
+            let (mut pushed_zero, mut pushed_one) = (0usize, 0usize);
             let exps: Vec<Expansion> = batch
                 .par_iter()
                 .map(|(i, n)| expand(prog, &initial, n, *i, b))
@@ -598,14 +607,18 @@ pub fn search_until(
                     for c in x.zero {
                         if !visited.contains(&c.key) && in_work.insert(c.key) {
                             work.push_back(c);
+                            pushed_zero += 1;
                         }
                     }
                     for c in x.one {
                         if !visited.contains(&c.key) && in_next.insert(c.key) {
                             next.push(c);
+                            pushed_one += 1;
                         }
                     }
                 } else {
+                    pushed_zero += x.zero.len();
+                    pushed_one += x.one.len();
                     work.extend(x.zero);
                     next.extend(x.one);
                 }
@@ -614,6 +627,22 @@ pub fn search_until(
             if rep.states >= b.max_states {
                 rep.truncated = true;
                 break;
+            }
+            if let Some(m) = &mut memory {
+                // What the next batch may add: whichever table it makes grow, if it adds
+                // twice what this one did.
+                let (z, o) = (2 * pushed_zero, 2 * pushed_one);
+                let growth = table_growth(visited.len(), visited.capacity(), SET, BATCH)
+                    + table_growth(in_work.len(), in_work.capacity(), SET, z)
+                    + table_growth(in_next.len(), in_next.capacity(), SET, o)
+                    + table_growth(arena.len(), arena.capacity(), 12, BATCH)
+                    + table_growth(work.len(), work.capacity(), NODE, z)
+                    + table_growth(next.len(), next.capacity(), NODE, o);
+                if m.would_pass(growth) {
+                    rep.truncated = true;
+                    rep.memory_bound = true;
+                    break;
+                }
             }
             if stop.load(Ordering::Relaxed) {
                 rep.interrupted = true;
@@ -730,11 +759,100 @@ pub fn numbered(sc: &Scenario) -> usize {
     }
 }
 
+/// States settled per batch (expanded in parallel between two checks of the bounds).
+const BATCH: usize = 4096;
+
+/// Bytes a queued node takes inline (its world's vectors are counted by [`MemoryBound`]'s
+/// measurement of the batches before).
+const NODE: usize = std::mem::size_of::<Node>();
+
+/// Bytes a fingerprint set allocates per element of capacity (8-byte keys, a control byte,
+/// buckets at most 7/8 full).
+const SET: usize = 11;
+
+/// Bytes a table of `len` of `cap` elements of `elem` bytes allocates when `more` elements
+/// would make it grow (it doubles, and the old allocation lives until the copy is done); 0 if
+/// they fit.
+fn table_growth(len: usize, cap: usize, elem: usize, more: usize) -> u64 {
+    if len + more <= cap {
+        return 0;
+    }
+    ((len + more).max(2 * cap) * elem) as u64
+}
+
+/// `--max-memory`: the search stops (incomplete) before this process's resident memory would
+/// pass the bound. Measured after each batch (`VmRSS`), plus what the next batch may add: the
+/// largest growth of one batch so far, twice, and the tables it would make grow.
+#[derive(Clone, Debug)]
+pub struct MemoryBound {
+    max: u64,
+    last: Option<u64>,
+    step: u64,
+}
+
+impl MemoryBound {
+    /// A bound of `max` bytes.
+    pub fn new(max: u64) -> Self {
+        MemoryBound {
+            max,
+            last: None,
+            step: 0,
+        }
+    }
+
+    /// Whether the next batch, with tables growing by `growth` bytes, could pass the bound.
+    /// Where the system does not tell resident memory, never.
+    fn would_pass(&mut self, growth: u64) -> bool {
+        let Some(now) = rss_kib().map(|k| k * 1024) else {
+            return false;
+        };
+        if let Some(l) = self.last {
+            self.step = self.step.max(now.saturating_sub(l));
+        }
+        self.last = Some(now);
+        now + 2 * self.step + growth > self.max
+    }
+}
+
+/// Resident memory of this process in KiB (`VmRSS`), where the kernel reports it.
+pub fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
+/// The default `--max-memory`: half of this machine's memory, or three quarters of what is
+/// available now if that is less (`/proc/meminfo`); `None` where the system does not tell.
+pub fn default_max_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        s.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let total = kib("MemTotal:")? * 1024;
+    let avail = kib("MemAvailable:").map_or(total, |k| k * 1024);
+    Some((total / 2).min(avail / 4 * 3))
+}
+
+/// The chance that hash compaction left out a state: the search keeps 64-bit fingerprints of
+/// the `states` it settled (and queued), and a state whose fingerprint equals an earlier one's
+/// is taken as seen. Bounded by the birthday bound n(n-1)/2 / 2^64.
+pub fn omission_probability(states: u64) -> f64 {
+    let n = states as f64;
+    (n * (n - 1.0) / 2.0 / 2f64.powi(64)).min(1.0)
+}
+
 /// Peak resident memory of this process in KiB (`VmHWM`), where the kernel reports it.
 pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+fn status_kib(key: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(key))?
         .split_whitespace()
         .nth(1)?
         .parse()

@@ -112,6 +112,7 @@ pub fn bench_search(args: BenchSearchArgs) -> CmdResult {
                 vmas: args.vmas,
                 menu: vec![VmaKind::Anon, VmaKind::File],
                 max_states: args.max_states,
+                max_memory: None,
                 hb: false,
                 ..Bounds::default()
             };

@@ -16,7 +16,7 @@ use crate::common::{
     jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, BadInput, CmdResult,
 };
 use crate::progress::{interrupt_switch, SearchProgress};
-use crate::{CheckArgs, Races};
+use crate::{CheckArgs, MaxMemory, Races};
 
 /// `mmfuzz check`.
 pub fn check(args: CheckArgs) -> CmdResult {
@@ -35,6 +35,11 @@ pub fn check(args: CheckArgs) -> CmdResult {
         menu: kinds?,
         preemptions: args.preemptions,
         max_states: args.max_states,
+        max_memory: match args.max_memory {
+            Some(MaxMemory::Bytes(n)) => Some(n),
+            Some(MaxMemory::Unbounded) => None,
+            None => search::default_max_memory(),
+        },
         dedup: !args.no_dedup,
         reduce: !args.no_reduce,
         hb: matches!(args.races, Races::Hb),
@@ -61,6 +66,17 @@ pub fn check(args: CheckArgs) -> CmdResult {
             .into());
         }
     }
+    if let Some(sh) = args.shard.shard {
+        // Every N-th root from the I-th: the N shards partition the roots, and no state is
+        // reachable from two roots (their set-ups or threads differ), so their state counts
+        // add up to the whole search's.
+        roots = roots
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % sh.count == sh.index)
+            .map(|(_, r)| r)
+            .collect();
+    }
     let bad = |e: BadScenario| BadInput(format!("{}: {}", args.config, e.0));
     let est = search::estimate(&prog, &roots).map_err(bad)?;
     if !json {
@@ -70,6 +86,23 @@ pub fn check(args: CheckArgs) -> CmdResult {
             roots.len(),
             est
         );
+    }
+    let limit = b.max_memory.map_or("none".into(), gib);
+    if !json {
+        if let Some(per) = bytes_per_state(&prog, &b, &roots, est, jobs) {
+            let need = per * est.min(b.max_states as f64);
+            let fits = b.max_memory.is_none_or(|m| need <= m as f64);
+            eprintln!(
+                "mmfuzz check {}: memory ~{} for the estimate at ~{per:.0} bytes a state (measured on its first states; history can multiply it), bound {limit} (--max-memory){}",
+                prog.config.name,
+                gib(need as u64),
+                if fits {
+                    ""
+                } else {
+                    "; it will likely stop incomplete at the bound: lower --cpus or --vmas, or bound --preemptions"
+                }
+            );
+        }
     }
     if est > b.max_states as f64 && !args.force {
         return Err(BadInput(format!(
@@ -114,13 +147,58 @@ pub fn check(args: CheckArgs) -> CmdResult {
         (None, Some((_, v))) => Finding::Latent(v.inv),
         (None, None) => Finding::Safe,
     };
-    let row = check_row(&prog, &b, &rep, (secs, peak), saved.as_ref(), found);
+    let mut row = check_row(&prog, &b, &rep, (secs, peak), saved.as_ref(), found);
+    row.shard = args.shard.shard.map(|s| s.to_string());
     if json {
         json_line(&row)?;
     } else {
         print_text(&prog, &b, &rep, &row, &bounds)?;
     }
     Ok(campaign::search_as_expected(&prog.config.expect, found))
+}
+
+/// A size in MiB or GiB, as the reports print it.
+fn gib(bytes: u64) -> String {
+    let mib = bytes as f64 / (1u64 << 20) as f64;
+    if mib >= 1024.0 {
+        format!("{:.1} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MiB")
+    }
+}
+
+/// Resident bytes a settled state costs, measured on a short search of the same roots (their
+/// first 20,000 states, within the memory bound): what the estimate's memory is projected
+/// from; the early states weigh more (the frontier is most of them), so it errs high. `None`
+/// for a search that small, or where the system does not tell resident memory.
+fn bytes_per_state(
+    prog: &Program,
+    b: &Bounds,
+    roots: &[Root],
+    est: f64,
+    jobs: usize,
+) -> Option<f64> {
+    const SAMPLE: u64 = 20_000;
+    if est < 2.0 * SAMPLE as f64 {
+        return None;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .ok()?;
+    let sample = Bounds {
+        max_states: SAMPLE,
+        ..b.clone()
+    };
+    let before = search::rss_kib()?;
+    let mut after = before;
+    let rep = pool.install(|| {
+        search::search(prog, &sample, roots, |_, _, _| {
+            after = after.max(search::rss_kib().unwrap_or(0));
+        })
+    });
+    let states = rep.ok()?.states.max(1);
+    Some(after.saturating_sub(before) as f64 * 1024.0 / states as f64)
 }
 
 /// `--cpus` and `--vmas` in range.
@@ -218,12 +296,16 @@ fn check_row(
         peak_rss_kib: peak,
         roots: rep.roots,
         seconds: secs,
+        shard: None,
         shortest_steps: rep.steps,
         states: rep.states,
         states_per_sec: rep.states as f64 / secs.max(1e-9),
         threads: b.threads,
         transitions: rep.transitions,
         truncated: rep.truncated,
+        memory_bound: rep.memory_bound,
+        max_memory: b.max_memory,
+        omission_probability: search::omission_probability(rep.transitions + rep.roots as u64),
         vmas: b.vmas,
     }
 }
@@ -268,6 +350,11 @@ fn print_text(
         outln!(
             "{name}: incomplete: interrupted (Ctrl-C) after {states} states, {transitions} transitions ({deep} numbered steps deep), no violation so far; {bounds}; {secs:.1} s, peak memory {mem}"
         )
+    } else if rep.memory_bound {
+        outln!(
+            "{name}: incomplete: stopped at the memory bound (--max-memory {}) after {states} states, {transitions} transitions ({deep} numbered steps deep), no violation so far; {bounds}; {secs:.1} s, peak memory {mem}",
+            b.max_memory.map_or("none".into(), gib)
+        )
     } else if rep.truncated {
         outln!(
             "{name}: incomplete: stopped at --max-states {} after {transitions} transitions ({deep} numbered steps deep), no violation so far; {secs:.1} s, peak memory {mem}",
@@ -287,6 +374,13 @@ fn print_text(
         outln!(
             "{name}: no violation: {states} states, {transitions} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
             rep.roots
-        )
+        )?;
+        if b.dedup {
+            outln!(
+                "  (states are kept as 64-bit fingerprints: the chance that one was left out is at most {:.1e})",
+                row.omission_probability
+            )?;
+        }
+        Ok(())
     }
 }

@@ -17,6 +17,7 @@ mod coverage;
 mod explain;
 mod import_maps;
 mod maple;
+mod merge;
 mod progress;
 mod review;
 mod run;
@@ -110,6 +111,12 @@ enum Command {
         after_help = "Examples:\n  mmfuzz review --config v6.1 --path exit_mmap --pairs\n  mmfuzz review --config seed-v2 --cpus 3 --vmas 2 --json\n  mmfuzz review --config v6.1 --path all --html review.html"
     )]
     Review(review::ReviewArgs),
+    /// Join the `--json` outputs of `run --shard I/N` or `check --shard I/N` (one file per
+    /// shard, e.g. from a job array) into one verdict per config.
+    #[command(
+        after_help = "Example:\n  for i in 0 1 2 3; do mmfuzz run --shard $i/4 --jobs 2 --execs 100000 --json > run.$i.json; done\n  mmfuzz merge run.*.json"
+    )]
+    Merge(merge::MergeArgs),
     /// The bug benchmark: every mutant `review` proves buggy on a safe config, hunted by each
     /// search driver; recall and executions and seconds to the first violation.
     #[command(
@@ -197,6 +204,83 @@ struct RunArgs {
     explain: bool,
     #[command(flatten)]
     setup: Setup,
+    #[command(flatten)]
+    shard: ShardArg,
+}
+
+// `--shard I/N`: run, check.
+#[derive(Args)]
+struct ShardArg {
+    /// Do shard I of N (I from 0) of the work, for a job array: `run` takes the seed streams
+    /// I*J .. I*J+J-1 of N*J (J: --jobs), `check` every N-th set-up and thread choice from
+    /// the I-th. `mmfuzz merge` joins the shards' --json outputs into one verdict table.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+/// One shard of N.
+#[derive(Clone, Copy, Debug)]
+pub struct Shard {
+    /// This shard, from 0.
+    pub index: usize,
+    /// How many.
+    pub count: usize,
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// `I/N` with `0 <= I < N`.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("{s:?}: I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+/// `--max-memory`: a size in bytes, or no bound.
+#[derive(Clone, Copy, Debug)]
+enum MaxMemory {
+    Bytes(u64),
+    Unbounded,
+}
+
+/// `4GiB`, `300MiB`, `512KiB`, `1024` (bytes); `G`/`M`/`K` and `GB`/`MB`/`KB` are read as
+/// binary units too; `none`.
+fn parse_size(s: &str) -> Result<MaxMemory, String> {
+    if s == "none" {
+        return Ok(MaxMemory::Unbounded);
+    }
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: a size such as 4GiB, 300MiB or none"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        u => return Err(format!("{s:?}: unknown unit {u:?} (KiB, MiB, GiB)")),
+    };
+    let bytes = n * mult as f64;
+    if bytes.is_nan() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("{s:?}: not a size this machine can bound"));
+    }
+    Ok(MaxMemory::Bytes(bytes as u64))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -240,6 +324,11 @@ struct CheckArgs {
     /// Stop without a verdict after this many states.
     #[arg(long, default_value_t = 20_000_000)]
     max_states: u64,
+    /// Stop without a verdict before this process's memory passes this size (e.g. 4GiB,
+    /// 300MiB; `none`: no bound). Default: half of this machine's memory, or three quarters of
+    /// what is available at the start if that is less.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<MaxMemory>,
     /// Start even when the estimate exceeds --max-states.
     #[arg(long)]
     force: bool,
@@ -262,6 +351,8 @@ struct CheckArgs {
     out: Findings,
     #[command(flatten)]
     setup: Setup,
+    #[command(flatten)]
+    shard: ShardArg,
 }
 
 // `mmfuzz import-maps`.
@@ -405,6 +496,7 @@ fn main() -> ExitCode {
         Command::Erase2(a) => maple::erase2(a.dir),
         Command::Coverage(a) => coverage::coverage(a),
         Command::Review(a) => review::review(a),
+        Command::Merge(a) => merge::merge(a),
         Command::BenchSearch(a) => bench_search::bench_search(a),
     };
     match res {

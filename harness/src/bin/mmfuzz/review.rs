@@ -222,6 +222,7 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             menu: vec![VmaKind::Anon, VmaKind::File],
             preemptions: args.preemptions,
             max_states: args.max_states,
+            max_memory: None,
             hb: false,
             ..Bounds::default()
         },

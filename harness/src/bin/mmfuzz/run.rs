@@ -40,7 +40,9 @@ pub fn run(args: RunArgs) -> CmdResult {
         out,
         explain,
         setup,
+        shard,
     } = args;
+    let shard = shard.shard;
     let (json, seed, out) = (json.json, seed.seed, out.out);
     let show = Show {
         json,
@@ -51,17 +53,27 @@ pub fn run(args: RunArgs) -> CmdResult {
     let time = check_seconds(seconds)?;
     let jobs = jobs_or_all(jobs.jobs)?;
     let progs = programs(&configs)?;
+    // Shard I of N takes the seed streams I*J .. I*J+J-1 of the N*J a single run of
+    // `--jobs N*J` would take (stream j draws from seed + j).
     let s = Settings {
         time,
         jobs,
-        seed,
+        seed: seed.wrapping_add(shard.map_or(0, |sh| (sh.index * jobs) as u64)),
         case_bytes: 0,
         max_execs_per_job: execs,
         setup,
     };
     if !json {
+        let part = shard.map_or(String::new(), |sh| {
+            format!(
+                ", shard {sh}: seed streams {}..{} of {}",
+                sh.index * jobs,
+                (sh.index + 1) * jobs - 1,
+                sh.count * jobs
+            )
+        });
         eprintln!(
-            "mmfuzz run: {} config(s), {seconds} s each on {jobs} job(s), seed {seed}",
+            "mmfuzz run: {} config(s), {seconds} s each on {jobs} job(s), seed {seed}{part}",
             progs.len()
         );
         outln!(
@@ -85,7 +97,8 @@ pub fn run(args: RunArgs) -> CmdResult {
             break;
         }
         let label = format!("[{}/{}] {}", k + 1, progs.len(), prog.config.name);
-        let (row, story) = one_config(prog, &s, &out, &label, &stop, show);
+        let (mut row, story) = one_config(prog, &s, &out, &label, &stop, show);
+        row.shard = shard.map(|sh| sh.to_string());
         stories.extend(story);
         // An `unknown` row does not change the exit status (shared/spec/README.md); a `bug`
         // row must break the named invariant (one of `I4/I5`).
