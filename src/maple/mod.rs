@@ -85,6 +85,7 @@ impl MaState {
 
 /// The maple-style tree. `T` is the entry type (a VMA id in the mm model).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MapleTree<T: Copy> {
     root: Node<T>,
     height: u8,

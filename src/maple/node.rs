@@ -21,6 +21,7 @@ pub const ARANGE_MIN_SLOTS: usize = ARANGE_SLOTS / 2;
 
 /// A leaf: `len` ranges ending at `pivots[i]`, each holding an entry or NULL.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Leaf<T: Copy> {
     pub(crate) len: u8,
     pub(crate) pivots: [u64; LEAF_SLOTS],
@@ -30,6 +31,7 @@ pub(crate) struct Leaf<T: Copy> {
 /// An internal node: `len` children, child `i` covering `(pivots[i-1], pivots[i]]`, with
 /// `gaps[i]` the largest NULL run anywhere below child `i`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) struct Internal<T: Copy> {
     pub(crate) len: u8,
     pub(crate) pivots: [u64; ARANGE_SLOTS],
@@ -39,6 +41,7 @@ pub(crate) struct Internal<T: Copy> {
 
 /// A node of either shape.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub(crate) enum Node<T: Copy> {
     Leaf(Box<Leaf<T>>),
     Internal(Box<Internal<T>>),

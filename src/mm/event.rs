@@ -7,6 +7,7 @@ use super::types::{Lock, Tid, VmaId};
 
 /// A modelled memory location (for use-after-free and race detection).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Loc {
     /// The `vm_area_struct` itself (fields other than flags).
     VmaObj(VmaId),

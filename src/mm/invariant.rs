@@ -8,6 +8,7 @@ use std::fmt;
 
 /// An invariant a step or a run can break.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Invariant {
     /// Page tables are freed only under `mmap_lock` held for write, and no one reads them after.
     I1,

@@ -16,6 +16,7 @@ pub const PAGE_SIZE: u64 = 4096;
 
 /// A `vm_area_struct`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Vma {
     /// `vm_start`.
     pub start: u64,
@@ -49,6 +50,7 @@ pub struct Vma {
 /// `mm_lock_seq` is abstracted away: "`vm_lock_seq == mm_lock_seq`" is [`VmaLock::wlocked`],
 /// which `vma_end_write_all` (every `mmap_write_unlock`, `mmap_write_downgrade`) clears.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct VmaLock {
     /// Write-locked by `vma_start_write` under `mmap_write_lock`, until the write lock ends.
     pub wlocked: bool,
@@ -81,6 +83,7 @@ impl Vma {
 /// (`exit_mmap` is the only one here): v5.x `rwsem_mark_wake` also wakes readers queued behind
 /// a writer, and a new writer may take the lock before a woken one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Rwsem {
     /// Bitmask of reader threads.
     pub readers: u8,
@@ -92,6 +95,7 @@ pub struct Rwsem {
 
 /// A mutex or spinlock with FIFO hand-off.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Mutex {
     /// The holder.
     pub owner: Option<Tid>,
@@ -101,6 +105,7 @@ pub struct Mutex {
 
 /// The `mm_struct`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Mm {
     /// `mm_users`.
     pub users: i32,
@@ -136,6 +141,7 @@ impl Mm {
 
 /// The victim task (the process whose mm is torn down).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Task {
     /// `task->mm` is still set (cleared by `exit_mm`).
     pub has_mm: bool,
@@ -158,6 +164,7 @@ pub struct Task {
 
 /// A thread's run state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Status {
     /// May be chosen.
     Runnable,
@@ -169,6 +176,7 @@ pub enum Status {
 
 /// One activation of a path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Frame {
     /// Index of the compiled path.
     pub path: u16,
@@ -187,6 +195,7 @@ pub struct Frame {
 
 /// A thread of the scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Thread {
     /// What it is.
     pub role: Role,
@@ -224,6 +233,7 @@ pub struct Thread {
 
 /// How a thread sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Sleep {
     /// Not sleeping.
     No,
@@ -244,6 +254,7 @@ pub enum Sleep {
 
 /// A task's freezer state (`kernel/freezer.c`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Freezer {
     /// `PF_*` bits ([`pf`]).
     pub pf: u8,
@@ -266,6 +277,7 @@ pub struct Freezer {
 
 /// The whole modelled world.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct World {
     /// The mm being torn down.
     pub mm: Mm,

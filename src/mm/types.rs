@@ -37,6 +37,7 @@ pub fn parse_bits<'a>(names: &[(&str, u8)], text: &'a str) -> Result<u8, &'a str
 
 /// `mm->flags` bits the model knows (`include/linux/sched/coredump.h`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
 pub enum MmFlag {
     /// `MMF_OOM_SKIP`: the OOM killer and reaper ignore this mm.
@@ -104,6 +105,7 @@ pub mod vm {
 
 /// Global flags of the freezer and the OOM killer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[allow(non_camel_case_types)]
 pub enum Global {
     /// `pm_freezing`.
@@ -171,6 +173,7 @@ pub mod pf {
 /// A lock of the model: one type for paths (`mutex_lock oom_lock`), events, lockdep classes
 /// and pictures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Lock {
     /// `mm->mmap_lock` (rwsem).
     MmapLock,
@@ -262,6 +265,7 @@ impl Lock {
 
 /// What a thread is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Role {
     /// The victim itself, exiting: `do_exit` → `exit_mm` → `mmput`.
     Exit,

@@ -72,6 +72,8 @@ pub struct Bounds {
     pub max_memory: Option<u64>,
     /// Deduplicate visited states.
     pub dedup: bool,
+    /// Keep queued states encoded (compact bytes) rather than whole.
+    pub compact: bool,
     /// Apply the thread-local-step reduction.
     pub reduce: bool,
     /// Races by the happens-before detector, its history part of the state (as in random
@@ -92,6 +94,7 @@ impl Default for Bounds {
             max_states: 20_000_000,
             max_memory: None,
             dedup: true,
+            compact: true,
             reduce: true,
             hb: true,
             setup: None,
@@ -391,11 +394,103 @@ fn key(n: &Node, with_pre: bool) -> u64 {
     h.finish()
 }
 
+/// A queued state: whole, or (`Bounds::compact`) its world and oracle encoded as compact bytes
+/// (bincode, variable-length integers: a tenth of the whole node's heap or less), decoded
+/// when it is settled. The encoding is exact, so the search is the same either way.
+enum Queued {
+    Whole(Box<Node>),
+    Packed {
+        bytes: Box<[u8]>,
+        last: Option<Tid>,
+        pre: u8,
+        depth: u32,
+        root: u32,
+        parent: u32,
+        tid: Tid,
+        key: u64,
+    },
+}
+
+fn codec() -> impl bincode::Options {
+    bincode::DefaultOptions::new()
+}
+
+impl Queued {
+    fn new(n: Node, compact: bool) -> Queued {
+        if !compact {
+            return Queued::Whole(Box::new(n));
+        }
+        use bincode::Options as _;
+        let bytes = codec()
+            .serialize(&(&n.world, &n.oracle))
+            .expect("the modelled state encodes");
+        Queued::Packed {
+            bytes: bytes.into_boxed_slice(),
+            last: n.last,
+            pre: n.pre,
+            depth: n.depth,
+            root: n.root,
+            parent: n.parent,
+            tid: n.tid,
+            key: n.key,
+        }
+    }
+
+    fn node(&self) -> std::borrow::Cow<'_, Node> {
+        match self {
+            Queued::Whole(n) => std::borrow::Cow::Borrowed(n),
+            Queued::Packed {
+                bytes,
+                last,
+                pre,
+                depth,
+                root,
+                parent,
+                tid,
+                key,
+            } => {
+                use bincode::Options as _;
+                let (world, oracle): (World, Oracle) = codec()
+                    .deserialize(bytes)
+                    .expect("a queued state decodes: it was encoded by this process");
+                std::borrow::Cow::Owned(Node {
+                    world,
+                    oracle,
+                    last: *last,
+                    pre: *pre,
+                    depth: *depth,
+                    root: *root,
+                    parent: *parent,
+                    tid: *tid,
+                    key: *key,
+                })
+            }
+        }
+    }
+
+    fn key(&self) -> u64 {
+        match self {
+            Queued::Whole(n) => n.key,
+            Queued::Packed { key, .. } => *key,
+        }
+    }
+
+    /// `(parent, tid, root)`, what the arena keeps of a settled node.
+    fn trail(&self) -> (u32, Tid, u32) {
+        match self {
+            Queued::Whole(n) => (n.parent, n.tid, n.root),
+            Queued::Packed {
+                parent, tid, root, ..
+            } => (*parent, *tid, *root),
+        }
+    }
+}
+
 /// What expanding one node gave.
 #[derive(Default)]
 struct Expansion {
-    zero: Vec<Node>,
-    one: Vec<Node>,
+    zero: Vec<Queued>,
+    one: Vec<Queued>,
     /// A violation: its cost above the node's level, the steps after the node, the violation.
     violation: Option<(u8, Vec<Tid>, Violation)>,
     /// The same for the first proxy broken on a path ([`Oracle::mechanism`]).
@@ -423,7 +518,7 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
         if b.dedup {
             c.key = key(&c, with_pre);
         }
-        c
+        Queued::new(c, b.compact)
     };
     if runnable.is_empty() {
         let mut w = n.world.clone();
@@ -538,6 +633,10 @@ pub fn search_until(
             n.key = key(n, with_pre);
         }
     }
+    let level: Vec<Queued> = level
+        .into_iter()
+        .map(|n| Queued::new(n, b.compact))
+        .collect();
     // Keys queued at this cost and at the next: a child already settled or already queued at
     // the same cost is not stored again (the frontier would otherwise hold every duplicate as a
     // whole state until it is settled). A node queued at the next cost and then reached at
@@ -564,20 +663,20 @@ pub fn search_until(
     // A violation one level up, found while finishing this level.
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     let mut latent: Option<(usize, u32, Vec<Tid>, Violation)> = None;
-    let mut work: VecDeque<Node> = level.into();
-    let mut next: Vec<Node> = Vec::new();
+    let mut work: VecDeque<Queued> = level.into();
+    let mut next: Vec<Queued> = Vec::new();
     loop {
         while !work.is_empty() {
             // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
             let mut batch = Vec::new();
             while let Some(n) = work.pop_front() {
                 if b.dedup {
-                    in_work.remove(&n.key);
-                    if !visited.insert(n.key) {
+                    in_work.remove(&n.key());
+                    if !visited.insert(n.key()) {
                         continue;
                     }
                 }
-                arena.push((n.parent, n.tid, n.root));
+                arena.push(n.trail());
                 batch.push((arena.len() as u32 - 1, n));
                 if batch.len() >= BATCH {
                     break;
@@ -587,7 +686,7 @@ pub fn search_until(
             let (mut pushed_zero, mut pushed_one) = (0usize, 0usize);
             let exps: Vec<Expansion> = batch
                 .par_iter()
-                .map(|(i, n)| expand(prog, &initial, n, *i, b))
+                .map(|(i, q)| expand(prog, &initial, &q.node(), *i, b))
                 .collect();
             for ((i, _), x) in batch.iter().zip(exps) {
                 rep.transitions += x.transitions;
@@ -605,13 +704,13 @@ pub fn search_until(
                 }
                 if b.dedup {
                     for c in x.zero {
-                        if !visited.contains(&c.key) && in_work.insert(c.key) {
+                        if !visited.contains(&c.key()) && in_work.insert(c.key()) {
                             work.push_back(c);
                             pushed_zero += 1;
                         }
                     }
                     for c in x.one {
-                        if !visited.contains(&c.key) && in_next.insert(c.key) {
+                        if !visited.contains(&c.key()) && in_next.insert(c.key()) {
                             next.push(c);
                             pushed_one += 1;
                         }
@@ -762,9 +861,9 @@ pub fn numbered(sc: &Scenario) -> usize {
 /// States settled per batch (expanded in parallel between two checks of the bounds).
 const BATCH: usize = 4096;
 
-/// Bytes a queued node takes inline (its world's vectors are counted by [`MemoryBound`]'s
-/// measurement of the batches before).
-const NODE: usize = std::mem::size_of::<Node>();
+/// Bytes a queued node takes inline (its encoded bytes or its world's vectors are counted by
+/// [`MemoryBound`]'s measurement of the batches before).
+const NODE: usize = std::mem::size_of::<Queued>();
 
 /// Bytes a fingerprint set allocates per element of capacity (8-byte keys, a control byte,
 /// buckets at most 7/8 full).

@@ -41,6 +41,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
             None => search::default_max_memory(),
         },
         dedup: !args.no_dedup,
+        compact: !args.no_compact,
         reduce: !args.no_reduce,
         hb: matches!(args.races, Races::Hb),
         setup: setup?,

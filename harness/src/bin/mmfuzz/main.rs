@@ -338,6 +338,9 @@ struct CheckArgs {
     /// Turn off the thread-local-step reduction (for measurements).
     #[arg(long)]
     no_reduce: bool,
+    /// Keep queued states whole instead of encoded (for measurements).
+    #[arg(long)]
+    no_compact: bool,
     /// How races are found: `hb`, the happens-before detector with its history in the
     /// state (as random runs; exact), or `coenabled`, two threads whose next steps conflict
     /// (history-free: far fewer states, a race may show one numbered step later).

@@ -16,7 +16,7 @@ pub(super) fn join(a: &mut Vc, b: &Vc) {
     }
 }
 
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Clone, Debug, Default, Hash, serde::Serialize, serde::Deserialize)]
 pub(super) struct Shadow {
     /// Last write: thread and its clock then.
     pub(super) write: Option<(Tid, u32)>,

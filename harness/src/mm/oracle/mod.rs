@@ -56,7 +56,7 @@ impl CallStack {
 }
 
 /// A broken invariant: which, where, and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Violation {
     /// The invariant broken.
     pub inv: Invariant,
@@ -67,7 +67,7 @@ pub struct Violation {
 }
 
 /// Per-execution oracle state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Oracle {
     clocks: Vec<Vc>,
     lock_clocks: HashMap<Lock, Vc>,
