@@ -1,6 +1,7 @@
 //! Exhaustive checking, measured: `mmfuzz check` (`explore::search`) with and without its
-//! deduplication and thread-local-step reduction, against [loom] on a small hand-written model
-//! of the same race, all in one run on one machine.
+//! deduplication, thread-local-step reduction and encoded frontier, with the peak memory of
+//! each search, against [loom] on a small hand-written model of the same race, all in one run
+//! on one machine.
 //!
 //! - mmfuzz: the bug config `v5.17-rc3` (syzbot 2ccf63a4bd07cf39cab0, "KASAN: use-after-free
 //!   Read in __oom_reap_task_mm"), its fix `v5.17` (f798a1d4f94d, `mm->mmap = NULL`) and
@@ -31,6 +32,9 @@ struct Row {
     bounds: String,
     dedup: &'static str,
     reduce: &'static str,
+    compact: &'static str,
+    /// Peak resident memory above the process's before the search, MiB (Linux).
+    peak_mib: Option<f64>,
     /// States settled (mmfuzz) or executions explored (loom).
     count: u64,
     transitions: Option<u64>,
@@ -65,19 +69,26 @@ fn best<T>(mut f: impl FnMut() -> T) -> (T, f64) {
     unreachable!()
 }
 
+/// Resident memory now, KiB, after resetting the peak to it (`/proc/self/clear_refs` 5);
+/// `None` where the system has neither.
+fn reset_peak() -> Option<u64> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    explore::rss_kib()
+}
+
 /// `mmfuzz check` on a built-in config at `threads` threads, at most `preemptions`, and 1
-/// anonymous VMA, races co-enabled, for each (dedup, reduce) of `combos`; the first is the
-/// full search and the reference of the others. Returns the full row's index.
+/// anonymous VMA, races co-enabled, for each (dedup, reduce, compact) of `combos`; the first
+/// is the full search and the reference of the others. Returns the full row's index.
 fn mmfuzz(
     config: &'static str,
     threads: usize,
     preemptions: Option<u8>,
-    combos: &[(bool, bool)],
+    combos: &[(bool, bool, bool)],
     rows: &mut Vec<Row>,
 ) -> usize {
     let prog = builtin::program(config).expect("a built-in config");
     let full = rows.len();
-    for &(dedup, reduce) in combos {
+    for &(dedup, reduce, compact) in combos {
         let b = Bounds {
             threads,
             vmas: 1,
@@ -86,13 +97,18 @@ fn mmfuzz(
             preemptions,
             dedup,
             reduce,
+            compact,
             max_states: if dedup { 20_000_000 } else { NO_DEDUP_CAP },
             max_memory: None,
             ..Bounds::default()
         };
         let roots = explore::roots(&prog, &b);
+        let base = reset_peak();
         let (rep, secs) =
             best(|| explore::search(&prog, &b, &roots, |_, _, _| {}).expect("the search runs"));
+        let peak_mib = base
+            .zip(explore::peak_rss_kib())
+            .map(|(b, p)| p.saturating_sub(b) as f64 / 1024.0);
         let verdict = match (&rep.counterexample, rep.steps) {
             (Some((_, v)), Some(n)) => format!("{} in {n} numbered step(s)", v.inv),
             _ if rep.truncated => format!("**truncated** after {} levels: no verdict", rep.levels),
@@ -108,6 +124,8 @@ fn mmfuzz(
             ),
             dedup: if dedup { "on" } else { "off" },
             reduce: if reduce { "on" } else { "off" },
+            compact: if compact { "on" } else { "off" },
+            peak_mib,
             count: rep.states,
             transitions: Some(rep.transitions),
             secs,
@@ -233,6 +251,7 @@ fn loom_row(
 ) -> Row {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
+    let base = reset_peak();
     let ((failed, count), secs) = best(|| {
         let iters = std::sync::Arc::new(AtomicU64::new(0));
         let n = iters.clone();
@@ -265,6 +284,10 @@ fn loom_row(
         ),
         dedup: "–",
         reduce: "–",
+        compact: "–",
+        peak_mib: base
+            .zip(explore::peak_rss_kib())
+            .map(|(b, p)| p.saturating_sub(b) as f64 / 1024.0),
         count,
         transitions: None,
         secs,
@@ -289,7 +312,13 @@ fn main() {
          mmfuzz's full search (dedup and reduce on) of the same config, threads and preemption \
          bound; for loom, of the same race (v5.17-rc3 for the bug, v5.17 for the fix).\n"
     );
-    let all = [(true, true), (true, false), (false, true), (false, false)];
+    let all = [
+        (true, true, true),
+        (true, false, true),
+        (false, true, true),
+        (false, false, true),
+        (true, true, false),
+    ];
     let mut rows = Vec::new();
     let mut refs = std::collections::HashMap::new();
     for (config, threads, pre, combos) in [
@@ -324,9 +353,11 @@ fn main() {
     }
     rows.push(loom_row(1, 3, None, false, refs[&("v5.17-rc3", 4, None)]));
     println!(
-        "| # | tool | model | bounds | dedup | reduce | states / iterations | transitions | time (s) | per s | ref | per s vs ref | states vs ref | time vs ref | verdict |"
+        "| # | tool | model | bounds | dedup | reduce | compact | states / iterations | transitions | time (s) | per s | peak MiB | ref | per s vs ref | states vs ref | time vs ref | memory vs ref | verdict |"
     );
-    println!("|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!(
+        "|---:|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     for (i, r) in rows.iter().enumerate() {
         let at_least = if r.truncated { "≥ " } else { "" };
         let vs = |f: fn(&Row) -> f64, same_unit: bool| {
@@ -334,18 +365,24 @@ fn main() {
                 format!("{at_least}{:.2}×", f(r) / f(&rows[j]))
             })
         };
+        let memory = match (r.peak_mib, r.reference.and_then(|j| rows[j].peak_mib)) {
+            (Some(m), Some(base)) if base > 0.0 => format!("{at_least}{:.2}×", m / base),
+            _ => "–".into(),
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {at_least}{} | {} | {at_least}{:.4} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {at_least}{} | {} | {at_least}{:.4} | {:.0} | {} | {} | {} | {} | {} | {memory} | {} |",
             i + 1,
             r.tool,
             r.model,
             r.bounds,
             r.dedup,
             r.reduce,
+            r.compact,
             r.count,
             r.transitions.map_or("–".into(), |t| t.to_string()),
             r.secs,
             r.rate(),
+            r.peak_mib.map_or("–".into(), |m| format!("{m:.0}")),
             r.reference.map_or("–".into(), |j| format!("#{}", j + 1)),
             r.reference
                 .map_or("–".into(), |j| format!("{:.2}×", r.rate() / rows[j].rate())),
