@@ -33,7 +33,8 @@ struct Row {
     dedup: &'static str,
     reduce: &'static str,
     compact: &'static str,
-    /// Peak resident memory above the process's before the search, MiB (Linux).
+    /// Peak resident memory of the search in a process of its own, MiB (where the system
+    /// tells; not for loom's rows, which run in this process).
     peak_mib: Option<f64>,
     /// States settled (mmfuzz) or executions explored (loom).
     count: u64,
@@ -69,11 +70,51 @@ fn best<T>(mut f: impl FnMut() -> T) -> (T, f64) {
     unreachable!()
 }
 
-/// Resident memory now, KiB, after resetting the peak to it (`/proc/self/clear_refs` 5);
-/// `None` where the system has neither.
-fn reset_peak() -> Option<u64> {
-    std::fs::write("/proc/self/clear_refs", "5").ok()?;
-    explore::rss_kib()
+/// The peak memory of the same search in a process of its own (`mmfuzz check --json`, its
+/// `peak_rss_kib`), MiB: in this process the allocator keeps what earlier rows freed, so only
+/// a fresh process tells one search's memory. `None` where the system does not tell.
+fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
+    let (cpus, states) = (b.threads.to_string(), b.max_states.to_string());
+    let mut args = vec![
+        "check",
+        "--config",
+        config,
+        "--cpus",
+        &cpus,
+        "--vmas",
+        "1",
+        "--menu",
+        "anon",
+        "--races",
+        "coenabled",
+        "--max-states",
+        &states,
+        "--force",
+        "--json",
+        "--out",
+    ];
+    let out_dir = std::env::temp_dir().join("mmfuzz-bench-exhaustive");
+    let out_dir = out_dir.to_str()?.to_string();
+    args.push(&out_dir);
+    let pre = b.preemptions.map(|p| p.to_string());
+    if let Some(p) = &pre {
+        args.extend(["--preemptions", p]);
+    }
+    for (on, flag) in [
+        (b.dedup, "--no-dedup"),
+        (b.reduce, "--no-reduce"),
+        (b.compact, "--no-compact"),
+    ] {
+        if !on {
+            args.push(flag);
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mmfuzz"))
+        .args(&args)
+        .output()
+        .ok()?;
+    let row: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some(row["peak_rss_kib"].as_u64()? as f64 / 1024.0)
 }
 
 /// `mmfuzz check` on a built-in config at `threads` threads, at most `preemptions`, and 1
@@ -103,12 +144,9 @@ fn mmfuzz(
             ..Bounds::default()
         };
         let roots = explore::roots(&prog, &b);
-        let base = reset_peak();
         let (rep, secs) =
             best(|| explore::search(&prog, &b, &roots, |_, _, _| {}).expect("the search runs"));
-        let peak_mib = base
-            .zip(explore::peak_rss_kib())
-            .map(|(b, p)| p.saturating_sub(b) as f64 / 1024.0);
+        let peak_mib = peak_alone(&b, config);
         let verdict = match (&rep.counterexample, rep.steps) {
             (Some((_, v)), Some(n)) => format!("{} in {n} numbered step(s)", v.inv),
             _ if rep.truncated => format!("**truncated** after {} levels: no verdict", rep.levels),
@@ -251,7 +289,6 @@ fn loom_row(
 ) -> Row {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let base = reset_peak();
     let ((failed, count), secs) = best(|| {
         let iters = std::sync::Arc::new(AtomicU64::new(0));
         let n = iters.clone();
@@ -285,9 +322,7 @@ fn loom_row(
         dedup: "–",
         reduce: "–",
         compact: "–",
-        peak_mib: base
-            .zip(explore::peak_rss_kib())
-            .map(|(b, p)| p.saturating_sub(b) as f64 / 1024.0),
+        peak_mib: None,
         count,
         transitions: None,
         secs,
