@@ -617,6 +617,107 @@ pub fn search(
     search_until(prog, b, roots, &AtomicBool::new(false), progress)
 }
 
+/// The queues of the search: the states queued at this cost (`work`) and at the next, the
+/// fingerprints of those and of the settled states, and the arena of settled nodes.
+struct Frontier {
+    work: VecDeque<Queued>,
+    next: Vec<Queued>,
+    // Keys queued at this cost and at the next: a child already settled or already queued at
+    // the same cost is not stored again (the frontier would otherwise hold every duplicate
+    // until it is settled). A node queued at the next cost and then reached at this one is
+    // queued again here; its later copy is dropped when settled.
+    in_work: HashSet<u64>,
+    in_next: HashSet<u64>,
+    visited: HashSet<u64>,
+    /// Settled nodes: (parent, tid, root).
+    arena: Vec<(u32, Tid, u32)>,
+    dedup: bool,
+}
+
+impl Frontier {
+    fn new(level: Vec<Queued>, dedup: bool) -> Frontier {
+        Frontier {
+            work: level.into(),
+            next: Vec::new(),
+            in_work: HashSet::new(),
+            in_next: HashSet::new(),
+            visited: HashSet::new(),
+            arena: Vec::new(),
+            dedup,
+        }
+    }
+
+    /// Settle the next batch of this cost's queue (in order), each with its arena index.
+    fn settle_batch(&mut self) -> Vec<(u32, Queued)> {
+        let mut batch = Vec::new();
+        while let Some(n) = self.work.pop_front() {
+            if self.dedup {
+                self.in_work.remove(&n.key());
+                if !self.visited.insert(n.key()) {
+                    continue;
+                }
+            }
+            self.arena.push(n.trail());
+            batch.push((self.arena.len() as u32 - 1, n));
+            if batch.len() >= BATCH {
+                break;
+            }
+        }
+        batch
+    }
+
+    /// Queue an expansion's children (at this cost and the next); how many were queued.
+    fn queue(&mut self, zero: Vec<Queued>, one: Vec<Queued>) -> (usize, usize) {
+        if !self.dedup {
+            let n = (zero.len(), one.len());
+            self.work.extend(zero);
+            self.next.extend(one);
+            return n;
+        }
+        let (mut z, mut o) = (0, 0);
+        for c in zero {
+            if !self.visited.contains(&c.key()) && self.in_work.insert(c.key()) {
+                self.work.push_back(c);
+                z += 1;
+            }
+        }
+        for c in one {
+            if !self.visited.contains(&c.key()) && self.in_next.insert(c.key()) {
+                self.next.push(c);
+                o += 1;
+            }
+        }
+        (z, o)
+    }
+
+    /// What the next batch may allocate: whichever table it makes grow, if it queues twice
+    /// what the last one did (`queued`).
+    fn growth(&self, queued: (usize, usize)) -> u64 {
+        let (z, o) = (2 * queued.0, 2 * queued.1);
+        [
+            (self.visited.len(), self.visited.capacity(), SET, BATCH),
+            (self.in_work.len(), self.in_work.capacity(), SET, z),
+            (self.in_next.len(), self.in_next.capacity(), SET, o),
+            (self.arena.len(), self.arena.capacity(), 12, BATCH),
+            (self.work.len(), self.work.capacity(), NODE, z),
+            (self.next.len(), self.next.capacity(), NODE, o),
+        ]
+        .map(|(l, c, e, n)| table_growth(l, c, e, n))
+        .iter()
+        .sum()
+    }
+
+    /// On to the next cost: its queue becomes the current one; false if it is empty.
+    fn next_level(&mut self) -> bool {
+        if self.next.is_empty() {
+            return false;
+        }
+        self.work = std::mem::take(&mut self.next).into();
+        self.in_work = std::mem::take(&mut self.in_next);
+        true
+    }
+}
+
 /// [`search`], ending at the next batch once `stop` is set (Ctrl-C): the report is then
 /// `interrupted`, with the states and transitions covered so far.
 pub fn search_until(
@@ -637,15 +738,7 @@ pub fn search_until(
         .into_iter()
         .map(|n| Queued::new(n, b.compact))
         .collect();
-    // Keys queued at this cost and at the next: a child already settled or already queued at
-    // the same cost is not stored again (the frontier would otherwise hold every duplicate as a
-    // whole state until it is settled). A node queued at the next cost and then reached at
-    // this one is queued again here; its later copy is dropped when settled.
-    let mut in_work: HashSet<u64> = HashSet::new();
-    let mut in_next: HashSet<u64> = HashSet::new();
-    let mut visited: HashSet<u64> = HashSet::new();
-    // Arena of settled nodes: (parent, tid, root).
-    let mut arena: Vec<(u32, Tid, u32)> = Vec::new();
+    let mut q = Frontier::new(level, b.dedup);
     let mut rep = Report {
         counterexample: None,
         latent: None,
@@ -663,31 +756,16 @@ pub fn search_until(
     // A violation one level up, found while finishing this level.
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     let mut latent: Option<(usize, u32, Vec<Tid>, Violation)> = None;
-    let mut work: VecDeque<Queued> = level.into();
-    let mut next: Vec<Queued> = Vec::new();
     loop {
-        while !work.is_empty() {
+        while !q.work.is_empty() {
             // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
-            let mut batch = Vec::new();
-            while let Some(n) = work.pop_front() {
-                if b.dedup {
-                    in_work.remove(&n.key());
-                    if !visited.insert(n.key()) {
-                        continue;
-                    }
-                }
-                arena.push(n.trail());
-                batch.push((arena.len() as u32 - 1, n));
-                if batch.len() >= BATCH {
-                    break;
-                }
-            }
+            let batch = q.settle_batch();
             rep.states += batch.len() as u64;
-            let (mut pushed_zero, mut pushed_one) = (0usize, 0usize);
             let exps: Vec<Expansion> = batch
                 .par_iter()
-                .map(|(i, q)| expand(prog, &initial, &q.node(), *i, b))
+                .map(|(i, n)| expand(prog, &initial, &n.node(), *i, b))
                 .collect();
+            let mut queued = (0, 0);
             for ((i, _), x) in batch.iter().zip(exps) {
                 rep.transitions += x.transitions;
                 if let Some((c, t, v)) = x.violation {
@@ -702,71 +780,42 @@ pub fn search_until(
                         latent = Some((at, *i, t, v));
                     }
                 }
-                if b.dedup {
-                    for c in x.zero {
-                        if !visited.contains(&c.key()) && in_work.insert(c.key()) {
-                            work.push_back(c);
-                            pushed_zero += 1;
-                        }
-                    }
-                    for c in x.one {
-                        if !visited.contains(&c.key()) && in_next.insert(c.key()) {
-                            next.push(c);
-                            pushed_one += 1;
-                        }
-                    }
-                } else {
-                    pushed_zero += x.zero.len();
-                    pushed_one += x.one.len();
-                    work.extend(x.zero);
-                    next.extend(x.one);
-                }
+                let (z, o) = q.queue(x.zero, x.one);
+                queued = (queued.0 + z, queued.1 + o);
             }
             progress(cost, rep.states, rep.transitions);
             if rep.states >= b.max_states {
                 rep.truncated = true;
                 break;
             }
-            if let Some(m) = &mut memory {
-                // What the next batch may add: whichever table it makes grow, if it adds
-                // twice what this one did.
-                let (z, o) = (2 * pushed_zero, 2 * pushed_one);
-                let growth = table_growth(visited.len(), visited.capacity(), SET, BATCH)
-                    + table_growth(in_work.len(), in_work.capacity(), SET, z)
-                    + table_growth(in_next.len(), in_next.capacity(), SET, o)
-                    + table_growth(arena.len(), arena.capacity(), 12, BATCH)
-                    + table_growth(work.len(), work.capacity(), NODE, z)
-                    + table_growth(next.len(), next.capacity(), NODE, o);
-                if m.would_pass(growth) {
-                    rep.truncated = true;
-                    rep.memory_bound = true;
-                    break;
-                }
+            if memory
+                .as_mut()
+                .is_some_and(|m| m.would_pass(q.growth(queued)))
+            {
+                rep.truncated = true;
+                rep.memory_bound = true;
+                break;
             }
             if stop.load(Ordering::Relaxed) {
                 rep.interrupted = true;
                 break;
             }
         }
-        if let Some((at, _, _, _)) = &found {
-            if *at <= cost + 1 {
-                break;
-            }
+        if found.as_ref().is_some_and(|f| f.0 <= cost + 1) {
+            break;
         }
-        if rep.truncated || rep.interrupted || next.is_empty() {
+        if rep.truncated || rep.interrupted || !q.next_level() {
             break;
         }
         rep.levels = cost + 1;
         cost += 1;
-        work = std::mem::take(&mut next).into();
-        in_work = std::mem::take(&mut in_next);
     }
     if let Some((_, idx, ext, v)) = found {
-        let (sc, got) = rebuild(prog, roots, &arena, (idx, ext, v))?;
+        let (sc, got) = rebuild(prog, roots, &q.arena, (idx, ext, v))?;
         rep.steps = Some(numbered(&sc));
         rep.counterexample = Some((sc, got));
     } else if let Some((_, idx, ext, v)) = latent {
-        let (sc, got) = rebuild(prog, roots, &arena, (idx, ext, v))?;
+        let (sc, got) = rebuild(prog, roots, &q.arena, (idx, ext, v))?;
         rep.steps = Some(numbered(&sc));
         rep.latent = Some((sc, got));
     }

@@ -217,6 +217,16 @@ impl Family {
             Family::Teardown
         }
     }
+    /// Whether a scenario of this family never starts role `r` while another family does:
+    /// dropping those roles from a config leaves it offering this family alone.
+    fn excludes(self, r: Role) -> bool {
+        match self {
+            Family::Fork => matches!(r, Role::Pm | Role::User | Role::Exit),
+            Family::Suspend => matches!(r, Role::Fork | Role::Exit),
+            Family::Cgroup => matches!(r, Role::Fork | Role::Exit | Role::Pm),
+            Family::Teardown => matches!(r, Role::Fork | Role::Pm | Role::User),
+        }
+    }
     /// The families `offered` makes, in this order; a config with none is a teardown one.
     pub fn offered(offered: &[Role]) -> Vec<Family> {
         let mut v = Vec::new();
@@ -233,6 +243,31 @@ impl Family {
         }
         v
     }
+}
+
+/// `prog` offering the scenarios of `family` only (`review --family`): the roles no scenario of
+/// that family starts are dropped, from the config and from its text (a mutant of the text
+/// keeps the restriction). `None` if `prog` offers no scenario of that family.
+pub fn only_family(prog: &Program, family: Family) -> Option<Program> {
+    if !Family::offered(&prog.offered()).contains(&family) {
+        return None;
+    }
+    let mut p = prog.clone();
+    p.config
+        .roles
+        .retain(|r| Role::parse(r).is_none_or(|r| !family.excludes(r)));
+    let roles = p.config.roles.join(" ");
+    p.config.text = p
+        .config
+        .text
+        .lines()
+        .map(|l| match l.trim_start().strip_prefix("role ") {
+            Some(_) => format!("{}role {roles}", &l[..l.len() - l.trim_start().len()]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    (Family::offered(&p.offered()) == [family]).then_some(p)
 }
 
 /// The scenario with its threads in a drawn order (thread 0 is not always the victim), then

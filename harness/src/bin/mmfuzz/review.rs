@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use mmfuzz_harness::corpus;
 use mmfuzz_harness::mm::explore::{Bounds, VmaKind};
+use mmfuzz_harness::mm::generate::{only_family, Family};
 use mmfuzz_harness::mm::review::{self, Answer, Mutation, Verdict};
 use mmfuzz_harness::mm::review_page::{self, random_text, verdict_text};
 use serde_json::json;
@@ -32,6 +33,10 @@ pub struct ReviewArgs {
     /// Most threads per scenario (modelled CPUs).
     #[arg(long, default_value_t = 3)]
     cpus: usize,
+    /// Only the scenarios of this family, for a config whose roles make several (today's
+    /// v6.18): teardown, suspend, cgroup or fork. Each mutant keeps the restriction.
+    #[arg(long)]
+    family: Option<String>,
     /// VMAs mapped by each set-up.
     #[arg(long, default_value_t = 1)]
     vmas: u8,
@@ -211,6 +216,24 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             .into())
         }
     };
+    let restricted;
+    let prog = match &args.family {
+        None => prog,
+        Some(f) => {
+            let fam = Family::parse(f).ok_or_else(|| {
+                BadInput(format!(
+                    "--family {f}: not a family (teardown, suspend, cgroup, fork)"
+                ))
+            })?;
+            restricted = only_family(prog, fam).ok_or_else(|| {
+                BadInput(format!(
+                    "--family {f}: {} has no scenario of that family",
+                    args.config
+                ))
+            })?;
+            &restricted
+        }
+    };
     let time = match args.seconds {
         Some(s) => check_seconds(s)?,
         None => std::time::Duration::from_secs(365 * 24 * 3600),
@@ -245,8 +268,11 @@ pub fn review(args: ReviewArgs) -> CmdResult {
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     if !args.json {
         eprintln!(
-            "mmfuzz review {} {}: {n} mutants{}; cpus {}, vmas {}, races coenabled",
+            "mmfuzz review {}{} {}: {n} mutants{}; cpus {}, vmas {}, races coenabled",
             prog.config.name,
+            args.family
+                .as_ref()
+                .map_or(String::new(), |f| format!(" (family {f})")),
             paths.join(" "),
             if args.pairs {
                 ", then every two redundant steps deleted together"
