@@ -162,3 +162,52 @@ fn order_checks_and_returns_of_seed_akpm_1_fixed() {
         pair.random
     );
 }
+
+/// `review --family`: v6.18 restricted to its failing fork stays there in every mutant. In
+/// dup_mmap@v6.18, `set_bit MMF_UNSTABLE` is load-bearing against swapoff (I6, B13's fix),
+/// found by the exhaustive search over fork scenarios alone.
+#[test]
+fn a_family_restriction_reaches_every_mutant() {
+    use mmfuzz_harness::mm::explore;
+    use mmfuzz_harness::mm::generate::{only_family, Family};
+    let v618 = builtin::program("v6.18").unwrap();
+    let fork = only_family(&v618, Family::Fork).expect("v6.18 forks");
+    assert_eq!(Family::offered(&fork.offered()), [Family::Fork]);
+    let b = Bounds {
+        threads: 3,
+        vmas: 2,
+        hb: false,
+        ..Bounds::default()
+    };
+    assert!(explore::roots(&fork, &b)
+        .iter()
+        .all(|r| Family::of(&r.threads) == Family::Fork));
+    assert!(only_family(&builtin::program("v6.1").unwrap(), Family::Fork).is_none());
+    let s = Settings {
+        bounds: b,
+        pairs: false,
+        random: None,
+        seed: 0,
+    };
+    let r = review::review(&fork, "dup_mmap", &s, &|_| {}).unwrap();
+    for a in &r.singles {
+        let m = review::mutant_program("v6.18", &a.text).unwrap();
+        assert_eq!(Family::offered(&m.offered()), [Family::Fork], "{}", a.label);
+    }
+    let unstable = r
+        .singles
+        .iter()
+        .find(|a| a.deleted[0].text == "set_bit MMF_UNSTABLE")
+        .expect("the step");
+    assert!(
+        matches!(
+            unstable.verdict,
+            Verdict::Broken {
+                inv: Invariant::I6,
+                ..
+            }
+        ),
+        "{:?}",
+        unstable.verdict
+    );
+}
