@@ -4,6 +4,7 @@ distinct, load-bearing, redundant, lock balance only, incomplete, seconds) and t
 markdown table for the README.
 
 Usage: python3 scripts/review_all.py [--cpus 2] [--vmas 1] [--execs 2000] [--pairs]
+       [--config C]... [--family F]...   (--family: one row per config and family offered)
 (MMFUZZ_BIN=PATH runs that binary instead of `cargo run`.)
 """
 import argparse
@@ -30,6 +31,8 @@ def main():
     ap.add_argument("--max-states", default="2000000", help="a mutant's search stops (incomplete) here")
     ap.add_argument("--preemptions", help="most preemptions per interleaving (default: unbounded)")
     ap.add_argument("--config", action="append", help="only these configs (default: every safe one)")
+    ap.add_argument("--family", action="append",
+                    help="review each config on these families of scenarios (teardown, suspend, cgroup, fork)")
     a = ap.parse_args()
     configs = subprocess.run(mmfuzz("configs"), check=True, capture_output=True, text=True).stdout
     safe = [l.split()[0] for l in configs.splitlines()[1:] if l.split()[1:2] == ["safe"]]
@@ -44,10 +47,16 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     tot = [0] * 9
     t_all = time.monotonic()
-    for c in safe:
+    runs = [(c, f) for c in safe for f in (a.family or [None])]
+    for c, f in runs:
         t0 = time.monotonic()
-        out = subprocess.run(mmfuzz("review", "--config", c, *flags, "--json"), check=True, capture_output=True,
-                             text=True).stdout
+        fam = ["--family", f] if f else []
+        res = subprocess.run(mmfuzz("review", "--config", c, *fam, *flags, "--json"), capture_output=True, text=True)
+        if res.returncode == 2 and f:
+            continue  # the config offers no scenario of that family
+        res.check_returncode()
+        out = res.stdout
+        c_label = f"{c} ({f})" if f else c
         secs = time.monotonic() - t0
         rows = [json.loads(l) for l in out.splitlines()]
         distinct = [r for r in rows if not r["same_as"]]
@@ -58,8 +67,8 @@ def main():
         paths = len({r["path"] for r in rows})
         fig = [paths, len(rows), len(distinct), len(lb), v("redundant"), v("lock_balance"), v("incomplete"), found, beyond]
         tot = [x + y for x, y in zip(tot, fig)]
-        print(f"| {c} | " + " | ".join(map(str, fig)) + f" | {secs:.0f} |", flush=True)
-    print(f"| **all {len(safe)}** | " + " | ".join(map(str, tot)) + f" | {time.monotonic() - t_all:.0f} |")
+        print(f"| {c_label} | " + " | ".join(map(str, fig)) + f" | {secs:.0f} |", flush=True)
+    print(f"| **all {len(runs)}** | " + " | ".join(map(str, tot)) + f" | {time.monotonic() - t_all:.0f} |")
 
 
 if __name__ == "__main__":
