@@ -217,14 +217,17 @@ impl Family {
             Family::Teardown
         }
     }
-    /// Whether a scenario of this family never starts role `r` while another family does:
-    /// dropping those roles from a config leaves it offering this family alone.
-    fn excludes(self, r: Role) -> bool {
+    /// Whether a scenario of this family may start role `r` ([`draw`], [`super::explore::roots`]):
+    /// keeping only those roles leaves a config offering this family alone.
+    fn uses(self, r: Role) -> bool {
         match self {
-            Family::Fork => matches!(r, Role::Pm | Role::User | Role::Exit),
-            Family::Suspend => matches!(r, Role::Fork | Role::Exit),
-            Family::Cgroup => matches!(r, Role::Fork | Role::Exit | Role::Pm),
-            Family::Teardown => matches!(r, Role::Fork | Role::Pm | Role::User),
+            Family::Fork => matches!(r, Role::Fork | Role::Swapoff),
+            Family::Suspend => matches!(
+                r,
+                Role::User | Role::Pm | Role::OomReaper | Role::OomKill | Role::Holder
+            ),
+            Family::Cgroup => matches!(r, Role::User | Role::OomKill | Role::OomReaper),
+            Family::Teardown => !matches!(r, Role::Fork | Role::Pm | Role::User | Role::Holder),
         }
     }
     /// The families `offered` makes, in this order; a config with none is a teardown one.
@@ -247,7 +250,8 @@ impl Family {
 
 /// `prog` offering the scenarios of `family` only (`review --family`): the roles no scenario of
 /// that family starts are dropped, from the config and from its text (a mutant of the text
-/// keeps the restriction). `None` if `prog` offers no scenario of that family.
+/// keeps the restriction), and the paths only they reach with them. `None` if `prog` offers no
+/// scenario of that family.
 pub fn only_family(prog: &Program, family: Family) -> Option<Program> {
     if !Family::offered(&prog.offered()).contains(&family) {
         return None;
@@ -255,7 +259,7 @@ pub fn only_family(prog: &Program, family: Family) -> Option<Program> {
     let mut p = prog.clone();
     p.config
         .roles
-        .retain(|r| Role::parse(r).is_none_or(|r| !family.excludes(r)));
+        .retain(|r| Role::parse(r).is_none_or(|r| family.uses(r)));
     let roles = p.config.roles.join(" ");
     p.config.text = p
         .config
@@ -267,6 +271,12 @@ pub fn only_family(prog: &Program, family: Family) -> Option<Program> {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // Resolved again from its text: only the paths the remaining roles reach (`--path all`
+    // then reviews those alone).
+    let p = mmfuzz::mm::builtin::load_file("<family>", &p.source())
+        .ok()?
+        .into_iter()
+        .find(|q| q.config.name == prog.config.name)?;
     (Family::offered(&p.offered()) == [family]).then_some(p)
 }
 
