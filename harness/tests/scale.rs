@@ -187,3 +187,28 @@ fn the_memory_bound_stops_incomplete_and_is_kept() {
         assert!(peak * 1024 <= bound, "peak {peak} KiB over the bound");
     }
 }
+
+#[test]
+fn run_family_soaks_one_family() {
+    let dir = tmpdir("scale-family");
+    let run = |family: &str| -> Value {
+        let out = mmfuzz(
+            &dir,
+            &[
+                "run", "--config", "v6.12", "--family", family, "--execs", "3000", "--jobs", "1",
+                "--json",
+            ],
+        );
+        rows(&out).remove(0)
+    };
+    // B13 lives in the failing fork: its family finds it, the teardown family cannot.
+    let fork = run("fork");
+    assert_eq!(fork["found"], "bug");
+    assert_eq!(fork["invariant"], "I6");
+    let teardown = run("teardown");
+    assert_eq!(teardown["found"], "safe");
+    assert_eq!(teardown["execs"], 3000);
+    let out = mmfuzz(&dir, &["run", "--config", "v6.1", "--family", "fork"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario of that family"));
+}

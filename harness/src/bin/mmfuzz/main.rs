@@ -206,6 +206,10 @@ struct RunArgs {
     setup: Setup,
     #[command(flatten)]
     shard: ShardArg,
+    /// Only the scenarios of this family, for configs whose roles make several (today's
+    /// v6.18): teardown, suspend, cgroup or fork. A soak of one family.
+    #[arg(long)]
+    family: Option<String>,
 }
 
 // `--shard I/N`: run, check.

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use mmfuzz::mm::{Expect, Program};
 use mmfuzz_harness::campaign::{self, Finding, Settings};
 use mmfuzz_harness::corpus::{self, Saved};
+use mmfuzz_harness::mm::generate::{only_family, Family};
 use mmfuzz_harness::mm::{report, shrink};
 use mmfuzz_harness::rows::RunRow;
 use mmfuzz_harness::targets;
 
 use crate::common::{
-    check_seconds, jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, CmdResult,
-    Stop,
+    check_seconds, jobs_or_all, json_line, load_setup, outln, programs, saved_or_warn, BadInput,
+    CmdResult, Stop,
 };
 use crate::progress::{interrupt_switch, show_progress};
 use crate::RunArgs;
@@ -41,6 +42,7 @@ pub fn run(args: RunArgs) -> CmdResult {
         explain,
         setup,
         shard,
+        family,
     } = args;
     let shard = shard.shard;
     let (json, seed, out) = (json.json, seed.seed, out.out);
@@ -52,7 +54,25 @@ pub fn run(args: RunArgs) -> CmdResult {
     let setup = load_setup(setup.setup.as_deref())?;
     let time = check_seconds(seconds)?;
     let jobs = jobs_or_all(jobs.jobs)?;
-    let progs = programs(&configs)?;
+    let mut progs = programs(&configs)?;
+    if let Some(f) = &family {
+        let fam = Family::parse(f).ok_or_else(|| {
+            BadInput(format!(
+                "--family {f}: not a family (teardown, suspend, cgroup, fork)"
+            ))
+        })?;
+        progs = progs
+            .iter()
+            .map(|p| {
+                only_family(p, fam).ok_or_else(|| {
+                    BadInput(format!(
+                        "--family {f}: {} has no scenario of that family",
+                        p.config.name
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
     // Shard I of N takes the seed streams I*J .. I*J+J-1 of the N*J a single run of
     // `--jobs N*J` would take (stream j draws from seed + j).
     let s = Settings {
@@ -72,8 +92,11 @@ pub fn run(args: RunArgs) -> CmdResult {
                 sh.count * jobs
             )
         });
+        let fam = family
+            .as_ref()
+            .map_or(String::new(), |f| format!(", family {f}"));
         eprintln!(
-            "mmfuzz run: {} config(s), {seconds} s each on {jobs} job(s), seed {seed}{part}",
+            "mmfuzz run: {} config(s){fam}, {seconds} s each on {jobs} job(s), seed {seed}{part}",
             progs.len()
         );
         outln!(
