@@ -275,6 +275,20 @@ pub struct Freezer {
     pub woken: bool,
 }
 
+impl Freezer {
+    /// A wakeup that the sleep it was frozen in accepts, on a task `__freeze_task` froze where
+    /// it slept (v6.1+; `ttwu_state_match`, v6.18.2 kernel/sched/core.c:3992-4021): its
+    /// `saved_state` becomes `TASK_RUNNING` and it stays frozen until `__thaw_task` wakes it.
+    /// Whether it was such a task.
+    pub fn wake_saved(&mut self) -> bool {
+        let hit = self.sleep == Sleep::Frozen && self.saved.is_some();
+        if hit {
+            self.saved = None;
+        }
+        hit
+    }
+}
+
 /// The whole modelled world.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -328,19 +328,14 @@ impl World {
         if th.status != Status::Blocked {
             return;
         }
-        match th.frz.sleep {
+        let sleep = th.frz.sleep;
+        match sleep {
             Sleep::Interruptible | Sleep::Freezable => {
                 self.oom_reaper_waiters &= !(1 << t);
                 self.complete_with(prog, t, true, ev);
             }
             Sleep::Frozen if frozen_too => self.complete_with(prog, t, true, ev),
-            Sleep::Frozen if th.frz.saved.is_some() => {
-                // ttwu_state_match (v6.18.2 kernel/sched/core.c:3992-4021): the sleep it was
-                // frozen in matches, so saved_state becomes TASK_RUNNING and the task stays
-                // frozen; __thaw_task will wake it.
-                th.frz.saved = None;
-                self.oom_reaper_waiters &= !(1 << t);
-            }
+            Sleep::Frozen if th.frz.wake_saved() => self.oom_reaper_waiters &= !(1 << t),
             _ => {}
         }
     }

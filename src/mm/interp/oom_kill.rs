@@ -123,14 +123,9 @@ pub(super) fn oom_reaper_list_pop(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>
 pub(super) fn wake_up_oom_reaper(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Event>) -> Exec {
     let waiters = std::mem::take(&mut w.oom_reaper_waiters);
     for (i, th) in w.threads.iter_mut().enumerate() {
-        if waiters & (1 << i) != 0 && th.status == Status::Blocked {
-            if th.frz.sleep == Sleep::Frozen && th.frz.saved.is_some() {
-                // Frozen where it slept (v6.1+): ttwu_state_match matches saved_state and sets
-                // it to TASK_RUNNING; the task stays frozen until __thaw_task wakes it.
-                th.frz.saved = None;
-            } else {
-                th.status = Status::Runnable;
-            }
+        // A sleeper frozen where it slept (v6.1+) stays frozen until __thaw_task.
+        if waiters & (1 << i) != 0 && th.status == Status::Blocked && !th.frz.wake_saved() {
+            th.status = Status::Runnable;
         }
     }
     Exec::Val(true)
@@ -169,18 +164,7 @@ pub(super) fn tsk_oom_reaper_list(w: &mut World, _cx: Cx<'_>, _ev: &mut Vec<Even
 
 /// Sleep `TASK_INTERRUPTIBLE` on `oom_reaper_wait` until a wakeup (real or fake signal).
 pub(super) fn sleep_oom_reaper_wait(w: &mut World, cx: Cx<'_>, ev: &mut Vec<Event>) -> Exec {
-    let tid = cx.tid;
-    // prepare_to_wait, then the condition again, then schedule: no lost wakeup.
-    if !w.oom_reaper_list.is_empty() {
-        return Exec::Val(true);
-    }
-    w.oom_reaper_waiters |= 1 << tid;
-    let r = w.sleep(tid, Sleep::Interruptible, "wait_event_freezable", ev);
-    if matches!(r, Exec::Val(_)) {
-        // A wakeup came before schedule(): the thread never slept, so it is off the queue.
-        w.oom_reaper_waiters &= !(1 << tid);
-    }
-    r
+    sleep_on_oom_reaper_wait(w, cx.tid, Sleep::Interruptible, ev)
 }
 
 /// Sleep `TASK_INTERRUPTIBLE|TASK_FREEZABLE` on `oom_reaper_wait` (v6.1+ `wait_event_freezable`,
@@ -191,13 +175,18 @@ pub(super) fn sleep_oom_reaper_wait_freezable(
     cx: Cx<'_>,
     ev: &mut Vec<Event>,
 ) -> Exec {
-    let tid = cx.tid;
+    sleep_on_oom_reaper_wait(w, cx.tid, Sleep::Freezable, ev)
+}
+
+/// prepare_to_wait on `oom_reaper_wait`, the condition again, then schedule (no lost wakeup).
+fn sleep_on_oom_reaper_wait(w: &mut World, tid: Tid, how: Sleep, ev: &mut Vec<Event>) -> Exec {
     if !w.oom_reaper_list.is_empty() {
         return Exec::Val(true);
     }
     w.oom_reaper_waiters |= 1 << tid;
-    let r = w.sleep(tid, Sleep::Freezable, "wait_event_freezable", ev);
+    let r = w.sleep(tid, how, "wait_event_freezable", ev);
     if matches!(r, Exec::Val(_)) {
+        // A wakeup came before schedule(): the thread never slept, so it is off the queue.
         w.oom_reaper_waiters &= !(1 << tid);
     }
     r

@@ -280,6 +280,11 @@ fn shown_run(rows: &[Row]) -> Option<&Row> {
             _ => None,
         }
     };
+    lowest(rows, rank)
+}
+
+/// The row of the lowest rank, among the rows that have one.
+fn lowest<K: Ord + Copy>(rows: &[Row], rank: impl Fn(&Row) -> Option<K>) -> Option<&Row> {
     rows.iter()
         .filter_map(|r| rank(r).map(|k| (k, r)))
         .min_by_key(|(k, _)| *k)
@@ -296,10 +301,7 @@ fn shown_check(rows: &[Row]) -> Option<&Row> {
             _ => None,
         }
     };
-    rows.iter()
-        .filter_map(|r| rank(r).map(|k| (k, r)))
-        .min_by_key(|(k, _)| *k)
-        .map(|(_, r)| r)
+    lowest(rows, rank)
 }
 
 /// The fields of the shown finding, copied from its shard's row (or cleared).
