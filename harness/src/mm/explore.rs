@@ -16,7 +16,7 @@ use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mmfuzz::mm::state::World;
+use mmfuzz::mm::state::{Status, World};
 use mmfuzz::mm::Loc;
 use mmfuzz::mm::Prim;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
@@ -383,16 +383,39 @@ struct Node {
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
-fn key(n: &Node, with_pre: bool) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    n.world.hash(&mut h);
+/// The state's fingerprint: xxh3 over the world's exact encoding (`world`), then the oracle's
+/// history (its `Hash` leaves out what no check reads), the last thread and, under a
+/// preemption bound, the preemptions so far.
+fn fingerprint(world: &[u8], n: &Node, with_pre: bool) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(world);
     n.oracle.hash(&mut h);
     n.last.hash(&mut h);
     if with_pre {
         n.pre.hash(&mut h);
     }
-    h.finish()
+    h.digest()
 }
+
+/// The fingerprint sets' hasher: the keys are already uniform 64-bit hashes.
+#[derive(Default)]
+struct Fp(u64);
+
+impl Hasher for Fp {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = k;
+    }
+}
+
+type Fingerprints = HashSet<u64, std::hash::BuildHasherDefault<Fp>>;
 
 /// A queued state: whole, or (`Bounds::compact`) its world and oracle encoded as compact bytes
 /// (bincode, variable-length integers: a tenth of the whole node's heap or less), decoded
@@ -416,16 +439,35 @@ fn codec() -> impl bincode::Options {
 }
 
 impl Queued {
-    fn new(n: Node, compact: bool) -> Queued {
-        if !compact {
-            return Queued::Whole(Box::new(n));
-        }
+    /// Queue `n`: its fingerprint (`b.dedup`) from the world's encoding, which is kept with the
+    /// oracle's (`b.compact`).
+    fn new(mut n: Node, b: &Bounds) -> Queued {
         use bincode::Options as _;
-        let bytes = codec()
-            .serialize(&(&n.world, &n.oracle))
-            .expect("the modelled state encodes");
+        thread_local! {
+            // Encoding scratch, reused: the queued copy is allocated once, at its exact size.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let bytes = SCRATCH.with_borrow_mut(|buf| {
+            buf.clear();
+            codec()
+                .serialize_into(&mut *buf, &n.world)
+                .expect("the modelled state encodes");
+            if b.dedup {
+                n.key = fingerprint(buf, &n, b.preemptions.is_some());
+            }
+            if !b.compact {
+                return None;
+            }
+            codec()
+                .serialize_into(&mut *buf, &n.oracle)
+                .expect("the oracle encodes");
+            Some(Box::<[u8]>::from(&buf[..]))
+        });
+        let Some(bytes) = bytes else {
+            return Queued::Whole(Box::new(n));
+        };
         Queued::Packed {
-            bytes: bytes.into_boxed_slice(),
+            bytes,
             last: n.last,
             pre: n.pre,
             depth: n.depth,
@@ -502,9 +544,20 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
     let mut x = Expansion::default();
     let mut ev = Vec::with_capacity(16);
     let runnable: Vec<Tid> = n.world.runnable().collect();
-    let with_pre = b.preemptions.is_some();
     let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| {
-        let mut c = Node {
+        // A last thread that cannot run while another can is forgotten: every next step then
+        // switches and none preempts, so states that differ only in it are one. (With none
+        // runnable it is kept: a timeout may wake it to go on at no cost.)
+        let forget = |l: Tid| {
+            world.threads[l as usize].status != Status::Runnable
+                && world.runnable().next().is_some()
+        };
+        let last = if b.reduce {
+            last.filter(|&l| !forget(l))
+        } else {
+            last
+        };
+        let c = Node {
             world,
             oracle,
             last,
@@ -515,10 +568,7 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
             tid,
             key: 0,
         };
-        if b.dedup {
-            c.key = key(&c, with_pre);
-        }
-        Queued::new(c, b.compact)
+        Queued::new(c, b)
     };
     if runnable.is_empty() {
         let mut w = n.world.clone();
@@ -593,6 +643,9 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
         for th in &mut w.threads {
             th.steps = 0;
         }
+        if b.reduce {
+            o.normalize_clocks();
+        }
         let c = child(w, o, t, Some(t), pre);
         if cost == 0 {
             x.zero.push(c);
@@ -626,9 +679,9 @@ struct Frontier {
     // the same cost is not stored again (the frontier would otherwise hold every duplicate
     // until it is settled). A node queued at the next cost and then reached at this one is
     // queued again here; its later copy is dropped when settled.
-    in_work: HashSet<u64>,
-    in_next: HashSet<u64>,
-    visited: HashSet<u64>,
+    in_work: Fingerprints,
+    in_next: Fingerprints,
+    visited: Fingerprints,
     /// Settled nodes: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
@@ -639,9 +692,9 @@ impl Frontier {
         Frontier {
             work: level.into(),
             next: Vec::new(),
-            in_work: HashSet::new(),
-            in_next: HashSet::new(),
-            visited: HashSet::new(),
+            in_work: Fingerprints::default(),
+            in_next: Fingerprints::default(),
+            visited: Fingerprints::default(),
             arena: Vec::new(),
             dedup,
         }
@@ -727,17 +780,8 @@ pub fn search_until(
     stop: &AtomicBool,
     mut progress: impl FnMut(usize, u64, u64),
 ) -> Result<Report, BadScenario> {
-    let (initial, mut level) = root_nodes(prog, b, roots)?;
-    let with_pre = b.preemptions.is_some();
-    if b.dedup {
-        for n in &mut level {
-            n.key = key(n, with_pre);
-        }
-    }
-    let level: Vec<Queued> = level
-        .into_iter()
-        .map(|n| Queued::new(n, b.compact))
-        .collect();
+    let (initial, level) = root_nodes(prog, b, roots)?;
+    let level: Vec<Queued> = level.into_iter().map(|n| Queued::new(n, b)).collect();
     let mut q = Frontier::new(level, b.dedup);
     let mut rep = Report {
         counterexample: None,

@@ -22,8 +22,6 @@ pub(super) struct Shadow {
     pub(super) write: Option<(Tid, u32)>,
     /// Last read clock per thread (0 = none).
     pub(super) reads: Vc,
-    /// Whether the last write was a free (for naming).
-    pub(super) freed_by: Option<Tid>,
 }
 
 impl Oracle {
@@ -45,6 +43,49 @@ impl Oracle {
             let c = self.clocks[tid as usize];
             join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
             self.tick(tid);
+        }
+    }
+
+    /// Abstracts the clocks to what the detector can still tell apart. In component `t` the
+    /// only values a check compares against are the *epochs*: the shadow's write and read
+    /// clocks of `t` (a race is an epoch above the accessing thread's entry) and `t`'s own entry
+    /// (the epoch of every later access of `t`); 0 is "never". Every other entry (a thread's
+    /// or a lock's knowledge of `t`) is rounded down to the greatest epoch at or below it, and
+    /// the epochs are renamed by rank. Rounding down to a set commutes with the join (max),
+    /// never moves a value across an epoch, and the own entry, the only one that ticks, is an
+    /// epoch and the largest value of its component; so a state and its abstraction give the
+    /// same verdicts from here on. Exhaustive mode keys states after it: histories that differ
+    /// only in clock values no check can see are one state.
+    pub fn normalize_clocks(&mut self) {
+        if !self.races {
+            return;
+        }
+        let mut cuts: Vec<u32> = Vec::with_capacity(32);
+        for t in 0..self.clocks.len() {
+            cuts.clear();
+            cuts.push(0);
+            cuts.push(self.clocks[t][t]);
+            for s in self.shadow.values() {
+                cuts.push(s.reads[t]);
+                if let Some((_, c)) = s.write.filter(|(w, _)| *w as usize == t) {
+                    cuts.push(c);
+                }
+            }
+            cuts.sort_unstable();
+            cuts.dedup();
+            // The index of the greatest epoch at or below `v` (0 is one).
+            let floor = |v: &mut u32| *v = (cuts.partition_point(|&c| c <= *v) - 1) as u32;
+            self.clocks.iter_mut().for_each(|c| floor(&mut c[t]));
+            self.lock_clocks.values_mut().for_each(|c| floor(&mut c[t]));
+            floor(&mut self.atomic[t]);
+            for s in self.shadow.values_mut() {
+                floor(&mut s.reads[t]);
+                if let Some((w, c)) = &mut s.write {
+                    if *w as usize == t {
+                        floor(c);
+                    }
+                }
+            }
         }
     }
 

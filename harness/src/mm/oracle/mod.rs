@@ -11,7 +11,7 @@
 //! - [`freezer`]: I11, I12, I12s, I13;
 //! - [`at_exit`]: deadlock, liveness, balance at exit, the reference comparison.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use mmfuzz::mm::state::{World, MAX_THREADS};
 use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
@@ -70,9 +70,9 @@ pub struct Violation {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Oracle {
     clocks: Vec<Vc>,
-    lock_clocks: HashMap<Lock, Vc>,
+    lock_clocks: BTreeMap<Lock, Vc>,
     atomic: Vc,
-    shadow: HashMap<Loc, Shadow>,
+    shadow: BTreeMap<Loc, Shadow>,
     /// lockdep: `order[a][b]` = some thread took class b while holding class a.
     order: [[bool; CLASSES]; CLASSES],
     /// Whether to run the race detector.
@@ -104,10 +104,14 @@ pub(crate) const DISCIPLINE: &str = "outside an mmap_lock read section";
 
 /// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
 /// executions that reach the same world with the same happens-before facts, lock order and
-/// walkers are interchangeable for every check. Map entries are hashed in key order.
+/// walkers are interchangeable for every check. The maps are ordered, so their hash and their
+/// encoding are canonical.
 impl std::hash::Hash for Oracle {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.order.hash(h);
+        // lockdep's order as one bit mask per class (one write each, not one per pair).
+        for row in &self.order {
+            h.write_u64(row.iter().fold(0u64, |m, &b| (m << 1) | u64::from(b)));
+        }
         self.races.hash(h);
         self.walking.hash(h);
         self.leaving.hash(h);
@@ -116,13 +120,9 @@ impl std::hash::Hash for Oracle {
             return;
         }
         self.clocks.hash(h);
-        let mut locks: Vec<_> = self.lock_clocks.iter().collect();
-        locks.sort_unstable_by_key(|(l, _)| **l);
-        locks.hash(h);
+        self.lock_clocks.hash(h);
         self.atomic.hash(h);
-        let mut shadow: Vec<_> = self.shadow.iter().collect();
-        shadow.sort_unstable_by_key(|(l, _)| **l);
-        shadow.hash(h);
+        self.shadow.hash(h);
     }
 }
 
@@ -135,9 +135,9 @@ impl Oracle {
         }
         Oracle {
             clocks,
-            lock_clocks: HashMap::new(),
+            lock_clocks: BTreeMap::new(),
             atomic: [0; MAX_THREADS],
-            shadow: HashMap::new(),
+            shadow: BTreeMap::new(),
             order: [[false; CLASSES]; CLASSES],
             races: true,
             walking: 0,
@@ -226,9 +226,6 @@ impl Oracle {
             Event::Free { tid, loc } => {
                 if let Some(v) = self.page_tables_freed(prog, world, tid, loc) {
                     return Some(v);
-                }
-                if let Some(s) = self.shadow.get_mut(&loc) {
-                    s.freed_by = Some(tid);
                 }
             }
             Event::Access {
