@@ -1,19 +1,21 @@
 //! Exhaustive checking, measured: `mmfuzz check` (`explore::search`) with and without its
-//! deduplication, thread-local-step reduction and encoded frontier, with the peak memory of
+//! deduplication, reductions (`docs/reductions.md`) and encoded frontier, with the peak memory of
 //! each search, against [loom] on a small hand-written model of the same race, all in one run
 //! on one machine.
 //!
 //! - mmfuzz: the bug config `v5.17-rc3` (syzbot 2ccf63a4bd07cf39cab0, "KASAN: use-after-free
 //!   Read in __oom_reap_task_mm"), its fix `v5.17` (f798a1d4f94d, `mm->mmap = NULL`) and
 //!   `v6.1`, each with every combination of dedup × reduce at 3 threads, and the full search at
-//!   the other thread counts the loom rows use. Runs without dedup never finish (the state
+//!   the other thread counts the loom rows use; v6.1 with the happens-before detector (the
+//!   clock abstraction) and v4.7 at 4 threads and 2 preemptions (the preemption subsumption),
+//!   with and without the reductions. Runs without dedup never finish (the state
 //!   graph unfolds into a tree), so they stop at [`NO_DEDUP_CAP`] states and say so.
 //! - loom: [`race`], the exiting task's `exit_mmap` against `process_mrelease` callers, with
 //!   loom's `RwLock`, `Mutex` and atomics: the time and iterations until loom reports the
 //!   use-after-free, and those of a complete exploration of the fixed model.
 //!
 //! Prints one markdown table to stdout and writes no file. Run with
-//! `cargo bench -p mmfuzz-harness --bench exhaustive` (about a minute on two cores).
+//! `cargo bench -p mmfuzz-harness --bench exhaustive` (a few minutes on two cores).
 #![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -74,6 +76,7 @@ fn best<T>(mut f: impl FnMut() -> T) -> (T, f64) {
 /// `peak_rss_kib`), MiB: in this process the allocator keeps what earlier rows freed, so only
 /// a fresh process tells one search's memory. `None` where the system does not tell.
 fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
+    let races = if b.hb { "hb" } else { "coenabled" };
     let (cpus, states) = (b.threads.to_string(), b.max_states.to_string());
     let mut args = vec![
         "check",
@@ -86,7 +89,7 @@ fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
         "--menu",
         "anon",
         "--races",
-        "coenabled",
+        races,
         "--max-states",
         &states,
         "--force",
@@ -118,12 +121,11 @@ fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
 }
 
 /// `mmfuzz check` on a built-in config at `threads` threads, at most `preemptions`, and 1
-/// anonymous VMA, races co-enabled, for each (dedup, reduce, compact) of `combos`; the first
-/// is the full search and the reference of the others. Returns the full row's index.
+/// anonymous VMA, races co-enabled (or by the happens-before detector, `hb`), for each
+/// (dedup, reduce, compact) of `combos`; the first is the full search and the reference of the
+/// others. Returns the full row's index.
 fn mmfuzz(
-    config: &'static str,
-    threads: usize,
-    preemptions: Option<u8>,
+    (config, threads, preemptions, hb): (&'static str, usize, Option<u8>, bool),
     combos: &[(bool, bool, bool)],
     rows: &mut Vec<Row>,
 ) -> usize {
@@ -134,7 +136,7 @@ fn mmfuzz(
             threads,
             vmas: 1,
             menu: vec![VmaKind::Anon],
-            hb: false,
+            hb,
             preemptions,
             dedup,
             reduce,
@@ -156,7 +158,8 @@ fn mmfuzz(
             tool: "mmfuzz",
             model: config.into(),
             bounds: format!(
-                "{threads} threads, 1 VMA {{anon}}, races coenabled, preemptions {} ({} roots)",
+                "{threads} threads, 1 VMA {{anon}}, races {}, preemptions {} ({} roots)",
+                if hb { "hb" } else { "coenabled" },
                 preemptions.map_or("unbounded".into(), |p| format!("≤ {p}")),
                 rep.roots
             ),
@@ -356,19 +359,24 @@ fn main() {
     ];
     let mut rows = Vec::new();
     let mut refs = std::collections::HashMap::new();
-    for (config, threads, pre, combos) in [
-        ("v5.17-rc3", 3, None, &all[..]),
-        ("v5.17", 3, None, &all),
-        ("v6.1", 3, None, &all),
-        ("v5.17-rc3", 2, None, &all[..1]),
-        ("v5.17", 2, None, &all[..1]),
-        ("v5.17-rc3", 4, Some(2), &all[..1]),
-        ("v5.17", 4, Some(2), &all[..1]),
-        ("v5.17-rc3", 4, None, &all[..1]),
-        ("v5.17", 4, None, &all[..1]),
+    for (config, threads, pre, hb, combos) in [
+        ("v5.17-rc3", 3, None, false, &all[..]),
+        ("v5.17", 3, None, false, &all),
+        ("v6.1", 3, None, false, &all),
+        // The clock abstraction (happens-before detector) and the preemption subsumption.
+        ("v6.1", 3, None, true, &all[..2]),
+        ("v4.7", 4, Some(2), false, &all[..2]),
+        ("v5.17-rc3", 2, None, false, &all[..1]),
+        ("v5.17", 2, None, false, &all[..1]),
+        ("v5.17-rc3", 4, Some(2), false, &all[..1]),
+        ("v5.17", 4, Some(2), false, &all[..1]),
+        ("v5.17-rc3", 4, None, false, &all[..1]),
+        ("v5.17", 4, None, false, &all[..1]),
     ] {
-        let full = mmfuzz(config, threads, pre, combos, &mut rows);
-        refs.insert((config, threads, pre.map(usize::from)), full);
+        let full = mmfuzz((config, threads, pre, hb), combos, &mut rows);
+        if !hb {
+            refs.insert((config, threads, pre.map(usize::from)), full);
+        }
     }
     // Unbounded, loom finds the 4-thread bug but does not finish the fixed model (note below).
     let loom = [

@@ -6,13 +6,15 @@
 //!   switching costs one, so levels are numbered-step counts.
 //! - States are deduplicated on a hash of the world, the oracle's history (happens-before
 //!   clocks, lock order) and the last thread. Per-thread step counters are cleared first.
-//! - Reduction: a step that only touches its own thread (a `nop`, `count_*`, `msleep`) is never
-//!   preceded by a switch, since switching before or after it gives the same runs and the
-//!   same number of numbered steps.
+//! - Reductions (`Bounds::reduce`; why each keeps every verdict: `docs/reductions.md`): a
+//!   step that only touches its own thread is never preceded by a switch; a last thread that
+//!   cannot run is forgotten; the happens-before clocks are rounded down to the epochs a check
+//!   can still compare ([`Oracle::normalize_clocks`]); under a preemption bound a state settled
+//!   with fewer preemptions subsumes the same state with more.
 //! - Each level is expanded in parallel (rayon) and merged in order, so the result does not
 //!   depend on `--jobs`.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -74,7 +76,7 @@ pub struct Bounds {
     pub dedup: bool,
     /// Keep queued states encoded (compact bytes) rather than whole.
     pub compact: bool,
-    /// Apply the thread-local-step reduction.
+    /// Apply the reductions (`docs/reductions.md`).
     pub reduce: bool,
     /// Races by the happens-before detector, its history part of the state (as in random
     /// runs: exact, larger state space); else as co-enabled conflicting steps (history-free,
@@ -453,7 +455,9 @@ impl Queued {
                 .serialize_into(&mut *buf, &n.world)
                 .expect("the modelled state encodes");
             if b.dedup {
-                n.key = fingerprint(buf, &n, b.preemptions.is_some());
+                // Under a preemption bound the reduced search keys states without their
+                // preemptions and lets fewer subsume more ([`Frontier`]).
+                n.key = fingerprint(buf, &n, b.preemptions.is_some() && !b.reduce);
             }
             if !b.compact {
                 return None;
@@ -514,6 +518,13 @@ impl Queued {
         match self {
             Queued::Whole(n) => n.key,
             Queued::Packed { key, .. } => *key,
+        }
+    }
+
+    fn pre(&self) -> u8 {
+        match self {
+            Queued::Whole(n) => n.pre,
+            Queued::Packed { pre, .. } => *pre,
         }
     }
 
@@ -681,23 +692,47 @@ struct Frontier {
     // queued again here; its later copy is dropped when settled.
     in_work: Fingerprints,
     in_next: Fingerprints,
-    visited: Fingerprints,
+    /// Settled states, with the fewest preemptions each was settled with (`subsume`; else 0).
+    visited: HashMap<u64, u8, std::hash::BuildHasherDefault<Fp>>,
     /// Settled nodes: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
+    /// Preemption subsumption: a state already settled with at most as many preemptions
+    /// subsumes it (states are settled in order of cost, so it came at no greater cost, and
+    /// every run from it is open to the earlier one within the bound). A state reached again
+    /// with fewer preemptions is settled again.
+    subsume: bool,
 }
 
 impl Frontier {
-    fn new(level: Vec<Queued>, dedup: bool) -> Frontier {
+    fn new(level: Vec<Queued>, b: &Bounds) -> Frontier {
         Frontier {
             work: level.into(),
             next: Vec::new(),
             in_work: Fingerprints::default(),
             in_next: Fingerprints::default(),
-            visited: Fingerprints::default(),
+            visited: HashMap::default(),
             arena: Vec::new(),
-            dedup,
+            dedup: b.dedup,
+            subsume: b.reduce && b.preemptions.is_some(),
         }
+    }
+
+    /// The state's key in the queues, and the preemptions that count for subsumption.
+    fn keys(&self, n: &Queued) -> (u64, u8) {
+        if !self.subsume {
+            return (n.key(), 0);
+        }
+        let pre = n.pre();
+        let mix = u64::from(pre)
+            .wrapping_add(1)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (n.key() ^ mix.rotate_left(29), pre)
+    }
+
+    /// Whether a state settled before subsumes `n`.
+    fn subsumed(&self, n: &Queued, pre: u8) -> bool {
+        self.visited.get(&n.key()).is_some_and(|&p| p <= pre)
     }
 
     /// Settle the next batch of this cost's queue (in order), each with its arena index.
@@ -705,10 +740,12 @@ impl Frontier {
         let mut batch = Vec::new();
         while let Some(n) = self.work.pop_front() {
             if self.dedup {
-                self.in_work.remove(&n.key());
-                if !self.visited.insert(n.key()) {
+                let (k, pre) = self.keys(&n);
+                self.in_work.remove(&k);
+                if self.subsumed(&n, pre) {
                     continue;
                 }
+                self.visited.insert(n.key(), pre);
             }
             self.arena.push(n.trail());
             batch.push((self.arena.len() as u32 - 1, n));
@@ -729,13 +766,15 @@ impl Frontier {
         }
         let (mut z, mut o) = (0, 0);
         for c in zero {
-            if !self.visited.contains(&c.key()) && self.in_work.insert(c.key()) {
+            let (k, pre) = self.keys(&c);
+            if !self.subsumed(&c, pre) && self.in_work.insert(k) {
                 self.work.push_back(c);
                 z += 1;
             }
         }
         for c in one {
-            if !self.visited.contains(&c.key()) && self.in_next.insert(c.key()) {
+            let (k, pre) = self.keys(&c);
+            if !self.subsumed(&c, pre) && self.in_next.insert(k) {
                 self.next.push(c);
                 o += 1;
             }
@@ -748,7 +787,7 @@ impl Frontier {
     fn growth(&self, queued: (usize, usize)) -> u64 {
         let (z, o) = (2 * queued.0, 2 * queued.1);
         [
-            (self.visited.len(), self.visited.capacity(), SET, BATCH),
+            (self.visited.len(), self.visited.capacity(), VISITED, BATCH),
             (self.in_work.len(), self.in_work.capacity(), SET, z),
             (self.in_next.len(), self.in_next.capacity(), SET, o),
             (self.arena.len(), self.arena.capacity(), 12, BATCH),
@@ -782,7 +821,7 @@ pub fn search_until(
 ) -> Result<Report, BadScenario> {
     let (initial, level) = root_nodes(prog, b, roots)?;
     let level: Vec<Queued> = level.into_iter().map(|n| Queued::new(n, b)).collect();
-    let mut q = Frontier::new(level, b.dedup);
+    let mut q = Frontier::new(level, b);
     let mut rep = Report {
         counterexample: None,
         latent: None,
@@ -961,6 +1000,9 @@ const NODE: usize = std::mem::size_of::<Queued>();
 /// Bytes a fingerprint set allocates per element of capacity (8-byte keys, a control byte,
 /// buckets at most 7/8 full).
 const SET: usize = 11;
+
+/// The same for the visited map (a 16-byte slot: the key and the preemptions, padded).
+const VISITED: usize = 20;
 
 /// Bytes a table of `len` of `cap` elements of `elem` bytes allocates when `more` elements
 /// would make it grow (it doubles, and the old allocation lives until the copy is done); 0 if
