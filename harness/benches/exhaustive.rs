@@ -14,7 +14,10 @@
 //!   loom's `RwLock`, `Mutex` and atomics: the time and iterations until loom reports the
 //!   use-after-free, and those of a complete exploration of the fixed model.
 //!
-//! Prints one markdown table to stdout and writes no file. Run with
+//! - the reductions against the unreduced search on every bug config and every review mutant
+//!   of three `exit_mmap` versions ([`soundness`]; alone: `-- soundness`).
+//!
+//! Prints markdown tables to stdout and writes no file. Run with
 //! `cargo bench -p mmfuzz-harness --bench exhaustive` (a few minutes on two cores).
 #![forbid(unsafe_code)]
 
@@ -340,6 +343,11 @@ fn loom_row(
 }
 
 fn main() {
+    // `cargo bench --bench exhaustive -- soundness`: that table alone.
+    if std::env::args().any(|a| a == "soundness") {
+        soundness();
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "# Exhaustive checking: mmfuzz check vs loom\n\n\
@@ -445,4 +453,114 @@ fn main() {
          (`≥`: lower bounds). Unbounded, loom's fixed 4-thread model did not finish in 15 \
          minutes (measured separately), hence its row at two preemptions."
     );
+    soundness();
+}
+
+/// The reductions against the unreduced search, in full: every bug config (each family, with
+/// and without the happens-before detector) and every review mutant of three `exit_mmap`
+/// versions, at two CPUs and one VMA; a violation exactly when the unreduced search finds one,
+/// in as many numbered steps (the sample of `harness/tests/reduction.rs`, here complete).
+fn soundness() {
+    use mmfuzz::mm::{Expect, Program};
+    use mmfuzz_harness::mm::generate::Family;
+    use mmfuzz_harness::mm::review;
+    let small = |hb| Bounds {
+        threads: 2,
+        vmas: 1,
+        menu: vec![VmaKind::Anon, VmaKind::File],
+        hb,
+        max_states: 200_000,
+        max_memory: None,
+        ..Bounds::default()
+    };
+    // (compared, agreeing, broken, states reduced, states unreduced, incomplete)
+    let tally = |prog: &Program, b: &Bounds, roots: &[explore::Root], t: &mut [u64; 6]| {
+        let on = explore::search(prog, b, roots, |_, _, _| {});
+        let off = Bounds {
+            reduce: false,
+            ..b.clone()
+        };
+        let off = explore::search(prog, &off, roots, |_, _, _| {});
+        let (Ok(on), Ok(off)) = (on, off) else {
+            return;
+        };
+        if on.truncated || off.truncated {
+            t[5] += 1;
+            return;
+        }
+        let verdict = |r: &explore::Report| (r.counterexample.is_some(), r.steps);
+        t[0] += 1;
+        t[1] += u64::from(verdict(&on) == verdict(&off));
+        t[2] += u64::from(off.counterexample.is_some());
+        t[3] += on.states;
+        t[4] += off.states;
+    };
+    println!(
+        "\n## The reductions against the unreduced search\n\n\
+         | population | compared | same verdict and length | with a violation | states reduced | states unreduced | ratio | incomplete (skipped) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let row = |what: &str, t: &[u64; 6]| {
+        println!(
+            "| {what} | {} | {} | {} | {} | {} | {:.2}× | {} |",
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            t[4] as f64 / t[3].max(1) as f64,
+            t[5]
+        )
+    };
+    // Each family at the bounds `harness/tests/exhaustive.rs` finds the bug configs' violations
+    // at (the suspend family at 4 threads and 2 preemptions, the others at 3 threads).
+    let at = |family: Family, hb: bool| {
+        let (threads, vmas, preemptions) = match family {
+            Family::Suspend => (4, 1, Some(2)),
+            Family::Cgroup => (3, 1, Some(2)),
+            Family::Fork => (3, 2, None),
+            Family::Teardown => (3, 1, None),
+        };
+        Bounds {
+            threads,
+            vmas,
+            preemptions,
+            menu: vec![VmaKind::Anon, VmaKind::File, VmaKind::Mlock],
+            max_states: 2_000_000,
+            ..small(hb)
+        }
+    };
+    let mut t = [0u64; 6];
+    for prog in builtin::programs() {
+        if !matches!(prog.config.expect, Expect::Bug(_)) {
+            continue;
+        }
+        for family in Family::offered(&prog.offered()) {
+            for hb in [true, false] {
+                let b = at(family, hb);
+                let roots: Vec<_> = explore::roots(&prog, &b)
+                    .into_iter()
+                    .filter(|r| Family::of(&r.threads) == family)
+                    .collect();
+                tally(&prog, &b, &roots, &mut t);
+            }
+        }
+    }
+    row("every bug config × family × {hb, coenabled}", &t);
+    for config in ["seed-akpm-1-fixed", "v5.17", "v6.1"] {
+        let prog = builtin::program(config).expect("a built-in config");
+        let mut t = [0u64; 6];
+        for m in review::mutants(&prog, "exit_mmap").expect("exit_mmap's mutants") {
+            let Ok(mp) = review::mutant_program(config, &m.text) else {
+                continue;
+            };
+            let b = small(true);
+            let roots = explore::roots(&mp, &b);
+            tally(&mp, &b, &roots, &mut t);
+        }
+        row(
+            &format!("every review mutant of {config}'s exit_mmap (hb)"),
+            &t,
+        );
+    }
 }
