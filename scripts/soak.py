@@ -5,6 +5,10 @@ Each round runs `mmfuzz run --json` over every config whose expected verdict is 
 new base seed (round r uses seed r * 1000; job j of a round draws from seed + j), and adds up
 executions and findings per config. Prints the table at the end (and on Ctrl-C); exit status 1
 if any safe config produced a finding, whose counterexample is kept in the findings folder.
+
+`--shard I/N` (a job array of N machines): this machine takes the rounds I, I+N, I+2N, ...
+(from `--first-round`), so the N shards run exactly the rounds, hence the seeds, one machine
+would, each once.
 """
 
 import argparse
@@ -31,7 +35,15 @@ def main():
     ap.add_argument("--bin", default="target/release/mmfuzz")
     ap.add_argument("--out", default="target/soak-findings")
     ap.add_argument("--first-round", type=int, default=0)
+    ap.add_argument("--shard", default="0/1", metavar="I/N",
+                    help="take the rounds I, I+N, I+2N, ... of a job array of N")
     args = ap.parse_args()
+    try:
+        index, count = (int(x) for x in args.shard.split("/"))
+        if not 0 <= index < count:
+            raise ValueError
+    except ValueError:
+        sys.exit(f"soak: --shard {args.shard!r}: I/N with 0 <= I < N, e.g. 0/4")
 
     configs = safe_configs(args.bin)
     execs = {c: 0 for c in configs}
@@ -39,7 +51,7 @@ def main():
     seeds = []
     deadline = time.time() + args.hours * 3600
     start = time.time()
-    r = args.first_round
+    r = args.first_round + index
     try:
         while time.time() < deadline:
             seed = r * 1000
@@ -60,7 +72,7 @@ def main():
             print(f"round {r} (seed {seed}): {total:,} executions so far, "
                   f"{sum(len(v) for v in found.values())} finding(s), "
                   f"{time.time() - start:.0f} s", flush=True)
-            r += 1
+            r += count
     except KeyboardInterrupt:
         print("interrupted", flush=True)
 

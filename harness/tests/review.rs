@@ -21,6 +21,7 @@ fn two_cpus(pairs: bool) -> Settings {
         pairs,
         random: Some((500, std::time::Duration::from_secs(3600))),
         seed: 0,
+        shard: None,
     }
 }
 
@@ -188,6 +189,7 @@ fn a_family_restriction_reaches_every_mutant() {
         pairs: false,
         random: None,
         seed: 0,
+        shard: None,
     };
     let r = review::review(&fork, "dup_mmap", &s, &|_| {}).unwrap();
     for a in &r.singles {

@@ -1,6 +1,7 @@
-//! Campaigns and proofs beyond one machine and within its memory: `--shard I/N` of `run` and
-//! `check` joined by `mmfuzz merge` give the single machine's verdicts (and, for `check`, its
-//! state count); `--max-memory` stops a search `incomplete`, never `safe`.
+//! Campaigns and proofs beyond one machine and within its memory: `--shard I/N` of `run`,
+//! `check` and `review` joined by `mmfuzz merge` give the single machine's verdicts (for
+//! `check`, its state count; for `review`, its rows); `--max-memory` stops a search
+//! `incomplete`, never `safe`.
 
 mod common;
 use common::tmpdir;
@@ -211,4 +212,37 @@ fn run_family_soaks_one_family() {
     let out = mmfuzz(&dir, &["run", "--config", "v6.1", "--family", "fork"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario of that family"));
+}
+
+#[test]
+fn review_shards_merge_to_the_single_review() {
+    let dir = tmpdir("scale-review");
+    // No random search: every field of a row is then the same on any machine.
+    let args = [
+        "review",
+        "--config",
+        "seed-akpm-1-fixed",
+        "--cpus",
+        "2",
+        "--execs",
+        "0",
+    ];
+    let mut single = args.to_vec();
+    single.push("--json");
+    let whole = rows(&mmfuzz(&dir, &single));
+    assert!(whole.len() > 30, "{} mutants", whole.len());
+    for n in [1, 2, 4] {
+        let files = shards(&dir, &format!("review{n}"), &args, n);
+        assert_eq!(merged(&dir, &files), whole, "{n} shards");
+    }
+    // A missing shard is named; pairs need every single and are refused with a shard.
+    let files = shards(&dir, "gap", &args, 2);
+    let out = mmfuzz(&dir, &["merge", &files[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is in no file given"));
+    let mut pairs = args.to_vec();
+    pairs.extend(["--pairs", "--shard", "0/2"]);
+    let out = mmfuzz(&dir, &pairs);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shard with --pairs"));
 }

@@ -63,6 +63,7 @@ pub fn cases(progs: &[Program], b: &Bounds, done: &(dyn Fn(&str, usize) + Sync))
                 pairs: c.name == "exit_mmap",
                 random: None,
                 seed: 0,
+                shard: None,
             };
             let Ok(r) = review::review(prog, &path, &s, &|_| {}) else {
                 continue;

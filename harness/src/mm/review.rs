@@ -174,6 +174,9 @@ pub struct Answer {
     pub text: String,
     /// The label of an earlier mutant with the same text (judged once).
     pub same_as: Option<String>,
+    /// Its place in the path's full list of mutants ([`mutants`]'s order; for a pair, in the
+    /// list of pairs).
+    pub index: usize,
 }
 
 /// A review: every step deleted alone, then (with pairs) the pairs of redundant steps that
@@ -191,6 +194,8 @@ pub struct Review {
     /// The other questions: lock sections, trylocks, moves, swaps, forced conditions,
     /// dropped returns, in source order per operator.
     pub questions: Vec<Answer>,
+    /// Mutants in the path's full list (all shards).
+    pub total: usize,
 }
 
 impl Review {
@@ -678,6 +683,24 @@ pub struct Settings {
     pub random: Option<(u64, Duration)>,
     /// The random search's seed.
     pub seed: u64,
+    /// Judge only shard I of N (`(I, N)`): the mutants whose text first appears at an index
+    /// of the full list congruent to I mod N, so copies stay with their original and the N
+    /// shards judge the full list exactly once. Not with `pairs` (they need every single).
+    pub shard: Option<(usize, usize)>,
+}
+
+/// The mutants of shard `i` of `n` ([`Settings::shard`]), with their indices in `ms`.
+fn shard_of(ms: Vec<Mutant>, i: usize, n: usize) -> Vec<(usize, Mutant)> {
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let owner: Vec<usize> = ms
+        .iter()
+        .enumerate()
+        .map(|(k, m)| *first.entry(m.text.clone()).or_insert(k))
+        .collect();
+    ms.into_iter()
+        .enumerate()
+        .filter(|(k, _)| owner[*k] % n == i)
+        .collect()
 }
 
 /// Judge mutants in parallel, each distinct text once; `done` is called after each.
@@ -734,6 +757,7 @@ fn judge_all(
             random,
             text: m.text,
             same_as,
+            index: i,
         });
     }
     out
@@ -750,7 +774,23 @@ pub fn review(
     let path = path_version(prog, path)?;
     let name = prog.config.name.clone();
     let count = std::sync::atomic::AtomicUsize::new(0);
-    let all = judge_all(&name, mutants(prog, &path)?, s, done, &count);
+    let full = mutants(prog, &path)?;
+    let total = full.len();
+    let (index, ms): (Vec<usize>, Vec<Mutant>) = match s.shard {
+        None => full.into_iter().enumerate().unzip(),
+        Some(_) if s.pairs => {
+            return Err(
+                "--shard with --pairs: the pairs are the steps redundant alone, which \
+                        needs every single's verdict; run the pairs without --shard"
+                    .into(),
+            )
+        }
+        Some((i, n)) => shard_of(full, i, n).into_iter().unzip(),
+    };
+    let mut all = judge_all(&name, ms, s, done, &count);
+    for a in &mut all {
+        a.index = index[a.index];
+    }
     let (singles, questions): (Vec<Answer>, Vec<Answer>) = all
         .into_iter()
         .partition(|a| a.mutation == Mutation::Delete);
@@ -786,5 +826,6 @@ pub fn review(
         pairs,
         pairs_judged,
         questions,
+        total,
     })
 }

@@ -212,14 +212,15 @@ struct RunArgs {
     family: Option<String>,
 }
 
-// `--shard I/N`: run, check.
+// `--shard I/N`: run, check, review.
 #[derive(Args)]
-struct ShardArg {
+pub(crate) struct ShardArg {
     /// Do shard I of N (I from 0) of the work, for a job array: `run` takes the seed streams
     /// I*J .. I*J+J-1 of N*J (J: --jobs), `check` every N-th set-up and thread choice from
-    /// the I-th. `mmfuzz merge` joins the shards' --json outputs into one verdict table.
+    /// the I-th, `review` the mutants whose text first appears at an index = I mod N. `mmfuzz
+    /// merge` joins the shards' --json outputs.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-    shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
 }
 
 /// One shard of N.

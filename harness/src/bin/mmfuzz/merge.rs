@@ -1,5 +1,10 @@
 //! `mmfuzz merge`: the `--json` outputs of `run --shard I/N` or `check --shard I/N` (one file
-//! per shard, from a job array) joined into one verdict per config.
+//! per shard, from a job array) joined into one verdict per config; and those of `review
+//! --shard I/N` joined into the single review's rows.
+//!
+//! Review rows carry their mutant's index in the path's full list (`mutant`) and the list's
+//! length (`of`): the merge checks that every index 0..of-1 is there exactly once, and prints
+//! the rows in that order (`--json`) or a count of verdicts per path.
 //!
 //! Per config the shards must be exactly 0..N-1 of one N. Counts add up (scenarios, steps;
 //! states, transitions, set-ups); seconds and memory are the largest shard's (the shards ran
@@ -34,6 +39,7 @@ pub struct MergeArgs {
 enum Kind {
     Run,
     Check,
+    Review,
 }
 
 /// One input row, where it came from, and its shard.
@@ -57,7 +63,10 @@ pub fn merge(args: MergeArgs) -> CmdResult {
             }
             let at = format!("{}:{}", f.display(), i + 1);
             let row = parse_row(&at, line)?;
-            let key = (text_of(&row.obj, "config"), row.kind as u8);
+            let mut key = (text_of(&row.obj, "config"), row.kind as u8);
+            if row.kind == Kind::Review {
+                key.0 = format!("{} {}", key.0, text_of(&row.obj, "path"));
+            }
             if !groups.contains_key(&key) {
                 order.push(key.clone());
             }
@@ -67,6 +76,18 @@ pub fn merge(args: MergeArgs) -> CmdResult {
     if groups.is_empty() {
         return Err(BadInput("mmfuzz merge: no rows in the files given".into()).into());
     }
+    let (reviews, order): (Vec<_>, Vec<_>) =
+        order.into_iter().partition(|k| k.1 == Kind::Review as u8);
+    if !reviews.is_empty() {
+        if !order.is_empty() {
+            return Err(BadInput(
+                "mmfuzz merge: review rows and run/check rows in one merge; merge them apart"
+                    .into(),
+            )
+            .into());
+        }
+        return merge_reviews(&reviews, &groups, args.json);
+    }
     let mut all_ok = true;
     let mut lines = Vec::new();
     for key in &order {
@@ -74,7 +95,7 @@ pub fn merge(args: MergeArgs) -> CmdResult {
         check_shards(&key.0, rows)?;
         let merged = match rows[0].kind {
             Kind::Run => merge_run(rows),
-            Kind::Check => merge_check(rows),
+            _ => merge_check(rows),
         };
         let ok = as_expected(&merged, rows[0].kind);
         all_ok &= ok;
@@ -100,7 +121,7 @@ pub fn merge(args: MergeArgs) -> CmdResult {
         }
         let count = match kind {
             Kind::Run => m.get("execs"),
-            Kind::Check => m.get("states"),
+            _ => m.get("states"),
         };
         let unknown = text_of(m, "expected") == "unknown";
         outln!(
@@ -147,15 +168,20 @@ fn parse_row(at: &str, line: &str) -> Result<Row, BadInput> {
         return Err(BadInput(format!("{at}: not a JSON object")));
     };
     let kind = match (obj.contains_key("execs"), obj.contains_key("states")) {
+        _ if obj.contains_key("mutation") => Kind::Review,
         (true, false) => Kind::Run,
         (false, true) => Kind::Check,
         _ => {
             return Err(BadInput(format!(
-                "{at}: neither a `run --json` nor a `check --json` row"
+                "{at}: neither a `run --json`, a `check --json` nor a `review --json` row"
             )))
         }
     };
-    for k in ["config", "expected", "found"] {
+    let needed: &[&str] = match kind {
+        Kind::Review => &["config", "path"],
+        _ => &["config", "expected", "found"],
+    };
+    for &k in needed {
         if !obj.get(k).is_some_and(Value::is_string) {
             return Err(BadInput(format!("{at}: no {k:?}")));
         }
@@ -206,6 +232,70 @@ fn check_shards(config: &str, rows: &[Row]) -> Result<(), BadInput> {
         )));
     }
     Ok(())
+}
+
+/// `review --shard` rows of each (config, path): every mutant of the full list exactly once.
+fn merge_reviews(
+    keys: &[(String, u8)],
+    groups: &BTreeMap<(String, u8), Vec<Row>>,
+    json: bool,
+) -> CmdResult {
+    for key in keys {
+        let rows = &groups[key];
+        let of = u64_of(&rows[0].obj, "of") as usize;
+        let mut seen: Vec<Option<&Row>> = vec![None; of];
+        for r in rows {
+            let k = r.obj.get("mutant").and_then(Value::as_u64);
+            let Some(k) = k.map(|k| k as usize).filter(|&k| k < of) else {
+                return Err(BadInput(format!(
+                    "{}: {}: no mutant index below `of` ({of})",
+                    r.at, key.0
+                ))
+                .into());
+            };
+            if u64_of(&r.obj, "of") as usize != of {
+                return Err(BadInput(format!(
+                    "{}: {}: a list of {} mutants, but {} has {of}",
+                    r.at,
+                    key.0,
+                    u64_of(&r.obj, "of"),
+                    rows[0].at
+                ))
+                .into());
+            }
+            if let Some(other) = seen[k] {
+                return Err(BadInput(format!(
+                    "{}: {} mutant {k} is also in {}",
+                    r.at, key.0, other.at
+                ))
+                .into());
+            }
+            seen[k] = Some(r);
+        }
+        if let Some(missing) = seen.iter().position(Option::is_none) {
+            return Err(BadInput(format!(
+                "{}: mutant {missing} of {of} is in no file given (a shard missing?)",
+                key.0
+            ))
+            .into());
+        }
+        let rows: Vec<&Row> = seen.into_iter().flatten().collect();
+        if json {
+            for r in &rows {
+                let mut m = r.obj.clone();
+                m.remove("shard");
+                outln!("{}", Value::Object(m))?;
+            }
+            continue;
+        }
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &rows {
+            *counts.entry(text_of(&r.obj, "verdict")).or_default() += 1;
+        }
+        let counts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+        outln!("{}: {of} mutants: {}", key.0, counts.join(", "))?;
+    }
+    Ok(true)
 }
 
 fn text_of(m: &Map<String, Value>, k: &str) -> String {

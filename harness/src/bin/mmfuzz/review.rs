@@ -62,6 +62,8 @@ pub struct ReviewArgs {
     /// One JSON object per line and mutant.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    shard: crate::ShardArg,
     /// Also write the answers and every load-bearing counterexample's picture as a page.
     #[arg(long, value_name = "OUT")]
     html: Option<PathBuf>,
@@ -71,7 +73,12 @@ pub struct ReviewArgs {
     save: Option<PathBuf>,
 }
 
-fn json_of(a: &Answer, config: &str, path: &str) -> serde_json::Value {
+fn json_of(
+    a: &Answer,
+    r: &review::Review,
+    config: &str,
+    shard: Option<String>,
+) -> serde_json::Value {
     let touched: Vec<_> = a
         .deleted
         .iter()
@@ -99,9 +106,14 @@ fn json_of(a: &Answer, config: &str, path: &str) -> serde_json::Value {
         json!({"execs": r.execs, "seconds": r.secs,
                "found": r.found.map(|i| i.to_string())})
     });
-    json!({"config": config, "path": path, "mutation": a.mutation.word(), "change": a.label,
-           "steps": touched, "verdict": verdict, "invariant": inv, "numbered_steps": steps,
-           "what": msg, "states": states, "random": random, "same_as": a.same_as})
+    let mut row = json!({"config": config, "path": r.path, "mutation": a.mutation.word(),
+           "change": a.label, "steps": touched, "verdict": verdict, "invariant": inv,
+           "numbered_steps": steps, "what": msg, "states": states, "random": random,
+           "same_as": a.same_as, "mutant": a.index, "of": r.total});
+    if let Some(s) = shard {
+        row["shard"] = s.into();
+    }
+    row
 }
 
 fn print_text(r: &review::Review, name: &str, pairs: bool) -> Result<(), crate::common::Stop> {
@@ -234,6 +246,14 @@ pub fn review(args: ReviewArgs) -> CmdResult {
             &restricted
         }
     };
+    if args.pairs && args.shard.shard.is_some() {
+        return Err(BadInput(
+            "--shard with --pairs: the pairs are the steps redundant alone, which needs every \
+             single's verdict; run the pairs without --shard"
+                .into(),
+        )
+        .into());
+    }
     let time = match args.seconds {
         Some(s) => check_seconds(s)?,
         None => std::time::Duration::from_secs(365 * 24 * 3600),
@@ -252,6 +272,7 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         pairs: args.pairs,
         random: (args.execs > 0).then_some((args.execs, time)),
         seed: args.seed,
+        shard: args.shard.shard.map(|s| (s.index, s.count)),
     };
     let paths: Vec<String> = if args.path == "all" {
         prog.paths
@@ -313,7 +334,12 @@ pub fn review(args: ReviewArgs) -> CmdResult {
         }
         if args.json {
             for a in r.all() {
-                json_line(&json_of(a, name, &r.path))?;
+                json_line(&json_of(
+                    a,
+                    r,
+                    name,
+                    args.shard.shard.map(|s| s.to_string()),
+                ))?;
             }
         } else {
             print_text(r, name, args.pairs)?;
