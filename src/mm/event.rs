@@ -43,6 +43,58 @@ impl Loc {
     }
 }
 
+impl Loc {
+    /// The location's class as one bit of a [`Footprint`] mask (VMA locations of every VMA
+    /// share their class). `MmStruct` (flags and counters, only touched atomically) has none:
+    /// the race detector does not track it.
+    pub fn class_bit(self) -> u8 {
+        match self {
+            Loc::VmaObj(_) => 1,
+            Loc::VmaFlags(_) => 2,
+            Loc::VmaPtes(_) => 4,
+            Loc::MmMmap => 8,
+            Loc::MmTree => 16,
+            Loc::MmLockedVm => 32,
+            Loc::MmArchPt => 64,
+            Loc::MmStruct => 0,
+        }
+    }
+}
+
+/// The classes of location ([`Loc::class_bit`]) a step may read and may write: the
+/// exhaustive search's knowledge of what a thread can still touch. Every access a step reports
+/// is checked against its primitive's footprint ([`Footprint::covers`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Footprint {
+    /// Classes it may read.
+    pub reads: u8,
+    /// Classes it may write.
+    pub writes: u8,
+}
+
+impl Footprint {
+    /// Both.
+    pub fn union(self, o: Footprint) -> Footprint {
+        Footprint {
+            reads: self.reads | o.reads,
+            writes: self.writes | o.writes,
+        }
+    }
+    /// Does it allow this access?
+    pub fn covers(self, loc: Loc, write: bool) -> bool {
+        let m = if write { self.writes } else { self.reads };
+        loc.class_bit() & !m == 0
+    }
+    /// May it write `loc`?
+    pub fn may_write(self, loc: Loc) -> bool {
+        self.writes & loc.class_bit() != 0
+    }
+    /// May it read or write `loc`?
+    pub fn may_access(self, loc: Loc) -> bool {
+        (self.reads | self.writes) & loc.class_bit() != 0
+    }
+}
+
 /// What a step did.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Event {

@@ -22,7 +22,7 @@ pub mod program;
 pub mod state;
 pub mod types;
 
-pub use event::{Event, Loc};
+pub use event::{Event, Footprint, Loc};
 pub use invariant::Invariant;
 pub use lang::{Expect, LangError, VmaStore};
 pub use prims::{Prim, PrimInfo};

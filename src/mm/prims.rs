@@ -600,6 +600,66 @@ pub const KERNEL_TEXT: [(Prim, &str); 5] = [
     (Prim::mutex_unlock(Lock::IRwsem), "inode_unlock(inode)"),
 ];
 
+/// Location classes of [`Prim::footprint`] ([`super::Loc::class_bit`]).
+mod class {
+    pub const OBJ: u8 = 1;
+    pub const FLAGS: u8 = 2;
+    pub const PTES: u8 = 4;
+    pub const MMAP: u8 = 8;
+    pub const TREE: u8 = 16;
+    pub const LOCKED: u8 = 32;
+    pub const ARCH: u8 = 64;
+}
+
+impl Prim {
+    /// The modelled locations (by class) this primitive may read and write, as its semantics
+    /// in `interp` report them (`World::access`). The exhaustive search drops race history
+    /// no thread can still check against ([`super::Footprint`]), so a missing class would hide
+    /// a race: every reported access is checked against this table as it happens (the
+    /// harness's oracle panics on one it does not cover).
+    pub fn footprint(self) -> super::Footprint {
+        use class::*;
+        let (reads, writes) = match self {
+            // A PTE walk reads the VMA and reads or writes its page tables (memory::walk_ptes).
+            Prim::unmap_single_vma | Prim::unmap_page_range | Prim::unuse_vma => (OBJ | PTES, PTES),
+            Prim::get_user_pages_remote | Prim::munlock_vma_pages => (OBJ | PTES, 0),
+            Prim::handle_mm_fault | Prim::free_pgtables => (OBJ, PTES),
+            Prim::copy_page_range => (0, PTES),
+            Prim::mt_dup
+            | Prim::vma_iter_bulk_store
+            | Prim::mas_store_zero
+            | Prim::vma_iter_clear
+            | Prim::mt_destroy => (0, TREE),
+            Prim::locked_vm => (LOCKED, 0),
+            Prim::munlock_vma => (0, FLAGS | LOCKED),
+            Prim::vma_first => (MMAP | TREE, 0),
+            Prim::vma_next => (OBJ | TREE, 0),
+            Prim::vma_last | Prim::vma_prev | Prim::find_vma => (TREE, 0),
+            Prim::vma_test(_)
+            | Prim::vma_is_anon_or_private
+            | Prim::vma_anon_vma
+            | Prim::acct_vma => (FLAGS, 0),
+            Prim::remove_vma
+            | Prim::remove_vma_next
+            | Prim::remove_vma_rcu
+            | Prim::vma_start_write
+            | Prim::vma_mark_detached => (0, OBJ),
+            Prim::arch_exit_mmap => (0, ARCH),
+            Prim::mm_mmap_clear => (0, MMAP),
+            // Lockless readers read the VMA they found (vma_lock::rcu_read_vma).
+            Prim::show_map_vma
+            | Prim::vma_is_anonymous
+            | Prim::vma_start_read
+            | Prim::vma_start_read_refcnt
+            | Prim::vma_end_read
+            | Prim::vma_detached
+            | Prim::vma_outside_addr => (OBJ, 0),
+            _ => (0, 0),
+        };
+        super::Footprint { reads, writes }
+    }
+}
+
 impl Prim {
     /// Whether the primitive yields a truth value (may stand in an `if`/`while`).
     pub fn is_cond(self) -> bool {

@@ -99,6 +99,89 @@ pub struct Program {
     pub cover: Sink,
 }
 
+/// What each instruction can still lead to: for every path and program counter, the union of
+/// the [`Prim::footprint`]s of the steps reachable from it (through calls, within the path)
+/// and whether the path can return from there. [`Futures::of`] extends it over a thread's
+/// call stack: the locations the thread may still touch.
+#[derive(Clone, Debug)]
+pub struct Futures {
+    at: Vec<Vec<(super::Footprint, bool)>>,
+}
+
+impl Futures {
+    /// Every path's table, by fixpoint over the control flow.
+    pub fn new(prog: &Program) -> Futures {
+        let mut at: Vec<Vec<(super::Footprint, bool)>> = prog
+            .paths
+            .iter()
+            .map(|c| vec![(super::Footprint::default(), false); c.insns.len() + 1])
+            .collect();
+        for row in &mut at {
+            // Falling off the end returns.
+            *row.last_mut().expect("one past the end") = (super::Footprint::default(), true);
+        }
+        loop {
+            let mut changed = false;
+            for (p, code) in prog.paths.iter().enumerate() {
+                for i in (0..code.insns.len()).rev() {
+                    let get = |at: &Vec<Vec<(super::Footprint, bool)>>, q: usize, j: usize| {
+                        at[q][j.min(at[q].len() - 1)]
+                    };
+                    let join = |a: (super::Footprint, bool), b: (super::Footprint, bool)| {
+                        (a.0.union(b.0), a.1 || b.1)
+                    };
+                    let next = get(&at, p, i + 1);
+                    let v = match code.insns[i] {
+                        Insn::Step(prim) => (prim.footprint().union(next.0), next.1),
+                        Insn::Test(prim, _, t) => {
+                            let j = join(next, get(&at, p, t as usize));
+                            (prim.footprint().union(j.0), j.1)
+                        }
+                        Insn::Local(_, _, t) | Insn::CtrNext(_, _, t) => {
+                            join(next, get(&at, p, t as usize))
+                        }
+                        Insn::Jump(t) => get(&at, p, t as usize),
+                        Insn::Call(q) => {
+                            let callee = get(&at, q as usize, 0);
+                            if callee.1 {
+                                (callee.0.union(next.0), next.1)
+                            } else {
+                                (callee.0, false)
+                            }
+                        }
+                        Insn::Ret(_) => (super::Footprint::default(), true),
+                        Insn::Let(..) | Insn::SetRet(_) | Insn::CtrInit(_) => next,
+                    };
+                    let old = at[p][i];
+                    let new = join(old, v);
+                    if new != old {
+                        at[p][i] = new;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return Futures { at };
+            }
+        }
+    }
+
+    /// The footprint of everything a thread with this call stack may still run (nothing for
+    /// a thread that is done).
+    pub fn of(&self, frames: &[super::state::Frame]) -> super::Footprint {
+        let mut out = super::Footprint::default();
+        for f in frames.iter().rev() {
+            let row = &self.at[f.path as usize];
+            let (fp, returns) = row[(f.pc as usize).min(row.len() - 1)];
+            out = out.union(fp);
+            if !returns {
+                break;
+            }
+        }
+        out
+    }
+}
+
 impl Program {
     /// Entry path of a role, if the config offers it.
     pub fn entry(&self, role: Role) -> Option<u16> {

@@ -18,10 +18,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mmfuzz::mm::state::{Status, World};
-use mmfuzz::mm::Loc;
+use mmfuzz::mm::program::Futures;
+use mmfuzz::mm::state::{Status, World, MAX_THREADS};
 use mmfuzz::mm::Prim;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
+use mmfuzz::mm::{Footprint, Loc};
 use rayon::prelude::*;
 
 use super::exec::{self, BadScenario, MAX_STEPS};
@@ -378,25 +379,30 @@ struct Node {
     /// Arena index of the parent and the thread that stepped (`FIRE`: a timeout fired).
     parent: u32,
     tid: Tid,
-    /// [`key`], computed where the node is made (in parallel).
+    /// The world's and the oracle's [`fingerprint`] (not the last thread or the preemptions),
+    /// computed where the node is made (in parallel).
     key: u64,
 }
 
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
-/// The state's fingerprint: xxh3 over the world's exact encoding (`world`), then the oracle's
-/// history (its `Hash` leaves out what no check reads), the last thread and, under a
-/// preemption bound, the preemptions so far.
-fn fingerprint(world: &[u8], n: &Node, with_pre: bool) -> u64 {
+/// The fingerprint of what a node's future depends on but its last thread and preemptions:
+/// xxh3 over the world's exact encoding (`world`), then the oracle's history (its `Hash`
+/// leaves out what no check reads). [`Frontier`] mixes in the rest.
+fn fingerprint(world: &[u8], n: &Node) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(world);
     n.oracle.hash(&mut h);
-    n.last.hash(&mut h);
-    if with_pre {
-        n.pre.hash(&mut h);
-    }
     h.digest()
+}
+
+/// `key` with a small value mixed in (`salt` tells the values apart).
+fn mix(key: u64, v: u64, salt: u32) -> u64 {
+    key ^ v
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(salt)
 }
 
 /// The fingerprint sets' hasher: the keys are already uniform 64-bit hashes.
@@ -455,9 +461,7 @@ impl Queued {
                 .serialize_into(&mut *buf, &n.world)
                 .expect("the modelled state encodes");
             if b.dedup {
-                // Under a preemption bound the reduced search keys states without their
-                // preemptions and lets fewer subsume more ([`Frontier`]).
-                n.key = fingerprint(buf, &n, b.preemptions.is_some() && !b.reduce);
+                n.key = fingerprint(buf, &n);
             }
             if !b.compact {
                 return None;
@@ -528,6 +532,13 @@ impl Queued {
         }
     }
 
+    fn last(&self) -> Option<Tid> {
+        match self {
+            Queued::Whole(n) => n.last,
+            Queued::Packed { last, .. } => *last,
+        }
+    }
+
     /// `(parent, tid, root)`, what the arena keeps of a settled node.
     fn trail(&self) -> (u32, Tid, u32) {
         match self {
@@ -551,7 +562,13 @@ struct Expansion {
     transitions: u64,
 }
 
-fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> Expansion {
+fn expand(
+    (prog, futures): (&Program, &Futures),
+    initial: &[World],
+    n: &Node,
+    idx: u32,
+    b: &Bounds,
+) -> Expansion {
     let mut x = Expansion::default();
     let mut ev = Vec::with_capacity(16);
     let runnable: Vec<Tid> = n.world.runnable().collect();
@@ -655,7 +672,13 @@ fn expand(prog: &Program, initial: &[World], n: &Node, idx: u32, b: &Bounds) -> 
             th.steps = 0;
         }
         if b.reduce {
-            o.normalize_clocks();
+            let mut done = 0u8;
+            let mut future = [Footprint::default(); MAX_THREADS];
+            for (i, th) in w.threads.iter().enumerate() {
+                done |= u8::from(th.status == Status::Done) << i;
+                future[i] = futures.of(&th.frames);
+            }
+            o.normalize_clocks(done, &future);
         }
         let c = child(w, o, t, Some(t), pre);
         if cost == 0 {
@@ -681,27 +704,46 @@ pub fn search(
     search_until(prog, b, roots, &AtomicBool::new(false), progress)
 }
 
+/// What the visited set keeps of a settled state.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// The cost it was first settled at (`dominate`).
+    level: u32,
+    /// `dominate`: the last threads it was settled with at that cost (bit 7: none);
+    /// `subsume`: the fewest preemptions it was settled with; else 0.
+    bits: u8,
+}
+
 /// The queues of the search: the states queued at this cost (`work`) and at the next, the
 /// fingerprints of those and of the settled states, and the arena of settled nodes.
 struct Frontier {
     work: VecDeque<Queued>,
     next: Vec<Queued>,
+    /// The cost of `work`.
+    level: u32,
     // Keys queued at this cost and at the next: a child already settled or already queued at
     // the same cost is not stored again (the frontier would otherwise hold every duplicate
     // until it is settled). A node queued at the next cost and then reached at this one is
     // queued again here; its later copy is dropped when settled.
     in_work: Fingerprints,
     in_next: Fingerprints,
-    /// Settled states, with the fewest preemptions each was settled with (`subsume`; else 0).
-    visited: HashMap<u64, u8, std::hash::BuildHasherDefault<Fp>>,
+    /// Settled states ([`Seen`]): keyed by world and oracle alone under `dominate`, else also
+    /// by the last thread (and the preemptions, under a bound without `subsume`).
+    visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
     /// Settled nodes: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
+    /// The preemptions are part of the key (a bound, no reduction).
+    with_pre: bool,
     /// Preemption subsumption: a state already settled with at most as many preemptions
     /// subsumes it (states are settled in order of cost, so it came at no greater cost, and
     /// every run from it is open to the earlier one within the bound). A state reached again
     /// with fewer preemptions is settled again.
     subsume: bool,
+    /// Last-thread dominance (no preemption bound): a world settled at a lower cost with any
+    /// last thread dominates the same world with another one (the earlier copy can switch to
+    /// that thread for one numbered step and then run the same steps).
+    dominate: bool,
 }
 
 impl Frontier {
@@ -709,30 +751,61 @@ impl Frontier {
         Frontier {
             work: level.into(),
             next: Vec::new(),
+            level: 0,
             in_work: Fingerprints::default(),
             in_next: Fingerprints::default(),
             visited: HashMap::default(),
             arena: Vec::new(),
             dedup: b.dedup,
+            with_pre: b.preemptions.is_some() && !b.reduce,
             subsume: b.reduce && b.preemptions.is_some(),
+            dominate: b.reduce && b.preemptions.is_none(),
+        }
+    }
+
+    /// The state's key with its last thread (and preemptions, `with_pre`).
+    fn full(&self, n: &Queued) -> u64 {
+        let k = mix(n.key(), n.last().map_or(7, u64::from), 13);
+        if self.with_pre {
+            mix(k, u64::from(n.pre()), 41)
+        } else {
+            k
         }
     }
 
     /// The state's key in the queues, and the preemptions that count for subsumption.
     fn keys(&self, n: &Queued) -> (u64, u8) {
+        let k = self.full(n);
         if !self.subsume {
-            return (n.key(), 0);
+            return (k, 0);
         }
         let pre = n.pre();
-        let mix = u64::from(pre)
-            .wrapping_add(1)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        (n.key() ^ mix.rotate_left(29), pre)
+        (mix(k, u64::from(pre), 29), pre)
     }
 
-    /// Whether a state settled before subsumes `n`.
-    fn subsumed(&self, n: &Queued, pre: u8) -> bool {
-        self.visited.get(&n.key()).is_some_and(|&p| p <= pre)
+    /// The visited set's key.
+    fn seen_key(&self, n: &Queued) -> u64 {
+        if self.dominate {
+            n.key()
+        } else {
+            self.full(n)
+        }
+    }
+
+    fn last_bit(n: &Queued) -> u8 {
+        1 << n.last().map_or(7, |t| t.min(7))
+    }
+
+    /// Whether a state settled before subsumes `n`, queued at cost `level`.
+    fn subsumed(&self, n: &Queued, pre: u8, level: u32) -> bool {
+        let Some(s) = self.visited.get(&self.seen_key(n)) else {
+            return false;
+        };
+        if self.dominate {
+            s.level < level || s.bits & Self::last_bit(n) != 0
+        } else {
+            s.bits <= pre
+        }
     }
 
     /// Settle the next batch of this cost's queue (in order), each with its arena index.
@@ -742,10 +815,26 @@ impl Frontier {
             if self.dedup {
                 let (k, pre) = self.keys(&n);
                 self.in_work.remove(&k);
-                if self.subsumed(&n, pre) {
+                if self.subsumed(&n, pre, self.level) {
                     continue;
                 }
-                self.visited.insert(n.key(), pre);
+                let key = self.seen_key(&n);
+                let bits = if self.dominate {
+                    Self::last_bit(&n)
+                } else {
+                    pre
+                };
+                let level = self.level;
+                self.visited
+                    .entry(key)
+                    .and_modify(|s| {
+                        if self.dominate {
+                            s.bits |= bits;
+                        } else {
+                            s.bits = bits;
+                        }
+                    })
+                    .or_insert(Seen { level, bits });
             }
             self.arena.push(n.trail());
             batch.push((self.arena.len() as u32 - 1, n));
@@ -767,14 +856,14 @@ impl Frontier {
         let (mut z, mut o) = (0, 0);
         for c in zero {
             let (k, pre) = self.keys(&c);
-            if !self.subsumed(&c, pre) && self.in_work.insert(k) {
+            if !self.subsumed(&c, pre, self.level) && self.in_work.insert(k) {
                 self.work.push_back(c);
                 z += 1;
             }
         }
         for c in one {
             let (k, pre) = self.keys(&c);
-            if !self.subsumed(&c, pre) && self.in_next.insert(k) {
+            if !self.subsumed(&c, pre, self.level + 1) && self.in_next.insert(k) {
                 self.next.push(c);
                 o += 1;
             }
@@ -806,6 +895,7 @@ impl Frontier {
         }
         self.work = std::mem::take(&mut self.next).into();
         self.in_work = std::mem::take(&mut self.in_next);
+        self.level += 1;
         true
     }
 }
@@ -820,6 +910,7 @@ pub fn search_until(
     mut progress: impl FnMut(usize, u64, u64),
 ) -> Result<Report, BadScenario> {
     let (initial, level) = root_nodes(prog, b, roots)?;
+    let futures = Futures::new(prog);
     let level: Vec<Queued> = level.into_iter().map(|n| Queued::new(n, b)).collect();
     let mut q = Frontier::new(level, b);
     let mut rep = Report {
@@ -846,7 +937,7 @@ pub fn search_until(
             rep.states += batch.len() as u64;
             let exps: Vec<Expansion> = batch
                 .par_iter()
-                .map(|(i, n)| expand(prog, &initial, &n.node(), *i, b))
+                .map(|(i, n)| expand((prog, &futures), &initial, &n.node(), *i, b))
                 .collect();
             let mut queued = (0, 0);
             for ((i, _), x) in batch.iter().zip(exps) {

@@ -3,7 +3,7 @@
 //! order between them are a data race. [`coenabled_race`] is the exhaustive search's form.
 
 use mmfuzz::mm::state::{World, MAX_THREADS};
-use mmfuzz::mm::{Invariant, Loc, Lock, Tid};
+use mmfuzz::mm::{Footprint, Invariant, Loc, Lock, Tid};
 
 use super::{Oracle, Violation};
 
@@ -46,22 +46,63 @@ impl Oracle {
         }
     }
 
-    /// Abstracts the clocks to what the detector can still tell apart. In component `t` the
-    /// only values a check compares against are the *epochs*: the shadow's write and read
-    /// clocks of `t` (a race is an epoch above the accessing thread's entry) and `t`'s own entry
-    /// (the epoch of every later access of `t`); 0 is "never". Every other entry (a thread's
-    /// or a lock's knowledge of `t`) is rounded down to the greatest epoch at or below it, and
-    /// the epochs are renamed by rank. Rounding down to a set commutes with the join (max),
-    /// never moves a value across an epoch, and the own entry, the only one that ticks, is an
-    /// epoch and the largest value of its component; so a state and its abstraction give the
-    /// same verdicts from here on. Exhaustive mode keys states after it: histories that differ
-    /// only in clock values no check can see are one state.
-    pub fn normalize_clocks(&mut self) {
+    /// Abstracts the clocks to what the detector can still tell apart.
+    ///
+    /// First, *dead* history goes. `future[u]` is what thread `u` may still read and write
+    /// ([`mmfuzz::mm::program::Futures`]). A write epoch of thread `t` on `loc` is reported
+    /// against a later read or write of `loc` by another thread `u` whose entry for `t` is below
+    /// it, a read epoch against a later write; entries only grow, so once every such `u` that
+    /// may still make such an access knows the epoch, it never fires and is dropped (a location
+    /// with no epoch left has no shadow). A done thread (`done`) does nothing again: its clock
+    /// is never read or joined and is cleared.
+    ///
+    /// Then, in component `t` the only values a check compares against are the *epochs*: the
+    /// shadow's write and read clocks of `t` (a race is an epoch above the accessing thread's
+    /// entry) and `t`'s own entry (the epoch of every later access of `t`); 0 is "never". Every
+    /// other entry (a thread's or a lock's knowledge of `t`) is rounded down to the greatest
+    /// epoch at or below it, and the epochs are renamed by rank. Rounding down to a set
+    /// commutes with the join (max), never moves a value across an epoch, and the own entry,
+    /// the only one that ticks, is an epoch and the largest value of its component; so a state
+    /// and its abstraction give the same verdicts from here on. Exhaustive mode keys states
+    /// after it: histories that differ only in clock values no check can see are one state.
+    pub fn normalize_clocks(&mut self, done: u8, future: &[Footprint]) {
         if !self.races {
             return;
         }
+        let n = self.clocks.len();
+        for (u, c) in self.clocks.iter_mut().enumerate() {
+            if done & (1 << u) != 0 {
+                *c = [0; MAX_THREADS];
+            }
+        }
+        let clocks = &self.clocks;
+        // Does every thread but `t` that may still check `loc` against `t`'s epoch `e` (any
+        // access for a write epoch, a write for a read epoch) know it?
+        let known = |loc: Loc, t: usize, e: u32, write: bool| {
+            (0..n).all(|u| {
+                let checks = if write {
+                    future[u].may_access(loc)
+                } else {
+                    future[u].may_write(loc)
+                };
+                u == t || done & (1 << u) != 0 || clocks[u][t] >= e || !checks
+            })
+        };
+        self.shadow.retain(|&loc, s| {
+            if let Some((w, c)) = s.write {
+                if known(loc, w as usize, c, true) {
+                    s.write = None;
+                }
+            }
+            for t in 0..n {
+                if s.reads[t] > 0 && known(loc, t, s.reads[t], false) {
+                    s.reads[t] = 0;
+                }
+            }
+            s.write.is_some() || s.reads.iter().any(|&r| r > 0)
+        });
         let mut cuts: Vec<u32> = Vec::with_capacity(32);
-        for t in 0..self.clocks.len() {
+        for t in 0..n {
             cuts.clear();
             cuts.push(0);
             cuts.push(self.clocks[t][t]);
@@ -214,6 +255,12 @@ mod tests {
     use mmfuzz::mm::builtin;
     use proptest::prelude::*;
 
+    /// Every thread may still touch everything.
+    const ALL: [Footprint; MAX_THREADS] = [Footprint {
+        reads: u8::MAX,
+        writes: u8::MAX,
+    }; MAX_THREADS];
+
     /// One happens-before event: a lock taken or released, an atomic, an access.
     #[derive(Clone, Copy, Debug)]
     enum Op {
@@ -259,7 +306,22 @@ mod tests {
             for (i, &e) in ops.iter().enumerate() {
                 let a = apply(&mut exact, &world, e);
                 let b = apply(&mut abs, &world, e);
-                abs.normalize_clocks();
+                // What each thread still does: the accesses of its later events; a thread with
+                // no later event is done.
+                let mut future = [Footprint::default(); MAX_THREADS];
+                let mut done = 0b111u8;
+                for &(t, op) in &ops[i + 1..] {
+                    done &= !(1 << t);
+                    if let Op::Access(loc, w) = op {
+                        let f = &mut future[t as usize];
+                        if w {
+                            f.writes |= loc.class_bit();
+                        } else {
+                            f.reads |= loc.class_bit();
+                        }
+                    }
+                }
+                abs.normalize_clocks(done, &future);
                 prop_assert_eq!(a, b, "event {} of {:?}", i, ops);
                 if a.is_some() {
                     break;
@@ -279,11 +341,11 @@ mod tests {
         assert!(o.race(&world, 1, Loc::MmMmap, false).is_none());
         o.hb_acquire(1, Lock::OomReaperLock);
         o.hb_release(1, Lock::OomReaperLock);
-        o.normalize_clocks();
+        o.normalize_clocks(0, &ALL);
         for _ in 0..5 {
             o.hb_acquire(0, Lock::OomLock);
             o.hb_release(0, Lock::OomLock);
-            o.normalize_clocks();
+            o.normalize_clocks(0, &ALL);
         }
         assert!(o.race(&world, 0, Loc::MmMmap, true).is_some());
     }

@@ -172,6 +172,22 @@ impl Oracle {
             _ => {}
         }
         for e in ev {
+            if let Event::Access {
+                tid, loc, write, ..
+            } = *e
+            {
+                // The exhaustive search drops race history by these footprints: an access
+                // outside them is a defect of the table, never to pass in silence.
+                let fp = step.0.map(Prim::footprint).unwrap_or_default();
+                assert!(
+                    tid == stepper && fp.covers(loc, write),
+                    "model defect: {} by thread {tid} {} {}, outside Prim::footprint \
+                     (src/mm/prims.rs)",
+                    step.0.map_or("a step with no primitive".into(), Prim::name),
+                    if write { "writes" } else { "reads" },
+                    loc.name()
+                );
+            }
             if let Some(v) = self.event(prog, world, stepper, (held_before, stack), e) {
                 return Some(v);
             }
