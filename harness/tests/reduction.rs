@@ -1,6 +1,7 @@
-//! The exhaustive search's reductions (`Bounds::reduce`: the thread-local step never preceded
-//! by a switch, a last thread that cannot run forgotten, the happens-before clocks renamed by
-//! rank) keep every violation and its length: on every bug config, and on a sample of review
+//! The exhaustive search's reductions (`Bounds::reduce`, each argued in `docs/reductions.md`:
+//! the thread-local step never preceded by a switch, a last thread that cannot run forgotten,
+//! the happens-before clocks renamed by rank and their dead history dropped, preemption
+//! subsumption, last-thread dominance) keep every violation and its length: on every bug config, and on a sample of review
 //! mutants, the reduced search finds a violation exactly when the unreduced one does, in the
 //! same number of numbered steps, and never explores more states. The full comparison over
 //! every mutant is `cargo bench --bench exhaustive`'s.
@@ -65,14 +66,23 @@ fn every_bug_config_keeps_its_violation_and_length() {
             continue;
         }
         for family in Family::offered(&prog.offered()) {
-            for hb in [true, false] {
-                let b = small(hb);
+            // Without a preemption bound (last-thread dominance) and with one (preemption
+            // subsumption and dominance with its preemption).
+            for (hb, preemptions) in [(true, None), (false, None), (false, Some(1))] {
+                let b = Bounds {
+                    preemptions,
+                    ..small(hb)
+                };
                 let roots: Vec<_> = explore::roots(&prog, &b)
                     .into_iter()
                     .filter(|r| Family::of(&r.threads) == family)
                     .collect();
                 let (on, off) = both(&prog, &b, &roots);
-                let what = format!("{} ({}, hb {hb})", prog.config.name, family.name());
+                let what = format!(
+                    "{} ({}, hb {hb}, preemptions {preemptions:?})",
+                    prog.config.name,
+                    family.name()
+                );
                 compared += usize::from(same(&what, &on, &off));
             }
         }

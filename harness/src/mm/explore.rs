@@ -9,8 +9,10 @@
 //! - Reductions (`Bounds::reduce`; why each keeps every verdict: `docs/reductions.md`): a
 //!   step that only touches its own thread is never preceded by a switch; a last thread that
 //!   cannot run is forgotten; the happens-before clocks are rounded down to the epochs a check
-//!   can still compare ([`Oracle::normalize_clocks`]); under a preemption bound a state settled
-//!   with fewer preemptions subsumes the same state with more.
+//!   can still compare, and race history no thread may still check against is dropped
+//!   ([`Oracle::normalize_clocks`]); under a preemption bound a state settled with fewer
+//!   preemptions subsumes the same state with more; without one, a world settled at a lower
+//!   cost dominates the same world with another last thread.
 //! - Each level is expanded in parallel (rayon) and merged in order, so the result does not
 //!   depend on `--jobs`.
 
@@ -727,9 +729,13 @@ struct Frontier {
     // queued again here; its later copy is dropped when settled.
     in_work: Fingerprints,
     in_next: Fingerprints,
-    /// Settled states ([`Seen`]): keyed by world and oracle alone under `dominate`, else also
-    /// by the last thread (and the preemptions, under a bound without `subsume`).
+    /// Settled states ([`Seen`]): keyed by world and oracle alone under `dominate` with no
+    /// preemption bound, else also by the last thread (and the preemptions, under a bound
+    /// without `subsume`).
     visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
+    /// `dominate` under a preemption bound: each world's first cost, and the fewest
+    /// preemptions it was settled with at that cost.
+    worlds: Option<HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>>,
     /// Settled nodes: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
@@ -740,9 +746,9 @@ struct Frontier {
     /// every run from it is open to the earlier one within the bound). A state reached again
     /// with fewer preemptions is settled again.
     subsume: bool,
-    /// Last-thread dominance (no preemption bound): a world settled at a lower cost with any
-    /// last thread dominates the same world with another one (the earlier copy can switch to
-    /// that thread for one numbered step and then run the same steps).
+    /// Last-thread dominance: a world settled at a lower cost with any last thread dominates
+    /// the same world with another one (the earlier copy can switch to that thread for one
+    /// numbered step, and one preemption, and then run the same steps).
     dominate: bool,
 }
 
@@ -759,7 +765,8 @@ impl Frontier {
             dedup: b.dedup,
             with_pre: b.preemptions.is_some() && !b.reduce,
             subsume: b.reduce && b.preemptions.is_some(),
-            dominate: b.reduce && b.preemptions.is_none(),
+            dominate: b.reduce,
+            worlds: (b.reduce && b.preemptions.is_some()).then(HashMap::default),
         }
     }
 
@@ -785,7 +792,7 @@ impl Frontier {
 
     /// The visited set's key.
     fn seen_key(&self, n: &Queued) -> u64 {
-        if self.dominate {
+        if self.dominate && self.worlds.is_none() {
             n.key()
         } else {
             self.full(n)
@@ -798,10 +805,15 @@ impl Frontier {
 
     /// Whether a state settled before subsumes `n`, queued at cost `level`.
     fn subsumed(&self, n: &Queued, pre: u8, level: u32) -> bool {
+        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&n.key())) {
+            if w.level < level && w.bits < pre {
+                return true;
+            }
+        }
         let Some(s) = self.visited.get(&self.seen_key(n)) else {
             return false;
         };
-        if self.dominate {
+        if self.dominate && self.worlds.is_none() {
             s.level < level || s.bits & Self::last_bit(n) != 0
         } else {
             s.bits <= pre
@@ -819,22 +831,28 @@ impl Frontier {
                     continue;
                 }
                 let key = self.seen_key(&n);
-                let bits = if self.dominate {
-                    Self::last_bit(&n)
-                } else {
-                    pre
-                };
+                let lasts = self.dominate && self.worlds.is_none();
+                let bits = if lasts { Self::last_bit(&n) } else { pre };
                 let level = self.level;
                 self.visited
                     .entry(key)
                     .and_modify(|s| {
-                        if self.dominate {
+                        if lasts {
                             s.bits |= bits;
                         } else {
                             s.bits = bits;
                         }
                     })
                     .or_insert(Seen { level, bits });
+                if let Some(w) = &mut self.worlds {
+                    w.entry(n.key())
+                        .and_modify(|s| {
+                            if s.level == level {
+                                s.bits = s.bits.min(pre);
+                            }
+                        })
+                        .or_insert(Seen { level, bits: pre });
+                }
             }
             self.arena.push(n.trail());
             batch.push((self.arena.len() as u32 - 1, n));
@@ -877,6 +895,9 @@ impl Frontier {
         let (z, o) = (2 * queued.0, 2 * queued.1);
         [
             (self.visited.len(), self.visited.capacity(), VISITED, BATCH),
+            self.worlds.as_ref().map_or((0, 0, VISITED, 0), |w| {
+                (w.len(), w.capacity(), VISITED, BATCH)
+            }),
             (self.in_work.len(), self.in_work.capacity(), SET, z),
             (self.in_next.len(), self.in_next.capacity(), SET, o),
             (self.arena.len(), self.arena.capacity(), 12, BATCH),
