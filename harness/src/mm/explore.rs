@@ -1204,3 +1204,58 @@ fn status_kib(key: &str) -> Option<u64> {
         .parse()
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmfuzz::mm::builtin;
+
+    /// The same world queued with last thread `last` and `pre` preemptions.
+    fn queued(b: &Bounds, last: Tid, pre: u8) -> Queued {
+        let prog = builtin::program("v6.1").unwrap();
+        let roots = roots(
+            &prog,
+            &Bounds {
+                threads: 2,
+                ..b.clone()
+            },
+        );
+        let (_, mut level) = root_nodes(&prog, b, &roots[..1]).unwrap();
+        let mut n = level.remove(0);
+        n.last = Some(last);
+        n.pre = pre;
+        Queued::new(n, b)
+    }
+
+    /// Last-thread dominance: a world settled at cost 0 with thread 0 last dominates the same
+    /// world with thread 1 last at cost 1, not at cost 0 (continuing thread 1 is free there);
+    /// under a preemption bound only if it also came with fewer preemptions.
+    #[test]
+    fn a_world_settled_cheaper_dominates_another_last_thread() {
+        let b = Bounds::default();
+        let mut f = Frontier::new(vec![queued(&b, 0, 0)], &b);
+        assert_eq!(f.settle_batch().len(), 1);
+        let other = queued(&b, 1, 0);
+        assert!(!f.subsumed(&other, 0, 0));
+        assert!(f.subsumed(&other, 0, 1));
+        assert!(f.subsumed(&queued(&b, 0, 0), 0, 0));
+
+        let b = Bounds {
+            preemptions: Some(3),
+            ..Bounds::default()
+        };
+        let mut f = Frontier::new(vec![queued(&b, 0, 1)], &b);
+        assert_eq!(f.settle_batch().len(), 1);
+        assert!(!f.subsumed(&queued(&b, 1, 1), 1, 1), "one more preemption");
+        assert!(f.subsumed(&queued(&b, 1, 2), 2, 1));
+        assert!(!f.subsumed(&queued(&b, 1, 2), 2, 0), "same cost");
+        assert!(
+            f.subsumed(&queued(&b, 0, 2), 2, 0),
+            "same last, more preemptions"
+        );
+        assert!(
+            !f.subsumed(&queued(&b, 0, 0), 0, 0),
+            "same last, fewer preemptions"
+        );
+    }
+}
