@@ -43,19 +43,37 @@ impl Loc {
     }
 }
 
+/// The classes of location a [`Footprint`] names, one bit each ([`Loc::class_bit`]).
+pub mod class {
+    /// `VmaObj`, of any VMA.
+    pub const OBJ: u8 = 1;
+    /// `VmaFlags`.
+    pub const FLAGS: u8 = 2;
+    /// `VmaPtes`.
+    pub const PTES: u8 = 4;
+    /// `MmMmap`.
+    pub const MMAP: u8 = 8;
+    /// `MmTree`.
+    pub const TREE: u8 = 16;
+    /// `MmLockedVm`.
+    pub const LOCKED: u8 = 32;
+    /// `MmArchPt`.
+    pub const ARCH: u8 = 64;
+}
+
 impl Loc {
     /// The location's class as one bit of a [`Footprint`] mask (VMA locations of every VMA
     /// share their class). `MmStruct` (flags and counters, only touched atomically) has none:
     /// the race detector does not track it.
     pub fn class_bit(self) -> u8 {
         match self {
-            Loc::VmaObj(_) => 1,
-            Loc::VmaFlags(_) => 2,
-            Loc::VmaPtes(_) => 4,
-            Loc::MmMmap => 8,
-            Loc::MmTree => 16,
-            Loc::MmLockedVm => 32,
-            Loc::MmArchPt => 64,
+            Loc::VmaObj(_) => class::OBJ,
+            Loc::VmaFlags(_) => class::FLAGS,
+            Loc::VmaPtes(_) => class::PTES,
+            Loc::MmMmap => class::MMAP,
+            Loc::MmTree => class::TREE,
+            Loc::MmLockedVm => class::LOCKED,
+            Loc::MmArchPt => class::ARCH,
             Loc::MmStruct => 0,
         }
     }

@@ -600,17 +600,6 @@ pub const KERNEL_TEXT: [(Prim, &str); 5] = [
     (Prim::mutex_unlock(Lock::IRwsem), "inode_unlock(inode)"),
 ];
 
-/// Location classes of [`Prim::footprint`] ([`super::Loc::class_bit`]).
-mod class {
-    pub const OBJ: u8 = 1;
-    pub const FLAGS: u8 = 2;
-    pub const PTES: u8 = 4;
-    pub const MMAP: u8 = 8;
-    pub const TREE: u8 = 16;
-    pub const LOCKED: u8 = 32;
-    pub const ARCH: u8 = 64;
-}
-
 impl Prim {
     /// The modelled locations (by class) this primitive may read and write, as its semantics
     /// in `interp` report them (`World::access`). The exhaustive search drops race history
@@ -618,7 +607,7 @@ impl Prim {
     /// a race: every reported access is checked against this table as it happens (the
     /// harness's oracle panics on one it does not cover).
     pub fn footprint(self) -> super::Footprint {
-        use class::*;
+        use super::event::class::*;
         let (reads, writes) = match self {
             // A PTE walk reads the VMA and reads or writes its page tables (memory::walk_ptes).
             Prim::unmap_single_vma | Prim::unmap_page_range | Prim::unuse_vma => (OBJ | PTES, PTES),

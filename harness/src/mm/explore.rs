@@ -673,7 +673,7 @@ fn expand(
         for th in &mut w.threads {
             th.steps = 0;
         }
-        if b.reduce {
+        if b.reduce && b.hb {
             let mut done = 0u8;
             let mut future = [Footprint::default(); MAX_THREADS];
             for (i, th) in w.threads.iter().enumerate() {
@@ -709,9 +709,9 @@ pub fn search(
 /// What the visited set keeps of a settled state.
 #[derive(Clone, Copy)]
 struct Seen {
-    /// The cost it was first settled at (`dominate`).
+    /// The cost it was first settled at (`by_world`, `worlds`).
     level: u32,
-    /// `dominate`: the last threads it was settled with at that cost (bit 7: none);
+    /// `by_world`: the last threads it was settled with at that cost (bit 7: none);
     /// `subsume`: the fewest preemptions it was settled with; else 0.
     bits: u8,
 }
@@ -729,12 +729,11 @@ struct Frontier {
     // queued again here; its later copy is dropped when settled.
     in_work: Fingerprints,
     in_next: Fingerprints,
-    /// Settled states ([`Seen`]): keyed by world and oracle alone under `dominate` with no
-    /// preemption bound, else also by the last thread (and the preemptions, under a bound
-    /// without `subsume`).
+    /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
+    /// by the last thread (and the preemptions, under a bound without `subsume`).
     visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
-    /// `dominate` under a preemption bound: each world's first cost, and the fewest
-    /// preemptions it was settled with at that cost.
+    /// Last-thread dominance under a preemption bound: each world's first cost, and the
+    /// fewest preemptions it was settled with at that cost.
     worlds: Option<HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>>,
     /// Settled nodes: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
@@ -746,10 +745,11 @@ struct Frontier {
     /// every run from it is open to the earlier one within the bound). A state reached again
     /// with fewer preemptions is settled again.
     subsume: bool,
-    /// Last-thread dominance: a world settled at a lower cost with any last thread dominates
-    /// the same world with another one (the earlier copy can switch to that thread for one
-    /// numbered step, and one preemption, and then run the same steps).
-    dominate: bool,
+    /// Last-thread dominance with no preemption bound, in the visited set itself: a world
+    /// settled at a lower cost with any last thread dominates the same world with another one
+    /// (the earlier copy can switch to that thread for one numbered step, and one preemption,
+    /// and then run the same steps). Under a bound, `worlds` does it.
+    by_world: bool,
 }
 
 impl Frontier {
@@ -765,7 +765,7 @@ impl Frontier {
             dedup: b.dedup,
             with_pre: b.preemptions.is_some() && !b.reduce,
             subsume: b.reduce && b.preemptions.is_some(),
-            dominate: b.reduce,
+            by_world: b.reduce && b.preemptions.is_none(),
             worlds: (b.reduce && b.preemptions.is_some()).then(HashMap::default),
         }
     }
@@ -792,7 +792,7 @@ impl Frontier {
 
     /// The visited set's key.
     fn seen_key(&self, n: &Queued) -> u64 {
-        if self.dominate && self.worlds.is_none() {
+        if self.by_world {
             n.key()
         } else {
             self.full(n)
@@ -813,7 +813,7 @@ impl Frontier {
         let Some(s) = self.visited.get(&self.seen_key(n)) else {
             return false;
         };
-        if self.dominate && self.worlds.is_none() {
+        if self.by_world {
             s.level < level || s.bits & Self::last_bit(n) != 0
         } else {
             s.bits <= pre
@@ -831,13 +831,16 @@ impl Frontier {
                     continue;
                 }
                 let key = self.seen_key(&n);
-                let lasts = self.dominate && self.worlds.is_none();
-                let bits = if lasts { Self::last_bit(&n) } else { pre };
-                let level = self.level;
+                let bits = if self.by_world {
+                    Self::last_bit(&n)
+                } else {
+                    pre
+                };
+                let (level, by_world) = (self.level, self.by_world);
                 self.visited
                     .entry(key)
                     .and_modify(|s| {
-                        if lasts {
+                        if by_world {
                             s.bits |= bits;
                         } else {
                             s.bits = bits;

@@ -53,8 +53,8 @@ impl Oracle {
     /// against a later read or write of `loc` by another thread `u` whose entry for `t` is below
     /// it, a read epoch against a later write; entries only grow, so once every such `u` that
     /// may still make such an access knows the epoch, it never fires and is dropped (a location
-    /// with no epoch left has no shadow). A done thread (`done`) does nothing again: its clock
-    /// is never read or joined and is cleared.
+    /// with no epoch left has no shadow; a done thread's future is empty). A done thread
+    /// (`done`) does nothing again: its clock is never read or joined and is cleared.
     ///
     /// Then, in component `t` the only values a check compares against are the *epochs*: the
     /// shadow's write and read clocks of `t` (a race is an epoch above the accessing thread's
@@ -85,7 +85,7 @@ impl Oracle {
                 } else {
                     future[u].may_write(loc)
                 };
-                u == t || done & (1 << u) != 0 || clocks[u][t] >= e || !checks
+                u == t || clocks[u][t] >= e || !checks
             })
         };
         self.shadow.retain(|&loc, s| {
