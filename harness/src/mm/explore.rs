@@ -386,17 +386,70 @@ struct Node {
     key: u64,
 }
 
+impl Node {
+    fn id(&self) -> Id {
+        Id {
+            key: self.key,
+            last: self.last,
+            pre: self.pre,
+        }
+    }
+}
+
+/// A state as the visited set and the queues see it: its [`fingerprint`], last thread and
+/// preemptions.
+#[derive(Clone, Copy)]
+struct Id {
+    key: u64,
+    last: Option<Tid>,
+    pre: u8,
+}
+
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
 /// The fingerprint of what a node's future depends on but its last thread and preemptions:
-/// xxh3 over the world's exact encoding (`world`), then the oracle's history (its `Hash`
-/// leaves out what no check reads). [`Frontier`] mixes in the rest.
-fn fingerprint(world: &[u8], n: &Node) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(world);
-    n.oracle.hash(&mut h);
-    h.digest()
+/// xxh3 over the byte stream of the world's and the oracle's `Hash` (fixed-width integers,
+/// lengths before sequences, discriminants before variants: an unambiguous encoding of the
+/// world, and of the oracle history its `Hash` keeps, which leaves out what no check reads).
+/// [`Frontier`] mixes in the rest.
+fn fingerprint(n: &Node) -> u64 {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Bytes> = const { std::cell::RefCell::new(Bytes(Vec::new())) };
+    }
+    SCRATCH.with_borrow_mut(|b| {
+        b.0.clear();
+        n.world.hash(b);
+        n.oracle.hash(b);
+        xxhash_rust::xxh3::xxh3_64(&b.0)
+    })
+}
+
+/// A `Hasher` that keeps the bytes it is fed (hashed in one pass by [`fingerprint`]).
+struct Bytes(Vec<u8>);
+
+impl Hasher for Bytes {
+    fn finish(&self) -> u64 {
+        unreachable!("the bytes are hashed by `fingerprint`")
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.push(i);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0.extend_from_slice(&i.to_le_bytes());
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0.extend_from_slice(&(i as u64).to_le_bytes());
+    }
 }
 
 /// `key` with a small value mixed in (`salt` tells the values apart).
@@ -427,13 +480,75 @@ impl Hasher for Fp {
 
 type Fingerprints = HashSet<u64, std::hash::BuildHasherDefault<Fp>>;
 
+/// Where a packed state's bytes are in an [`Arena`].
+#[derive(Clone, Copy)]
+struct Span {
+    chunk: u32,
+    off: u32,
+    len: u32,
+}
+
+/// Encoded states, appended in order into chunks of `size` bytes: one allocation per chunk,
+/// not per state, and the chunks before the oldest state still queued are freed.
+struct Arena {
+    chunks: VecDeque<Vec<u8>>,
+    /// The sequence number of `chunks[0]`.
+    base: u32,
+    size: usize,
+}
+
+impl Arena {
+    fn new(size: usize) -> Arena {
+        Arena {
+            chunks: VecDeque::new(),
+            base: 0,
+            size,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> Span {
+        let fits = self
+            .chunks
+            .back()
+            .is_some_and(|c| c.len() + bytes.len() <= c.capacity());
+        if !fits {
+            self.chunks
+                .push_back(Vec::with_capacity(self.size.max(bytes.len())));
+        }
+        let chunk = self.base + self.chunks.len() as u32 - 1;
+        let c = self.chunks.back_mut().expect("a chunk was just made");
+        let off = c.len() as u32;
+        c.extend_from_slice(bytes);
+        Span {
+            chunk,
+            off,
+            len: bytes.len() as u32,
+        }
+    }
+
+    fn get(&self, s: Span) -> &[u8] {
+        &self.chunks[(s.chunk - self.base) as usize][s.off as usize..][..s.len as usize]
+    }
+
+    /// Free the chunks before `chunk`.
+    fn release_before(&mut self, chunk: u32) {
+        while self.base < chunk && self.chunks.pop_front().is_some() {
+            self.base += 1;
+        }
+    }
+}
+
+/// Bytes of a frontier arena's chunk.
+const CHUNK: usize = 1 << 20;
+
 /// A queued state: whole, or (`Bounds::compact`) its world and oracle encoded as compact bytes
-/// (bincode, variable-length integers: a tenth of the whole node's heap or less), decoded
-/// when it is settled. The encoding is exact, so the search is the same either way.
+/// (bincode, variable-length integers: a tenth of the whole node's heap or less) in an
+/// [`Arena`], decoded when it is settled. The encoding is exact, so the search is the same
+/// either way.
 enum Queued {
     Whole(Box<Node>),
     Packed {
-        bytes: Box<[u8]>,
+        at: Span,
         last: Option<Tid>,
         pre: u8,
         depth: u32,
@@ -449,35 +564,25 @@ fn codec() -> impl bincode::Options {
 }
 
 impl Queued {
-    /// Queue `n`: its fingerprint (`b.dedup`) from the world's encoding, which is kept with the
-    /// oracle's (`b.compact`).
-    fn new(mut n: Node, b: &Bounds) -> Queued {
+    /// Queue `n` (its fingerprint already in `key`), encoded into `arena` if `b.compact`.
+    fn new(n: Node, b: &Bounds, arena: &mut Arena) -> Queued {
         use bincode::Options as _;
+        if !b.compact {
+            return Queued::Whole(Box::new(n));
+        }
         thread_local! {
-            // Encoding scratch, reused: the queued copy is allocated once, at its exact size.
+            // Encoding scratch, reused.
             static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let bytes = SCRATCH.with_borrow_mut(|buf| {
+        let at = SCRATCH.with_borrow_mut(|buf| {
             buf.clear();
             codec()
-                .serialize_into(&mut *buf, &n.world)
+                .serialize_into(&mut *buf, &(&n.world, &n.oracle))
                 .expect("the modelled state encodes");
-            if b.dedup {
-                n.key = fingerprint(buf, &n);
-            }
-            if !b.compact {
-                return None;
-            }
-            codec()
-                .serialize_into(&mut *buf, &n.oracle)
-                .expect("the oracle encodes");
-            Some(Box::<[u8]>::from(&buf[..]))
+            arena.push(buf)
         });
-        let Some(bytes) = bytes else {
-            return Queued::Whole(Box::new(n));
-        };
         Queued::Packed {
-            bytes,
+            at,
             last: n.last,
             pre: n.pre,
             depth: n.depth,
@@ -488,11 +593,20 @@ impl Queued {
         }
     }
 
-    fn node(&self) -> std::borrow::Cow<'_, Node> {
+    /// The same state with its bytes copied from `from` to `to`.
+    fn moved(mut self, from: &Arena, to: &mut Arena) -> Queued {
+        if let Queued::Packed { at, .. } = &mut self {
+            *at = to.push(from.get(*at));
+        }
+        self
+    }
+
+    /// The node, decoded from `arena` if packed.
+    fn node<'a>(&'a self, arena: &Arena) -> std::borrow::Cow<'a, Node> {
         match self {
             Queued::Whole(n) => std::borrow::Cow::Borrowed(n),
             Queued::Packed {
-                bytes,
+                at,
                 last,
                 pre,
                 depth,
@@ -503,7 +617,7 @@ impl Queued {
             } => {
                 use bincode::Options as _;
                 let (world, oracle): (World, Oracle) = codec()
-                    .deserialize(bytes)
+                    .deserialize(arena.get(*at))
                     .expect("a queued state decodes: it was encoded by this process");
                 std::borrow::Cow::Owned(Node {
                     world,
@@ -520,24 +634,15 @@ impl Queued {
         }
     }
 
-    fn key(&self) -> u64 {
+    /// What the visited set and the queues key it on.
+    fn id(&self) -> Id {
         match self {
-            Queued::Whole(n) => n.key,
-            Queued::Packed { key, .. } => *key,
-        }
-    }
-
-    fn pre(&self) -> u8 {
-        match self {
-            Queued::Whole(n) => n.pre,
-            Queued::Packed { pre, .. } => *pre,
-        }
-    }
-
-    fn last(&self) -> Option<Tid> {
-        match self {
-            Queued::Whole(n) => n.last,
-            Queued::Packed { last, .. } => *last,
+            Queued::Whole(n) => n.id(),
+            Queued::Packed { key, last, pre, .. } => Id {
+                key: *key,
+                last: *last,
+                pre: *pre,
+            },
         }
     }
 
@@ -553,10 +658,11 @@ impl Queued {
 }
 
 /// What expanding one node gave.
-#[derive(Default)]
 struct Expansion {
+    /// Children at the node's cost and at the next (packed into `bytes` if `Bounds::compact`).
     zero: Vec<Queued>,
     one: Vec<Queued>,
+    bytes: Arena,
     /// A violation: its cost above the node's level, the steps after the node, the violation.
     violation: Option<(u8, Vec<Tid>, Violation)>,
     /// The same for the first proxy broken on a path ([`Oracle::mechanism`]).
@@ -564,14 +670,24 @@ struct Expansion {
     transitions: u64,
 }
 
+/// Expand `n` (settled at arena index `idx`): its children that `q` would not queue again
+/// (already settled, subsumed or queued; `q` only changes between batches, so this is exactly
+/// what [`Frontier::queue`] would drop) are dropped here, before they are encoded.
 fn expand(
     (prog, futures): (&Program, &Futures),
     initial: &[World],
-    n: &Node,
-    idx: u32,
+    (n, idx): (&Node, u32),
+    q: &Frontier,
     b: &Bounds,
 ) -> Expansion {
-    let mut x = Expansion::default();
+    let mut x = Expansion {
+        zero: Vec::new(),
+        one: Vec::new(),
+        bytes: Arena::new(1024),
+        violation: None,
+        latent: None,
+        transitions: 0,
+    };
     let mut ev = Vec::with_capacity(16);
     let runnable: Vec<Tid> = n.world.runnable().collect();
     let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| {
@@ -587,7 +703,7 @@ fn expand(
         } else {
             last
         };
-        let c = Node {
+        Node {
             world,
             oracle,
             last,
@@ -597,15 +713,29 @@ fn expand(
             parent: idx,
             tid,
             key: 0,
-        };
-        Queued::new(c, b)
+        }
+    };
+    // Queue a child at cost `cost` above `n`'s, unless `q` has it.
+    let keep = |mut c: Node, cost: u8, x: &mut Expansion| {
+        if b.dedup {
+            c.key = fingerprint(&c);
+            if q.has(c.id(), cost) {
+                return;
+            }
+        }
+        let c = Queued::new(c, b, &mut x.bytes);
+        if cost == 0 {
+            x.zero.push(c);
+        } else {
+            x.one.push(c);
+        }
     };
     if runnable.is_empty() {
         let mut w = n.world.clone();
         match when_stuck(prog, &mut w, &mut ev) {
             Stuck::Fired => {
                 x.transitions += 1;
-                x.zero.push(child(w, n.oracle.clone(), FIRE, n.last, n.pre));
+                keep(child(w, n.oracle.clone(), FIRE, n.last, n.pre), 0, &mut x);
             }
             Stuck::Idle => {
                 if let Some(v) = end_checks(&initial[n.root as usize], &n.world) {
@@ -683,11 +813,7 @@ fn expand(
             o.normalize_clocks(done, &future);
         }
         let c = child(w, o, t, Some(t), pre);
-        if cost == 0 {
-            x.zero.push(c);
-        } else {
-            x.one.push(c);
-        }
+        keep(c, cost, &mut x);
     }
     if x.violation.is_none() && !b.hb {
         x.violation = coenabled_race(&n.world, n.last, &acc);
@@ -721,6 +847,9 @@ struct Seen {
 struct Frontier {
     work: VecDeque<Queued>,
     next: Vec<Queued>,
+    /// The bytes of the packed states in `work` and `next`.
+    work_bytes: Arena,
+    next_bytes: Arena,
     /// The cost of `work`.
     level: u32,
     // Keys queued at this cost and at the next: a child already settled or already queued at
@@ -753,10 +882,17 @@ struct Frontier {
 }
 
 impl Frontier {
-    fn new(level: Vec<Queued>, b: &Bounds) -> Frontier {
+    fn new(level: Vec<Node>, b: &Bounds) -> Frontier {
+        let mut work_bytes = Arena::new(CHUNK);
+        let work = level
+            .into_iter()
+            .map(|n| Queued::new(n, b, &mut work_bytes))
+            .collect();
         Frontier {
-            work: level.into(),
+            work,
             next: Vec::new(),
+            work_bytes,
+            next_bytes: Arena::new(CHUNK),
             level: 0,
             in_work: Fingerprints::default(),
             in_next: Fingerprints::default(),
@@ -771,41 +907,41 @@ impl Frontier {
     }
 
     /// The state's key with its last thread (and preemptions, `with_pre`).
-    fn full(&self, n: &Queued) -> u64 {
-        let k = mix(n.key(), n.last().map_or(7, u64::from), 13);
+    fn full(&self, n: Id) -> u64 {
+        let k = mix(n.key, n.last.map_or(7, u64::from), 13);
         if self.with_pre {
-            mix(k, u64::from(n.pre()), 41)
+            mix(k, u64::from(n.pre), 41)
         } else {
             k
         }
     }
 
     /// The state's key in the queues, and the preemptions that count for subsumption.
-    fn keys(&self, n: &Queued) -> (u64, u8) {
+    fn keys(&self, n: Id) -> (u64, u8) {
         let k = self.full(n);
         if !self.subsume {
             return (k, 0);
         }
-        let pre = n.pre();
+        let pre = n.pre;
         (mix(k, u64::from(pre), 29), pre)
     }
 
     /// The visited set's key.
-    fn seen_key(&self, n: &Queued) -> u64 {
+    fn seen_key(&self, n: Id) -> u64 {
         if self.by_world {
-            n.key()
+            n.key
         } else {
             self.full(n)
         }
     }
 
-    fn last_bit(n: &Queued) -> u8 {
-        1 << n.last().map_or(7, |t| t.min(7))
+    fn last_bit(n: Id) -> u8 {
+        1 << n.last.map_or(7, |t| t.min(7))
     }
 
     /// Whether a state settled before subsumes `n`, queued at cost `level`.
-    fn subsumed(&self, n: &Queued, pre: u8, level: u32) -> bool {
-        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&n.key())) {
+    fn subsumed(&self, n: Id, pre: u8, level: u32) -> bool {
+        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&n.key)) {
             if w.level < level && w.bits < pre {
                 return true;
             }
@@ -820,19 +956,25 @@ impl Frontier {
         }
     }
 
-    /// Settle the next batch of this cost's queue (in order), each with its arena index.
+    /// Settle the next batch of this cost's queue (in order), each with its arena index; the
+    /// packed ones' bytes stay in `work_bytes` until the next batch.
     fn settle_batch(&mut self) -> Vec<(u32, Queued)> {
+        // States are queued and settled in order: the bytes before the first are done with.
+        if let Some(Queued::Packed { at, .. }) = self.work.front() {
+            self.work_bytes.release_before(at.chunk);
+        }
         let mut batch = Vec::new();
         while let Some(n) = self.work.pop_front() {
             if self.dedup {
-                let (k, pre) = self.keys(&n);
+                let id = n.id();
+                let (k, pre) = self.keys(id);
                 self.in_work.remove(&k);
-                if self.subsumed(&n, pre, self.level) {
+                if self.subsumed(id, pre, self.level) {
                     continue;
                 }
-                let key = self.seen_key(&n);
+                let key = self.seen_key(id);
                 let bits = if self.by_world {
-                    Self::last_bit(&n)
+                    Self::last_bit(id)
                 } else {
                     pre
                 };
@@ -848,7 +990,7 @@ impl Frontier {
                     })
                     .or_insert(Seen { level, bits });
                 if let Some(w) = &mut self.worlds {
-                    w.entry(n.key())
+                    w.entry(id.key)
                         .and_modify(|s| {
                             if s.level == level {
                                 s.bits = s.bits.min(pre);
@@ -866,26 +1008,35 @@ impl Frontier {
         batch
     }
 
-    /// Queue an expansion's children (at this cost and the next); how many were queued.
-    fn queue(&mut self, zero: Vec<Queued>, one: Vec<Queued>) -> (usize, usize) {
-        if !self.dedup {
-            let n = (zero.len(), one.len());
-            self.work.extend(zero);
-            self.next.extend(one);
-            return n;
-        }
+    /// Whether [`Frontier::queue`] would drop `n` reached at `cost` above this level: it is
+    /// subsumed by a settled state, or queued at that cost already.
+    fn has(&self, n: Id, cost: u8) -> bool {
+        let (k, pre) = self.keys(n);
+        let queued = if cost == 0 {
+            &self.in_work
+        } else {
+            &self.in_next
+        };
+        self.subsumed(n, pre, self.level + u32::from(cost)) || queued.contains(&k)
+    }
+
+    /// Queue an expansion's children (at this cost and the next); how many were queued. Those
+    /// subsumed by a settled state were dropped by [`expand`] (nothing is settled between the
+    /// two), so only the keys queued since are checked here.
+    fn queue(&mut self, x: Expansion) -> (usize, usize) {
+        let Expansion {
+            zero, one, bytes, ..
+        } = x;
         let (mut z, mut o) = (0, 0);
         for c in zero {
-            let (k, pre) = self.keys(&c);
-            if !self.subsumed(&c, pre, self.level) && self.in_work.insert(k) {
-                self.work.push_back(c);
+            if !self.dedup || self.in_work.insert(self.keys(c.id()).0) {
+                self.work.push_back(c.moved(&bytes, &mut self.work_bytes));
                 z += 1;
             }
         }
         for c in one {
-            let (k, pre) = self.keys(&c);
-            if !self.subsumed(&c, pre, self.level + 1) && self.in_next.insert(k) {
-                self.next.push(c);
+            if !self.dedup || self.in_next.insert(self.keys(c.id()).0) {
+                self.next.push(c.moved(&bytes, &mut self.next_bytes));
                 o += 1;
             }
         }
@@ -918,6 +1069,7 @@ impl Frontier {
             return false;
         }
         self.work = std::mem::take(&mut self.next).into();
+        self.work_bytes = std::mem::replace(&mut self.next_bytes, Arena::new(CHUNK));
         self.in_work = std::mem::take(&mut self.in_next);
         self.level += 1;
         true
@@ -935,7 +1087,6 @@ pub fn search_until(
 ) -> Result<Report, BadScenario> {
     let (initial, level) = root_nodes(prog, b, roots)?;
     let futures = Futures::new(prog);
-    let level: Vec<Queued> = level.into_iter().map(|n| Queued::new(n, b)).collect();
     let mut q = Frontier::new(level, b);
     let mut rep = Report {
         counterexample: None,
@@ -961,24 +1112,32 @@ pub fn search_until(
             rep.states += batch.len() as u64;
             let exps: Vec<Expansion> = batch
                 .par_iter()
-                .map(|(i, n)| expand((prog, &futures), &initial, &n.node(), *i, b))
+                .map(|(i, n)| {
+                    expand(
+                        (prog, &futures),
+                        &initial,
+                        (&n.node(&q.work_bytes), *i),
+                        &q,
+                        b,
+                    )
+                })
                 .collect();
             let mut queued = (0, 0);
-            for ((i, _), x) in batch.iter().zip(exps) {
+            for ((i, _), mut x) in batch.iter().zip(exps) {
                 rep.transitions += x.transitions;
-                if let Some((c, t, v)) = x.violation {
+                if let Some((c, t, v)) = x.violation.take() {
                     let at = cost + usize::from(c);
                     if found.as_ref().is_none_or(|f| at < f.0) {
                         found = Some((at, *i, t, v));
                     }
                 }
-                if let Some((c, t, v)) = x.latent {
+                if let Some((c, t, v)) = x.latent.take() {
                     let at = cost + usize::from(c);
                     if latent.as_ref().is_none_or(|f| at < f.0) {
                         latent = Some((at, *i, t, v));
                     }
                 }
-                let (z, o) = q.queue(x.zero, x.one);
+                let (z, o) = q.queue(x);
                 queued = (queued.0 + z, queued.1 + o);
             }
             progress(cost, rep.states, rep.transitions);
@@ -1037,7 +1196,7 @@ fn root_nodes(
         }
         let mut oracle = Oracle::new(n);
         oracle.races = b.hb;
-        level.push(Node {
+        let mut n = Node {
             world,
             oracle,
             last: None,
@@ -1047,7 +1206,9 @@ fn root_nodes(
             parent: NONE,
             tid: FIRE,
             key: 0,
-        });
+        };
+        n.key = fingerprint(&n);
+        level.push(n);
     }
     Ok((initial, level))
 }
@@ -1214,7 +1375,7 @@ mod tests {
     use mmfuzz::mm::builtin;
 
     /// The same world queued with last thread `last` and `pre` preemptions.
-    fn queued(b: &Bounds, last: Tid, pre: u8) -> Queued {
+    fn queued(b: &Bounds, last: Tid, pre: u8) -> Node {
         let prog = builtin::program("v6.1").unwrap();
         let roots = roots(
             &prog,
@@ -1227,7 +1388,7 @@ mod tests {
         let mut n = level.remove(0);
         n.last = Some(last);
         n.pre = pre;
-        Queued::new(n, b)
+        n
     }
 
     /// Last-thread dominance: a world settled at cost 0 with thread 0 last dominates the same
@@ -1239,9 +1400,9 @@ mod tests {
         let mut f = Frontier::new(vec![queued(&b, 0, 0)], &b);
         assert_eq!(f.settle_batch().len(), 1);
         let other = queued(&b, 1, 0);
-        assert!(!f.subsumed(&other, 0, 0));
-        assert!(f.subsumed(&other, 0, 1));
-        assert!(f.subsumed(&queued(&b, 0, 0), 0, 0));
+        assert!(!f.subsumed(other.id(), 0, 0));
+        assert!(f.subsumed(other.id(), 0, 1));
+        assert!(f.subsumed(queued(&b, 0, 0).id(), 0, 0));
 
         let b = Bounds {
             preemptions: Some(3),
@@ -1249,15 +1410,18 @@ mod tests {
         };
         let mut f = Frontier::new(vec![queued(&b, 0, 1)], &b);
         assert_eq!(f.settle_batch().len(), 1);
-        assert!(!f.subsumed(&queued(&b, 1, 1), 1, 1), "one more preemption");
-        assert!(f.subsumed(&queued(&b, 1, 2), 2, 1));
-        assert!(!f.subsumed(&queued(&b, 1, 2), 2, 0), "same cost");
         assert!(
-            f.subsumed(&queued(&b, 0, 2), 2, 0),
+            !f.subsumed(queued(&b, 1, 1).id(), 1, 1),
+            "one more preemption"
+        );
+        assert!(f.subsumed(queued(&b, 1, 2).id(), 2, 1));
+        assert!(!f.subsumed(queued(&b, 1, 2).id(), 2, 0), "same cost");
+        assert!(
+            f.subsumed(queued(&b, 0, 2).id(), 2, 0),
             "same last, more preemptions"
         );
         assert!(
-            !f.subsumed(&queued(&b, 0, 0), 0, 0),
+            !f.subsumed(queued(&b, 0, 0).id(), 0, 0),
             "same last, fewer preemptions"
         );
     }

@@ -22,6 +22,10 @@ mod progress;
 mod review;
 mod run;
 
+/// The search allocates and frees many small blocks across worker threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
