@@ -169,9 +169,11 @@ fn gib(bytes: u64) -> String {
 }
 
 /// Resident bytes a settled state costs, measured on a short search of the same roots (their
-/// first 20,000 states, within the memory bound): what the estimate's memory is projected
-/// from; the early states weigh more (the frontier is most of them), so it errs high. `None`
-/// for a search that small, or where the system does not tell resident memory.
+/// first 40,000 states, within the memory bound): the growth over its second half, so what
+/// the process holds before the first states (worker heaps, the first chunks and tables) is
+/// not spread over them. What the estimate's memory is projected from; the early states weigh
+/// more (the frontier is most of them), so it errs high. `None` for a search that small, or
+/// where the system does not tell resident memory.
 fn bytes_per_state(
     prog: &Program,
     b: &Bounds,
@@ -179,7 +181,7 @@ fn bytes_per_state(
     est: f64,
     jobs: usize,
 ) -> Option<f64> {
-    const SAMPLE: u64 = 20_000;
+    const SAMPLE: u64 = 40_000;
     if est < 2.0 * SAMPLE as f64 {
         return None;
     }
@@ -191,15 +193,22 @@ fn bytes_per_state(
         max_states: SAMPLE,
         ..b.clone()
     };
-    let before = search::rss_kib()?;
-    let mut after = before;
+    // (states, resident KiB) once half the sample is settled, and the peak after.
+    let mut half: Option<(u64, u64)> = None;
+    let mut peak = 0;
     let rep = pool.install(|| {
-        search::search(prog, &sample, roots, |_, _, _| {
-            after = after.max(search::rss_kib().unwrap_or(0));
+        search::search(prog, &sample, roots, |_, states, _| {
+            let now = search::rss_kib().unwrap_or(0);
+            match half {
+                None if states >= SAMPLE / 2 => half = Some((states, now)),
+                None => {}
+                Some(_) => peak = peak.max(now),
+            }
         })
     });
-    let states = rep.ok()?.states.max(1);
-    Some(after.saturating_sub(before) as f64 * 1024.0 / states as f64)
+    let states = rep.ok()?.states;
+    let (at, rss) = half?;
+    (states > at).then(|| peak.saturating_sub(rss) as f64 * 1024.0 / (states - at) as f64)
 }
 
 /// `--cpus` and `--vmas` in range.
