@@ -374,6 +374,13 @@ pub fn estimate(prog: &Program, roots: &[Root]) -> Result<f64, BadScenario> {
 struct Node {
     world: World,
     oracle: Oracle,
+    head: Head,
+}
+
+/// What the search keeps of a node beside its world and oracle (a packed node keeps it
+/// unpacked): the visited set and the queues key on `key`, `last` and `pre`.
+#[derive(Clone, Copy)]
+struct Head {
     last: Option<Tid>,
     pre: u8,
     depth: u32,
@@ -384,25 +391,6 @@ struct Node {
     /// The world's and the oracle's [`fingerprint`] (not the last thread or the preemptions),
     /// computed where the node is made (in parallel).
     key: u64,
-}
-
-impl Node {
-    fn id(&self) -> Id {
-        Id {
-            key: self.key,
-            last: self.last,
-            pre: self.pre,
-        }
-    }
-}
-
-/// A state as the visited set and the queues see it: its [`fingerprint`], last thread and
-/// preemptions.
-#[derive(Clone, Copy)]
-struct Id {
-    key: u64,
-    last: Option<Tid>,
-    pre: u8,
 }
 
 const FIRE: Tid = Tid::MAX;
@@ -541,22 +529,16 @@ impl Arena {
 /// Bytes of a frontier arena's chunk.
 const CHUNK: usize = 1 << 20;
 
+/// Bytes of the first chunk of one expansion's children (a few states).
+const EXPANSION_CHUNK: usize = 1 << 10;
+
 /// A queued state: whole, or (`Bounds::compact`) its world and oracle encoded as compact bytes
 /// (bincode, variable-length integers: a tenth of the whole node's heap or less) in an
 /// [`Arena`], decoded when it is settled. The encoding is exact, so the search is the same
 /// either way.
 enum Queued {
     Whole(Box<Node>),
-    Packed {
-        at: Span,
-        last: Option<Tid>,
-        pre: u8,
-        depth: u32,
-        root: u32,
-        parent: u32,
-        tid: Tid,
-        key: u64,
-    },
+    Packed { at: Span, head: Head },
 }
 
 fn codec() -> impl bincode::Options {
@@ -581,16 +563,7 @@ impl Queued {
                 .expect("the modelled state encodes");
             arena.push(buf)
         });
-        Queued::Packed {
-            at,
-            last: n.last,
-            pre: n.pre,
-            depth: n.depth,
-            root: n.root,
-            parent: n.parent,
-            tid: n.tid,
-            key: n.key,
-        }
+        Queued::Packed { at, head: n.head }
     }
 
     /// The same state with its bytes copied from `from` to `to`.
@@ -605,16 +578,7 @@ impl Queued {
     fn node<'a>(&'a self, arena: &Arena) -> std::borrow::Cow<'a, Node> {
         match self {
             Queued::Whole(n) => std::borrow::Cow::Borrowed(n),
-            Queued::Packed {
-                at,
-                last,
-                pre,
-                depth,
-                root,
-                parent,
-                tid,
-                key,
-            } => {
+            Queued::Packed { at, head } => {
                 use bincode::Options as _;
                 let (world, oracle): (World, Oracle) = codec()
                     .deserialize(arena.get(*at))
@@ -622,38 +586,23 @@ impl Queued {
                 std::borrow::Cow::Owned(Node {
                     world,
                     oracle,
-                    last: *last,
-                    pre: *pre,
-                    depth: *depth,
-                    root: *root,
-                    parent: *parent,
-                    tid: *tid,
-                    key: *key,
+                    head: *head,
                 })
             }
         }
     }
 
-    /// What the visited set and the queues key it on.
-    fn id(&self) -> Id {
+    fn head(&self) -> Head {
         match self {
-            Queued::Whole(n) => n.id(),
-            Queued::Packed { key, last, pre, .. } => Id {
-                key: *key,
-                last: *last,
-                pre: *pre,
-            },
+            Queued::Whole(n) => n.head,
+            Queued::Packed { head, .. } => *head,
         }
     }
 
     /// `(parent, tid, root)`, what the arena keeps of a settled node.
     fn trail(&self) -> (u32, Tid, u32) {
-        match self {
-            Queued::Whole(n) => (n.parent, n.tid, n.root),
-            Queued::Packed {
-                parent, tid, root, ..
-            } => (*parent, *tid, *root),
-        }
+        let h = self.head();
+        (h.parent, h.tid, h.root)
     }
 }
 
@@ -683,7 +632,7 @@ fn expand(
     let mut x = Expansion {
         zero: Vec::new(),
         one: Vec::new(),
-        bytes: Arena::new(1024),
+        bytes: Arena::new(EXPANSION_CHUNK),
         violation: None,
         latent: None,
         transitions: 0,
@@ -706,20 +655,22 @@ fn expand(
         Node {
             world,
             oracle,
-            last,
-            pre,
-            depth: n.depth + 1,
-            root: n.root,
-            parent: idx,
-            tid,
-            key: 0,
+            head: Head {
+                last,
+                pre,
+                depth: n.head.depth + 1,
+                root: n.head.root,
+                parent: idx,
+                tid,
+                key: 0,
+            },
         }
     };
     // Queue a child at cost `cost` above `n`'s, unless `q` has it.
     let keep = |mut c: Node, cost: u8, x: &mut Expansion| {
         if b.dedup {
-            c.key = fingerprint(&c);
-            if q.has(c.id(), cost) {
+            c.head.key = fingerprint(&c);
+            if q.has(c.head, cost) {
                 return;
             }
         }
@@ -735,10 +686,14 @@ fn expand(
         match when_stuck(prog, &mut w, &mut ev) {
             Stuck::Fired => {
                 x.transitions += 1;
-                keep(child(w, n.oracle.clone(), FIRE, n.last, n.pre), 0, &mut x);
+                keep(
+                    child(w, n.oracle.clone(), FIRE, n.head.last, n.head.pre),
+                    0,
+                    &mut x,
+                );
             }
             Stuck::Idle => {
-                if let Some(v) = end_checks(&initial[n.root as usize], &n.world) {
+                if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
                     x.violation = Some((0, Vec::new(), v));
                 }
             }
@@ -746,10 +701,10 @@ fn expand(
         }
         return x;
     }
-    if n.depth as usize >= MAX_STEPS {
+    if n.head.depth as usize >= MAX_STEPS {
         return x;
     }
-    let last_runs = n.last.filter(|l| runnable.contains(l));
+    let last_runs = n.head.last.filter(|l| runnable.contains(l));
     let choices: Vec<Tid> = match last_runs {
         Some(l) if b.reduce && n.world.next_prim(prog, l).is_some_and(thread_local) => vec![l],
         _ => runnable,
@@ -758,9 +713,9 @@ fn expand(
     // check.
     let mut acc: Vec<(Tid, Vec<Access>)> = Vec::new();
     for t in choices {
-        let cost = u8::from(Some(t) != n.last);
+        let cost = u8::from(Some(t) != n.head.last);
         let preempt = last_runs.is_some() && Some(t) != last_runs;
-        let pre = n.pre + u8::from(preempt);
+        let pre = n.head.pre + u8::from(preempt);
         if b.preemptions.is_some_and(|p| pre > p) {
             continue;
         }
@@ -816,7 +771,7 @@ fn expand(
         keep(c, cost, &mut x);
     }
     if x.violation.is_none() && !b.hb {
-        x.violation = coenabled_race(&n.world, n.last, &acc);
+        x.violation = coenabled_race(&n.world, n.head.last, &acc);
     }
     x
 }
@@ -907,7 +862,7 @@ impl Frontier {
     }
 
     /// The state's key with its last thread (and preemptions, `with_pre`).
-    fn full(&self, n: Id) -> u64 {
+    fn full(&self, n: Head) -> u64 {
         let k = mix(n.key, n.last.map_or(7, u64::from), 13);
         if self.with_pre {
             mix(k, u64::from(n.pre), 41)
@@ -917,7 +872,7 @@ impl Frontier {
     }
 
     /// The state's key in the queues, and the preemptions that count for subsumption.
-    fn keys(&self, n: Id) -> (u64, u8) {
+    fn keys(&self, n: Head) -> (u64, u8) {
         let k = self.full(n);
         if !self.subsume {
             return (k, 0);
@@ -927,7 +882,7 @@ impl Frontier {
     }
 
     /// The visited set's key.
-    fn seen_key(&self, n: Id) -> u64 {
+    fn seen_key(&self, n: Head) -> u64 {
         if self.by_world {
             n.key
         } else {
@@ -935,12 +890,12 @@ impl Frontier {
         }
     }
 
-    fn last_bit(n: Id) -> u8 {
+    fn last_bit(n: Head) -> u8 {
         1 << n.last.map_or(7, |t| t.min(7))
     }
 
     /// Whether a state settled before subsumes `n`, queued at cost `level`.
-    fn subsumed(&self, n: Id, pre: u8, level: u32) -> bool {
+    fn subsumed(&self, n: Head, pre: u8, level: u32) -> bool {
         if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&n.key)) {
             if w.level < level && w.bits < pre {
                 return true;
@@ -966,7 +921,7 @@ impl Frontier {
         let mut batch = Vec::new();
         while let Some(n) = self.work.pop_front() {
             if self.dedup {
-                let id = n.id();
+                let id = n.head();
                 let (k, pre) = self.keys(id);
                 self.in_work.remove(&k);
                 if self.subsumed(id, pre, self.level) {
@@ -1010,7 +965,7 @@ impl Frontier {
 
     /// Whether [`Frontier::queue`] would drop `n` reached at `cost` above this level: it is
     /// subsumed by a settled state, or queued at that cost already.
-    fn has(&self, n: Id, cost: u8) -> bool {
+    fn has(&self, n: Head, cost: u8) -> bool {
         let (k, pre) = self.keys(n);
         let queued = if cost == 0 {
             &self.in_work
@@ -1029,13 +984,13 @@ impl Frontier {
         } = x;
         let (mut z, mut o) = (0, 0);
         for c in zero {
-            if !self.dedup || self.in_work.insert(self.keys(c.id()).0) {
+            if !self.dedup || self.in_work.insert(self.keys(c.head()).0) {
                 self.work.push_back(c.moved(&bytes, &mut self.work_bytes));
                 z += 1;
             }
         }
         for c in one {
-            if !self.dedup || self.in_next.insert(self.keys(c.id()).0) {
+            if !self.dedup || self.in_next.insert(self.keys(c.head()).0) {
                 self.next.push(c.moved(&bytes, &mut self.next_bytes));
                 o += 1;
             }
@@ -1199,15 +1154,17 @@ fn root_nodes(
         let mut n = Node {
             world,
             oracle,
-            last: None,
-            pre: 0,
-            depth: 0,
-            root: i as u32,
-            parent: NONE,
-            tid: FIRE,
-            key: 0,
+            head: Head {
+                last: None,
+                pre: 0,
+                depth: 0,
+                root: i as u32,
+                parent: NONE,
+                tid: FIRE,
+                key: 0,
+            },
         };
-        n.key = fingerprint(&n);
+        n.head.key = fingerprint(&n);
         level.push(n);
     }
     Ok((initial, level))
@@ -1386,8 +1343,8 @@ mod tests {
         );
         let (_, mut level) = root_nodes(&prog, b, &roots[..1]).unwrap();
         let mut n = level.remove(0);
-        n.last = Some(last);
-        n.pre = pre;
+        n.head.last = Some(last);
+        n.head.pre = pre;
         n
     }
 
@@ -1438,9 +1395,9 @@ mod tests {
         let mut f = Frontier::new(vec![queued(&b, 0, 0)], &b);
         assert_eq!(f.settle_batch().len(), 1);
         let other = queued(&b, 1, 0);
-        assert!(!f.subsumed(other.id(), 0, 0));
-        assert!(f.subsumed(other.id(), 0, 1));
-        assert!(f.subsumed(queued(&b, 0, 0).id(), 0, 0));
+        assert!(!f.subsumed(other.head, 0, 0));
+        assert!(f.subsumed(other.head, 0, 1));
+        assert!(f.subsumed(queued(&b, 0, 0).head, 0, 0));
 
         let b = Bounds {
             preemptions: Some(3),
@@ -1449,17 +1406,17 @@ mod tests {
         let mut f = Frontier::new(vec![queued(&b, 0, 1)], &b);
         assert_eq!(f.settle_batch().len(), 1);
         assert!(
-            !f.subsumed(queued(&b, 1, 1).id(), 1, 1),
+            !f.subsumed(queued(&b, 1, 1).head, 1, 1),
             "one more preemption"
         );
-        assert!(f.subsumed(queued(&b, 1, 2).id(), 2, 1));
-        assert!(!f.subsumed(queued(&b, 1, 2).id(), 2, 0), "same cost");
+        assert!(f.subsumed(queued(&b, 1, 2).head, 2, 1));
+        assert!(!f.subsumed(queued(&b, 1, 2).head, 2, 0), "same cost");
         assert!(
-            f.subsumed(queued(&b, 0, 2).id(), 2, 0),
+            f.subsumed(queued(&b, 0, 2).head, 2, 0),
             "same last, more preemptions"
         );
         assert!(
-            !f.subsumed(queued(&b, 0, 0).id(), 0, 0),
+            !f.subsumed(queued(&b, 0, 0).head, 0, 0),
             "same last, fewer preemptions"
         );
     }
