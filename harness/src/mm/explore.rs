@@ -619,6 +619,19 @@ struct Expansion {
     transitions: u64,
 }
 
+impl Expansion {
+    fn new() -> Expansion {
+        Expansion {
+            zero: Vec::new(),
+            one: Vec::new(),
+            bytes: Arena::new(EXPANSION_CHUNK),
+            violation: None,
+            latent: None,
+            transitions: 0,
+        }
+    }
+}
+
 /// Expand `n` (settled at arena index `idx`): its children that `q` would not queue again
 /// (already settled, subsumed or queued; `q` only changes between batches, so this is exactly
 /// what [`Frontier::queue`] would drop) are dropped here, before they are encoded.
@@ -629,14 +642,7 @@ fn expand(
     q: &Frontier,
     b: &Bounds,
 ) -> Expansion {
-    let mut x = Expansion {
-        zero: Vec::new(),
-        one: Vec::new(),
-        bytes: Arena::new(EXPANSION_CHUNK),
-        violation: None,
-        latent: None,
-        transitions: 0,
-    };
+    let mut x = Expansion::new();
     let mut ev = Vec::with_capacity(16);
     let runnable: Vec<Tid> = n.world.runnable().collect();
     let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| {
