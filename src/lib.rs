@@ -8,4 +8,5 @@
 
 pub mod maple;
 pub mod mm;
+pub mod pack;
 pub mod reference;

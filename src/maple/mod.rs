@@ -13,6 +13,7 @@
 //! (`mas_rebalance`), so the cost is O(height × node size).
 
 mod node;
+mod pack;
 mod validate;
 
 use std::fmt;

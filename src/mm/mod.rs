@@ -17,6 +17,7 @@ pub mod event;
 pub mod interp;
 pub mod invariant;
 pub mod lang;
+mod pack;
 pub mod prims;
 pub mod program;
 pub mod state;

@@ -25,6 +25,7 @@ use mmfuzz::mm::state::{Status, World, MAX_THREADS};
 use mmfuzz::mm::Prim;
 use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
 use mmfuzz::mm::{Footprint, Loc};
+use mmfuzz::pack::{Pack, Reader};
 use rayon::prelude::*;
 
 use super::exec::{self, BadScenario, MAX_STEPS};
@@ -396,48 +397,28 @@ struct Head {
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
-/// The fingerprint of what a node's future depends on but its last thread and preemptions:
-/// xxh3 over the byte stream of the world's and the oracle's `Hash` (fixed-width integers,
-/// lengths before sequences, discriminants before variants: an unambiguous encoding of the
-/// world, and of the oracle history its `Hash` keeps, which leaves out what no check reads).
-/// [`Frontier`] mixes in the rest.
-fn fingerprint(n: &Node) -> u64 {
-    thread_local! {
-        static SCRATCH: std::cell::RefCell<Bytes> = const { std::cell::RefCell::new(Bytes(Vec::new())) };
-    }
-    SCRATCH.with_borrow_mut(|b| {
-        b.0.clear();
-        n.world.hash(b);
-        n.oracle.hash(b);
-        xxhash_rust::xxh3::xxh3_64(&b.0)
-    })
+/// Encode `n`'s world and oracle into `buf` (cleared first; [`mmfuzz::pack`]) and return the
+/// fingerprint of what its future depends on but its last thread and preemptions: xxh3 over
+/// the bytes of the world and of the oracle history its `Hash` keeps ([`Oracle::pack_keyed`],
+/// which leaves out what no check reads). The encoding is canonical, so equal states have
+/// equal bytes. [`Frontier`] mixes in the rest.
+fn encode(n: &Node, buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
+    n.world.pack(buf);
+    n.oracle.pack_keyed(buf);
+    let key = xxhash_rust::xxh3::xxh3_64(buf);
+    n.oracle.pack_rest(buf);
+    key
 }
 
-/// A `Hasher` that keeps the bytes it is fed (hashed in one pass by [`fingerprint`]).
-struct Bytes(Vec<u8>);
+thread_local! {
+    /// Encoding scratch, reused.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
-impl Hasher for Bytes {
-    fn finish(&self) -> u64 {
-        unreachable!("the bytes are hashed by `fingerprint`")
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0.push(i);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0.extend_from_slice(&i.to_le_bytes());
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.0.extend_from_slice(&(i as u64).to_le_bytes());
-    }
+/// [`encode`]'s fingerprint alone.
+fn fingerprint(n: &Node) -> u64 {
+    SCRATCH.with_borrow_mut(|b| encode(n, b))
 }
 
 /// `key` with a small value mixed in (`salt` tells the values apart).
@@ -532,38 +513,27 @@ const CHUNK: usize = 1 << 20;
 /// Bytes of the first chunk of one expansion's children (a few states).
 const EXPANSION_CHUNK: usize = 1 << 10;
 
-/// A queued state: whole, or (`Bounds::compact`) its world and oracle encoded as compact bytes
-/// (bincode, variable-length integers: a tenth of the whole node's heap or less) in an
-/// [`Arena`], decoded when it is settled. The encoding is exact, so the search is the same
-/// either way.
+/// A queued state: whole, or (`Bounds::compact`) its world and oracle [`encode`]d (a tenth of
+/// the whole node's heap or less) in an [`Arena`], decoded when it is settled. The encoding
+/// is exact, so the search is the same either way.
 enum Queued {
     Whole(Box<Node>),
     Packed { at: Span, head: Head },
 }
 
-fn codec() -> impl bincode::Options {
-    bincode::DefaultOptions::new()
-}
-
 impl Queued {
-    /// Queue `n` (its fingerprint already in `key`), encoded into `arena` if `b.compact`.
+    /// Queue `n`, encoded into `arena` if `b.compact`.
     fn new(n: Node, b: &Bounds, arena: &mut Arena) -> Queued {
-        use bincode::Options as _;
         if !b.compact {
             return Queued::Whole(Box::new(n));
         }
-        thread_local! {
-            // Encoding scratch, reused.
-            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        let at = SCRATCH.with_borrow_mut(|buf| {
-            buf.clear();
-            codec()
-                .serialize_into(&mut *buf, &(&n.world, &n.oracle))
-                .expect("the modelled state encodes");
-            arena.push(buf)
-        });
-        Queued::Packed { at, head: n.head }
+        SCRATCH.with_borrow_mut(|buf| {
+            encode(&n, buf);
+            Queued::Packed {
+                at: arena.push(buf),
+                head: n.head,
+            }
+        })
     }
 
     /// The same state with its bytes copied from `from` to `to`.
@@ -579,10 +549,13 @@ impl Queued {
         match self {
             Queued::Whole(n) => std::borrow::Cow::Borrowed(n),
             Queued::Packed { at, head } => {
-                use bincode::Options as _;
-                let (world, oracle): (World, Oracle) = codec()
-                    .deserialize(arena.get(*at))
-                    .expect("a queued state decodes: it was encoded by this process");
+                let mut r = Reader::new(arena.get(*at));
+                let world = World::unpack(&mut r);
+                let oracle = Oracle::unpack(&mut r);
+                assert!(
+                    r.done(),
+                    "a queued state decodes: it was encoded by this process"
+                );
                 std::borrow::Cow::Owned(Node {
                     world,
                     oracle,
@@ -674,13 +647,24 @@ fn expand(
     };
     // Queue a child at cost `cost` above `n`'s, unless `q` has it.
     let keep = |mut c: Node, cost: u8, x: &mut Expansion| {
-        if b.dedup {
-            c.head.key = fingerprint(&c);
-            if q.has(c.head, cost) {
-                return;
+        let c = SCRATCH.with_borrow_mut(|buf| {
+            let key = encode(&c, buf);
+            if b.dedup {
+                c.head.key = key;
+                if q.has(c.head, cost) {
+                    return None;
+                }
             }
-        }
-        let c = Queued::new(c, b, &mut x.bytes);
+            Some(if b.compact {
+                Queued::Packed {
+                    at: x.bytes.push(buf),
+                    head: c.head,
+                }
+            } else {
+                Queued::Whole(Box::new(c))
+            })
+        });
+        let Some(c) = c else { return };
         if cost == 0 {
             x.zero.push(c);
         } else {
@@ -1376,6 +1360,7 @@ mod tests {
                     let q = Queued::new(n.clone(), &b, &mut arena);
                     let back = q.node(&arena);
                     assert_eq!(back.world, n.world, "root {r}");
+                    assert_eq!(back.oracle, n.oracle, "root {r}");
                     assert_eq!(fingerprint(&back), fingerprint(&n), "root {r}");
                     checked += 1;
                     let runnable: Vec<Tid> = n.world.runnable().collect();

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use mmfuzz::mm::state::{World, MAX_THREADS};
 use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
+use mmfuzz::pack::{Pack, Reader};
 
 pub mod at_exit;
 pub mod freezer;
@@ -67,7 +68,7 @@ pub struct Violation {
 }
 
 /// Per-execution oracle state.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Oracle {
     clocks: Vec<Vc>,
     lock_clocks: BTreeMap<Lock, Vc>,
@@ -126,7 +127,70 @@ impl std::hash::Hash for Oracle {
     }
 }
 
+mmfuzz::pack_struct!(Violation { inv, tid, msg });
+
+/// The oracle's encoding (exhaustive mode queues it with the world): [`Oracle::pack_keyed`],
+/// what its `Hash` keeps, then [`Oracle::pack_rest`]; the search fingerprints the first part.
 impl Oracle {
+    /// Encode what the `Hash` keeps, in the same order.
+    pub fn pack_keyed(&self, out: &mut Vec<u8>) {
+        for row in &self.order {
+            row.iter()
+                .fold(0u64, |m, &b| (m << 1) | u64::from(b))
+                .pack(out);
+        }
+        self.races.pack(out);
+        self.walking.pack(out);
+        self.leaving.pack(out);
+        if self.races {
+            self.pack_clocks(out);
+        }
+    }
+
+    /// Encode the rest: the clocks when the race detector is off, and the mechanism.
+    pub fn pack_rest(&self, out: &mut Vec<u8>) {
+        if !self.races {
+            self.pack_clocks(out);
+        }
+        self.mechanism.pack(out);
+    }
+
+    fn pack_clocks(&self, out: &mut Vec<u8>) {
+        self.clocks.pack(out);
+        self.lock_clocks.pack(out);
+        self.atomic.pack(out);
+        self.shadow.pack(out);
+    }
+
+    /// Decode what [`Oracle::pack_keyed`] and [`Oracle::pack_rest`] wrote.
+    pub fn unpack(r: &mut Reader<'_>) -> Oracle {
+        let mut order = [[false; CLASSES]; CLASSES];
+        for row in &mut order {
+            let m = u64::unpack(r);
+            for (i, b) in row.iter_mut().enumerate() {
+                *b = m >> (CLASSES - 1 - i) & 1 != 0;
+            }
+        }
+        let races = bool::unpack(r);
+        let walking = u8::unpack(r);
+        let leaving = u8::unpack(r);
+        let clocks = Vec::unpack(r);
+        let lock_clocks = BTreeMap::unpack(r);
+        let atomic = Vc::unpack(r);
+        let shadow = BTreeMap::unpack(r);
+        Oracle {
+            clocks,
+            lock_clocks,
+            atomic,
+            shadow,
+            order,
+            races,
+            walking,
+            leaving,
+            mechanism: Option::unpack(r),
+        }
+    }
+
     /// A fresh oracle for `n` threads.
     pub fn new(n: usize) -> Self {
         let mut clocks = vec![[0; MAX_THREADS]; n];
