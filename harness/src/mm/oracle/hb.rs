@@ -16,7 +16,7 @@ pub(super) fn join(a: &mut Vc, b: &Vc) {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(super) struct Shadow {
     /// Last write: thread and its clock then.
     pub(super) write: Option<(Tid, u32)>,
@@ -24,7 +24,54 @@ pub(super) struct Shadow {
     pub(super) reads: Vc,
 }
 
-mmfuzz::pack_struct!(Shadow { write, reads });
+/// A map kept as a vector sorted by key: the oracle's maps hold a few entries, and a vector
+/// clones, encodes and decodes with one allocation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct SortedMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SortedMap<K, V> {
+    fn default() -> Self {
+        SortedMap(Vec::new())
+    }
+}
+
+impl<K: Ord + Copy, V> SortedMap<K, V> {
+    pub(super) fn get(&self, k: &K) -> Option<&V> {
+        let i = self.0.binary_search_by(|(x, _)| x.cmp(k)).ok()?;
+        Some(&self.0[i].1)
+    }
+    /// The value at `k`, inserted as `new()` if absent.
+    pub(super) fn entry_or(&mut self, k: K, new: impl FnOnce() -> V) -> &mut V {
+        let i = match self.0.binary_search_by(|(x, _)| x.cmp(&k)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (k, new()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+    pub(super) fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.0.retain_mut(|(k, v)| keep(k, v));
+    }
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(K, V)> {
+        self.0.iter()
+    }
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// From entries in increasing key order.
+    pub(super) fn from_sorted(v: Vec<(K, V)>) -> Self {
+        debug_assert!(v.windows(2).all(|w| w[0].0 < w[1].0));
+        SortedMap(v)
+    }
+}
 
 impl Oracle {
     pub(super) fn tick(&mut self, t: Tid) {
@@ -43,7 +90,7 @@ impl Oracle {
     pub(super) fn hb_release(&mut self, tid: Tid, lock: Lock) {
         if self.races {
             let c = self.clocks[tid as usize];
-            join(self.lock_clocks.entry(lock).or_insert([0; MAX_THREADS]), &c);
+            join(self.lock_clocks.entry_or(lock, || [0; MAX_THREADS]), &c);
             self.tick(tid);
         }
     }
@@ -226,7 +273,7 @@ impl Oracle {
         write: bool,
     ) -> Option<Violation> {
         let me = self.clocks[tid as usize];
-        let s = self.shadow.entry(loc).or_default();
+        let s = self.shadow.entry_or(loc, Shadow::default);
         let conflict = |other: Tid, other_write: bool| {
             let task = |t: Tid| world.threads[t as usize].role.task();
             // Races on page tables break I1 (their free is not excluded), on vm_flags I2 (the

@@ -11,8 +11,6 @@
 //! - [`freezer`]: I11, I12, I12s, I13;
 //! - [`at_exit`]: deadlock, liveness, balance at exit, the reference comparison.
 
-use std::collections::BTreeMap;
-
 use mmfuzz::mm::state::{World, MAX_THREADS};
 use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
 use mmfuzz::pack::{Pack, Reader};
@@ -26,7 +24,7 @@ pub mod lockdep;
 pub use at_exit::{at_exit, end_checks, is_idle, when_stuck, Stuck};
 pub use freezer::freezer_flags;
 pub use hb::{coenabled_race, Access};
-use hb::{Shadow, Vc};
+use hb::{Shadow, SortedMap, Vc};
 use lockdep::CLASSES;
 
 /// The paths on a thread's call stack when its step began (bottom first, the 8 deepest frames
@@ -68,12 +66,12 @@ pub struct Violation {
 }
 
 /// Per-execution oracle state.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Oracle {
     clocks: Vec<Vc>,
-    lock_clocks: BTreeMap<Lock, Vc>,
+    lock_clocks: SortedMap<Lock, Vc>,
     atomic: Vc,
-    shadow: BTreeMap<Loc, Shadow>,
+    shadow: SortedMap<Loc, Shadow>,
     /// lockdep: `order[a][b]` = some thread took class b while holding class a.
     order: [[bool; CLASSES]; CLASSES],
     /// Whether to run the race detector.
@@ -155,11 +153,31 @@ impl Oracle {
         self.mechanism.pack(out);
     }
 
+    /// The clocks, each vector clock cut to the scenario's threads (the entries past them are
+    /// never ticked or joined: zero).
     fn pack_clocks(&self, out: &mut Vec<u8>) {
-        self.clocks.pack(out);
-        self.lock_clocks.pack(out);
-        self.atomic.pack(out);
-        self.shadow.pack(out);
+        let n = self.clocks.len();
+        let vc = |c: &Vc, out: &mut Vec<u8>| {
+            assert!(
+                c[n..].iter().all(|&x| x == 0),
+                "a clock entry past the threads"
+            );
+            c[..n].iter().for_each(|x| x.pack(out));
+        };
+        (n as u8).pack(out);
+        self.clocks.iter().for_each(|c| vc(c, out));
+        (self.lock_clocks.len() as u8).pack(out);
+        for (l, c) in self.lock_clocks.iter() {
+            l.pack(out);
+            vc(c, out);
+        }
+        vc(&self.atomic, out);
+        (self.shadow.len() as u8).pack(out);
+        for (loc, s) in self.shadow.iter() {
+            loc.pack(out);
+            s.write.pack(out);
+            vc(&s.reads, out);
+        }
     }
 
     /// Decode what [`Oracle::pack_keyed`] and [`Oracle::pack_rest`] wrote.
@@ -174,10 +192,39 @@ impl Oracle {
         let races = bool::unpack(r);
         let walking = u8::unpack(r);
         let leaving = u8::unpack(r);
-        let clocks = Vec::unpack(r);
-        let lock_clocks = BTreeMap::unpack(r);
-        let atomic = Vc::unpack(r);
-        let shadow = BTreeMap::unpack(r);
+        let n = r.byte() as usize;
+        let vc = |r: &mut Reader<'_>| {
+            let mut c = [0; MAX_THREADS];
+            c[..n].iter_mut().for_each(|x| *x = u32::unpack(r));
+            c
+        };
+        let clocks = (0..n).map(|_| vc(r)).collect();
+        let locks = r.byte() as usize;
+        let lock_clocks = SortedMap::from_sorted(
+            (0..locks)
+                .map(|_| {
+                    let l = Lock::unpack(r);
+                    (l, vc(r))
+                })
+                .collect(),
+        );
+        let atomic = vc(r);
+        let locs = r.byte() as usize;
+        let shadow = SortedMap::from_sorted(
+            (0..locs)
+                .map(|_| {
+                    let loc = Loc::unpack(r);
+                    let write = Option::unpack(r);
+                    (
+                        loc,
+                        Shadow {
+                            write,
+                            reads: vc(r),
+                        },
+                    )
+                })
+                .collect(),
+        );
         Oracle {
             clocks,
             lock_clocks,
@@ -199,9 +246,9 @@ impl Oracle {
         }
         Oracle {
             clocks,
-            lock_clocks: BTreeMap::new(),
+            lock_clocks: SortedMap::default(),
             atomic: [0; MAX_THREADS],
-            shadow: BTreeMap::new(),
+            shadow: SortedMap::default(),
             order: [[false; CLASSES]; CLASSES],
             races: true,
             walking: 0,
