@@ -713,28 +713,9 @@ fn expand(
         let mut o = n.oracle.clone();
         let step = exec::step_checked(prog, &mut w, &mut o, t, &mut ev);
         x.transitions += 1;
-        let mut locks: Vec<Lock> = step
-            .held_before
-            .iter()
-            .filter(|(_, shared)| !shared)
-            .map(|(l, _)| *l)
-            .collect();
-        let mut mine = Vec::new();
-        for e in &ev {
-            match *e {
-                Event::Acquire {
-                    tid,
-                    lock,
-                    shared: false,
-                } if tid == t => locks.push(lock),
-                Event::Release { tid, lock, .. } if tid == t => locks.retain(|l| *l != lock),
-                Event::Access {
-                    tid, loc, write, ..
-                } if tid == t && loc != Loc::MmStruct => mine.push((loc, write, locks.clone())),
-                _ => {}
-            }
+        if !b.hb {
+            acc.push((t, accesses(t, &step.held_before, &ev)));
         }
-        acc.push((t, mine));
         if let Some(v) = step.violation {
             // Keep the cheapest violation of this node (ties: the first thread).
             if x.violation.as_ref().is_none_or(|(c, _, _)| cost < *c) {
@@ -764,6 +745,33 @@ fn expand(
         x.violation = coenabled_race(&n.world, n.head.last, &acc);
     }
     x
+}
+
+/// The accesses of `t`'s step (its events `ev`), each with the exclusive locks `t` held at
+/// it (`held_before` the step, then its own acquires and releases), for the co-enabled race
+/// check.
+fn accesses(t: Tid, held_before: &[(Lock, bool)], ev: &[Event]) -> Vec<Access> {
+    let mut locks: Vec<Lock> = held_before
+        .iter()
+        .filter(|(_, shared)| !shared)
+        .map(|(l, _)| *l)
+        .collect();
+    let mut mine = Vec::new();
+    for e in ev {
+        match *e {
+            Event::Acquire {
+                tid,
+                lock,
+                shared: false,
+            } if tid == t => locks.push(lock),
+            Event::Release { tid, lock, .. } if tid == t => locks.retain(|l| *l != lock),
+            Event::Access {
+                tid, loc, write, ..
+            } if tid == t && loc != Loc::MmStruct => mine.push((loc, write, locks.clone())),
+            _ => {}
+        }
+    }
+    mine
 }
 
 /// Explore every interleaving of every root within the bounds. `progress` is called after
