@@ -87,3 +87,26 @@ impl<T: Pack + Copy> Pack for MapleTree<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::unpack_all;
+
+    #[test]
+    fn a_tree_of_several_levels_round_trips() {
+        let mut t: MapleTree<u8> = MapleTree::new();
+        for i in 0..200u64 {
+            t.mtree_store_range(i * 0x2000, i * 0x2000 + 0xfff, Some(i as u8))
+                .unwrap();
+        }
+        for i in (0..200u64).step_by(3) {
+            t.mtree_store_range(i * 0x2000, i * 0x2000 + 0xfff, None)
+                .unwrap();
+        }
+        assert!(t.height > 1, "height {}", t.height);
+        let mut b = Vec::new();
+        t.pack(&mut b);
+        assert_eq!(unpack_all::<MapleTree<u8>>(&b), t);
+    }
+}

@@ -183,14 +183,18 @@ impl Oracle {
         if !small {
             return false;
         }
+        // The rank of the greatest epoch of `t` at or below `v` (0 is one).
+        let floor = |t: usize, v: u32| {
+            let below = if v >= 63 {
+                masks[t]
+            } else {
+                masks[t] & ((2u64 << v) - 1)
+            };
+            below.count_ones() - 1
+        };
         let floor_all = |c: &mut Vc| {
             for t in 0..n {
-                let below = if c[t] >= 63 {
-                    masks[t]
-                } else {
-                    masks[t] & ((2u64 << c[t]) - 1)
-                };
-                c[t] = below.count_ones() - 1;
+                c[t] = floor(t, c[t]);
             }
         };
         self.clocks.iter_mut().for_each(floor_all);
@@ -199,13 +203,7 @@ impl Oracle {
         for s in self.shadow.values_mut() {
             floor_all(&mut s.reads);
             if let Some((w, c)) = &mut s.write {
-                let t = *w as usize;
-                let below = if *c >= 63 {
-                    masks[t]
-                } else {
-                    masks[t] & ((2u64 << *c) - 1)
-                };
-                *c = below.count_ones() - 1;
+                *c = floor(*w as usize, *c);
             }
         }
         true
