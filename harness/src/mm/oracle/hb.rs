@@ -193,8 +193,8 @@ impl Oracle {
             below.count_ones() - 1
         };
         let floor_all = |c: &mut Vc| {
-            for t in 0..n {
-                c[t] = floor(t, c[t]);
+            for (t, v) in c[..n].iter_mut().enumerate() {
+                *v = floor(t, *v);
             }
         };
         self.clocks.iter_mut().for_each(floor_all);
