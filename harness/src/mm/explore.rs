@@ -29,7 +29,9 @@ use mmfuzz::pack::{Pack, Reader};
 use rayon::prelude::*;
 
 use super::exec::{self, BadScenario, MAX_STEPS};
-use super::oracle::{coenabled_race, end_checks, when_stuck, Access, Oracle, Stuck, Violation};
+use super::oracle::{
+    coenabled_race, end_checks, pack_state, when_stuck, Access, Oracle, Stuck, Violation,
+};
 use super::scenario::{flag_names, Scenario, Schedule, Setup, Thread};
 
 /// Kinds of VMA the set-up menu offers.
@@ -397,18 +399,10 @@ struct Head {
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
 
-/// Encode `n`'s world and oracle into `buf` (cleared first; [`mmfuzz::pack`]) and return the
-/// fingerprint of what its future depends on but its last thread and preemptions: xxh3 over
-/// the bytes of the world and of the oracle history its `Hash` keeps ([`Oracle::pack_keyed`],
-/// which leaves out what no check reads). The encoding is canonical, so equal states have
-/// equal bytes. [`Frontier`] mixes in the rest.
+/// [`pack_state`] of a node: its bytes in `buf`, and the fingerprint of what its future
+/// depends on but its last thread and preemptions ([`Frontier`] mixes in the rest).
 fn encode(n: &Node, buf: &mut Vec<u8>) -> u64 {
-    buf.clear();
-    n.world.pack(buf);
-    n.oracle.pack_keyed(buf);
-    let key = xxhash_rust::xxh3::xxh3_64(buf);
-    n.oracle.pack_rest(buf);
-    key
+    pack_state(&n.world, &n.oracle, buf)
 }
 
 thread_local! {
@@ -524,16 +518,22 @@ enum Queued {
 impl Queued {
     /// Queue `n`, encoded into `arena` if `b.compact`.
     fn new(n: Node, b: &Bounds, arena: &mut Arena) -> Queued {
-        if !b.compact {
-            return Queued::Whole(Box::new(n));
-        }
         SCRATCH.with_borrow_mut(|buf| {
             encode(&n, buf);
+            Queued::encoded(n, buf, b, arena)
+        })
+    }
+
+    /// Queue `n`, whose encoding is `bytes`: into `arena` if `b.compact`.
+    fn encoded(n: Node, bytes: &[u8], b: &Bounds, arena: &mut Arena) -> Queued {
+        if b.compact {
             Queued::Packed {
-                at: arena.push(buf),
+                at: arena.push(bytes),
                 head: n.head,
             }
-        })
+        } else {
+            Queued::Whole(Box::new(n))
+        }
     }
 
     /// The same state with its bytes copied from `from` to `to`.
@@ -657,14 +657,7 @@ fn expand(
                     return None;
                 }
             }
-            Some(if b.compact {
-                Queued::Packed {
-                    at: x.bytes.push(buf),
-                    head: c.head,
-                }
-            } else {
-                Queued::Whole(Box::new(c))
-            })
+            Some(Queued::encoded(c, buf, b, &mut x.bytes))
         });
         let Some(c) = c else { return };
         if cost == 0 {
@@ -679,13 +672,13 @@ fn expand(
             Stuck::Fired => {
                 x.transitions += 1;
                 keep(
-                    child(w, n.oracle.clone(), FIRE, n.head.last, n.head.pre),
+                    child(w, n.oracle.clone(), FIRE, head.last, head.pre),
                     0,
                     &mut x,
                 );
             }
             Stuck::Idle => {
-                if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
+                if let Some(v) = end_checks(&initial[head.root as usize], &n.world) {
                     x.violation = Some((0, Vec::new(), v));
                 }
             }
@@ -693,10 +686,10 @@ fn expand(
         }
         return x;
     }
-    if n.head.depth as usize >= MAX_STEPS {
+    if head.depth as usize >= MAX_STEPS {
         return x;
     }
-    let last_runs = n.head.last.filter(|l| runnable.contains(l));
+    let last_runs = head.last.filter(|l| runnable.contains(l));
     let choices: Vec<Tid> = match last_runs {
         Some(l) if b.reduce && n.world.next_prim(prog, l).is_some_and(thread_local) => vec![l],
         _ => runnable,

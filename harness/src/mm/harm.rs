@@ -6,15 +6,13 @@
 //! prefix then the harm's steps. Not found within the bound: the defect stays latent in this
 //! scenario (another scenario of the campaign or of `check` may still reach a harm).
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
 
 use mmfuzz::mm::state::World;
 use mmfuzz::mm::{Program, Tid};
 
 use super::exec::{self, Opts, MAX_STEPS};
-use super::oracle::{end_checks, when_stuck, Oracle, Stuck};
+use super::oracle::{end_checks, pack_state, when_stuck, Oracle, Stuck};
 use super::scenario::{Scenario, Schedule};
 use super::shrink::segments_of;
 
@@ -66,10 +64,7 @@ pub fn after(prog: &Program, sc: &Scenario) -> Option<Scenario> {
 }
 
 fn key(world: &World, oracle: &Oracle) -> u64 {
-    let mut h = DefaultHasher::new();
-    world.hash(&mut h);
-    oracle.hash(&mut h);
-    h.finish()
+    pack_state(world, oracle, &mut Vec::new())
 }
 
 /// Breadth-first from `(world, oracle)` (reached after `steps` model steps): the threads'

@@ -16,7 +16,7 @@ pub(super) fn join(a: &mut Vc, b: &Vc) {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Shadow {
     /// Last write: thread and its clock then.
     pub(super) write: Option<(Tid, u32)>,
@@ -26,7 +26,7 @@ pub(super) struct Shadow {
 
 /// A map kept as a vector sorted by key: the oracle's maps hold a few entries, and a vector
 /// clones, encodes and decodes with one allocation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct SortedMap<K, V>(Vec<(K, V)>);
 
 impl<K, V> Default for SortedMap<K, V> {

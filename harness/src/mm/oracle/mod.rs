@@ -101,36 +101,28 @@ pub fn is_proxy(v: &Violation) -> bool {
 /// which is a harm in itself).
 pub(crate) const DISCIPLINE: &str = "outside an mmap_lock read section";
 
-/// The oracle's history as part of a state (exhaustive mode deduplicates on it): two
-/// executions that reach the same world with the same happens-before facts, lock order and
-/// walkers are interchangeable for every check. The maps are ordered, so their hash and their
-/// encoding are canonical.
-impl std::hash::Hash for Oracle {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        // lockdep's order as one bit mask per class (one write each, not one per pair).
-        for row in &self.order {
-            h.write_u64(row.iter().fold(0u64, |m, &b| (m << 1) | u64::from(b)));
-        }
-        self.races.hash(h);
-        self.walking.hash(h);
-        self.leaving.hash(h);
-        if !self.races {
-            // Without the race detector the clocks and shadow memory are never read.
-            return;
-        }
-        self.clocks.hash(h);
-        self.lock_clocks.hash(h);
-        self.atomic.hash(h);
-        self.shadow.hash(h);
-    }
+/// Encode a state, `world` and `oracle`, into `buf` (cleared first; [`mmfuzz::pack`]) and
+/// return its key: xxh3 over the world and [`Oracle::pack_keyed`]. The searches deduplicate
+/// on it: two executions that reach the same world with the same happens-before facts, lock
+/// order and walkers are interchangeable for every check. The encoding is canonical (the
+/// maps are sorted), so equal states have equal keys.
+pub fn pack_state(world: &World, oracle: &Oracle, buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
+    world.pack(buf);
+    oracle.pack_keyed(buf);
+    let key = xxhash_rust::xxh3::xxh3_64(buf);
+    oracle.pack_rest(buf);
+    key
 }
 
 mmfuzz::pack_struct!(Violation { inv, tid, msg });
 
 /// The oracle's encoding (exhaustive mode queues it with the world): [`Oracle::pack_keyed`],
-/// what its `Hash` keeps, then [`Oracle::pack_rest`]; the search fingerprints the first part.
+/// the history a state is keyed on, then [`Oracle::pack_rest`] ([`pack_state`]).
 impl Oracle {
-    /// Encode what the `Hash` keeps, in the same order.
+    /// Encode the history that checks read: lockdep's order (one bit mask per class), the
+    /// walkers, and the race detector's clocks and shadow memory when it runs (without it they
+    /// are never read).
     pub fn pack_keyed(&self, out: &mut Vec<u8>) {
         for row in &self.order {
             row.iter()
