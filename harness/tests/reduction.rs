@@ -1,10 +1,11 @@
 //! The exhaustive search's reductions (`Bounds::reduce`, each argued in `docs/reductions.md`:
 //! the thread-local step never preceded by a switch, a last thread that cannot run forgotten,
 //! the happens-before clocks renamed by rank and their dead history dropped, preemption
-//! subsumption, last-thread dominance) keep every violation and its length: on every bug config, and on a sample of review
-//! mutants, the reduced search finds a violation exactly when the unreduced one does, in the
-//! same number of numbered steps, and never explores more states. The full comparison over
-//! every mutant is `cargo bench --bench exhaustive`'s.
+//! subsumption, last-thread dominance, one expansion per world and cost) keep every violation
+//! and its length: on every bug config, and on a sample of review mutants, the reduced search
+//! finds a violation exactly when the unreduced one does, in the same number of numbered
+//! steps, and never explores more states. The full comparison over every mutant is
+//! `cargo bench --bench exhaustive`'s.
 
 use mmfuzz::mm::{builtin, Expect, Program};
 use mmfuzz_harness::mm::explore::{self, Bounds, Report, VmaKind};
@@ -123,4 +124,66 @@ fn review_mutants_keep_their_verdicts() {
     eprintln!("{compared} mutants compared, {broken} broken");
     assert!(compared >= 30, "only {compared} complete comparisons");
     assert!(broken >= 5, "only {broken} broken mutants in the sample");
+}
+
+/// Expanding a world once per cost for every way it was reached (`Bounds::share`,
+/// `docs/reductions.md`, 7) is exact: on every bug config and on a sample of review mutants,
+/// it finds a violation of the same length exactly when expanding each way alone does, and
+/// without a preemption bound it settles the same states over the same transitions. (Under a
+/// bound the count of states settled again with fewer preemptions depends on the order they
+/// come in, so it may differ a little either way.)
+#[test]
+fn sharing_an_expansion_keeps_every_state_and_violation() {
+    let search = |prog: &Program, b: &Bounds, roots: &[explore::Root], share: bool| {
+        let b = Bounds { share, ..b.clone() };
+        explore::search(prog, &b, roots, |_, _, _| {}).unwrap()
+    };
+    let mut compared = 0;
+    let mut cases: Vec<(String, Program, Bounds, Vec<explore::Root>)> = Vec::new();
+    for prog in builtin::programs() {
+        if !matches!(prog.config.expect, Expect::Bug(_)) {
+            continue;
+        }
+        for (hb, preemptions) in [(true, None), (false, None), (false, Some(1))] {
+            let b = Bounds {
+                preemptions,
+                ..small(hb)
+            };
+            let roots = explore::roots(&prog, &b);
+            let what = format!(
+                "{} (hb {hb}, preemptions {preemptions:?})",
+                prog.config.name
+            );
+            cases.push((what, prog.clone(), b, roots));
+        }
+    }
+    for (config, path) in [("seed-akpm-1-fixed", "exit_mmap"), ("v6.1", "exit_mmap")] {
+        let prog = builtin::program(config).unwrap();
+        for m in review::mutants(&prog, path).unwrap().iter().step_by(7) {
+            let Ok(mp) = review::mutant_program(config, &m.text) else {
+                continue;
+            };
+            let b = small(true);
+            let roots = explore::roots(&mp, &b);
+            cases.push((format!("{config}: {}", m.label), mp, b, roots));
+        }
+    }
+    for (what, prog, b, roots) in &cases {
+        let (on, off) = (search(prog, b, roots, true), search(prog, b, roots, false));
+        if on.truncated || off.truncated {
+            continue;
+        }
+        let verdict = |r: &Report| (r.counterexample.as_ref().map(|(_, v)| v.inv), r.steps);
+        assert_eq!(verdict(&on), verdict(&off), "{what}: shared, alone");
+        if b.preemptions.is_none() {
+            assert_eq!(
+                (on.states, on.transitions),
+                (off.states, off.transitions),
+                "{what}: states and transitions shared, alone"
+            );
+        }
+        compared += 1;
+    }
+    eprintln!("{compared} complete comparisons");
+    assert!(compared >= 40, "only {compared} complete comparisons");
 }

@@ -12,11 +12,13 @@
 //!   can still compare, and race history no thread may still check against is dropped
 //!   ([`Oracle::normalize_clocks`]); under a preemption bound a state settled with fewer
 //!   preemptions subsumes the same state with more; without one, a world settled at a lower
-//!   cost dominates the same world with another last thread.
+//!   cost dominates the same world with another last thread. Ways into one world at one cost
+//!   share its expansion (exact: the same states, only less work).
 //! - Each level is expanded in parallel (rayon) and merged in order, so the result does not
 //!   depend on `--jobs`.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -84,6 +86,9 @@ pub struct Bounds {
     pub compact: bool,
     /// Apply the reductions (`docs/reductions.md`).
     pub reduce: bool,
+    /// With the reductions: expand a world once per cost, for every way it was reached
+    /// (`docs/reductions.md`, 7); exact, it only saves work.
+    pub share: bool,
     /// Races by the happens-before detector, its history part of the state (as in random
     /// runs: exact, larger state space); else as co-enabled conflicting steps (history-free,
     /// much smaller; a race may then take one numbered step more to show).
@@ -104,6 +109,7 @@ impl Default for Bounds {
             dedup: true,
             compact: true,
             reduce: true,
+            share: true,
             hb: true,
             setup: None,
         }
@@ -328,8 +334,10 @@ pub struct Report {
     pub steps: Option<usize>,
     /// Distinct states settled.
     pub states: u64,
-    /// Steps executed (edges of the state graph).
+    /// Edges of the state graph: each step from each state settled.
     pub transitions: u64,
+    /// Steps taken: the transitions less those shared ([`Bounds::share`]).
+    pub taken: u64,
     /// Set-ups × thread choices explored.
     pub roots: usize,
     /// Deepest level (numbered steps) completed.
@@ -380,24 +388,60 @@ struct Node {
     head: Head,
 }
 
-/// What the search keeps of a node beside its world and oracle (a packed node keeps it
-/// unpacked): the visited set and the queues key on `key`, `last` and `pre`.
-#[derive(Clone, Copy)]
-struct Head {
+/// One way a queued world was reached at its cost: the thread that ran last, the preemptions
+/// spent, and the path (the arena index of the parent and the thread that stepped, `FIRE`: a
+/// timeout fired).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Via {
     last: Option<Tid>,
     pre: u8,
-    depth: u32,
-    root: u32,
-    /// Arena index of the parent and the thread that stepped (`FIRE`: a timeout fired).
-    parent: u32,
     tid: Tid,
+    depth: u32,
+    parent: u32,
+}
+
+/// What the search keeps of a node beside its world and oracle (a packed node keeps it
+/// unpacked).
+#[derive(Clone, Copy)]
+struct Head {
+    root: u32,
     /// The world's and the oracle's [`fingerprint`] (not the last thread or the preemptions),
     /// computed where the node is made (in parallel).
     key: u64,
+    /// The first way it was reached at its cost.
+    via: Via,
+    /// The others, chained through its [`Level`]'s `more` (`NONE`: none). Under the
+    /// reductions every way to one world at one cost is one node, expanded once.
+    more: u32,
 }
 
 const FIRE: Tid = Tid::MAX;
 const NONE: u32 = u32::MAX;
+
+/// Most ways into one node: one per last thread, and none.
+const MAX_WAYS: usize = MAX_THREADS + 1;
+
+/// The ways into a settled node that nothing settled before subsumes, each with its arena
+/// index.
+#[derive(Clone, Copy, Default)]
+struct Ways {
+    len: usize,
+    at: [(u32, Via); MAX_WAYS],
+    /// Without a preemption bound: the last threads (bit 7: none) of the ways into the same
+    /// world expanded earlier at this cost, whose children [`expand`] need not queue again.
+    prior: u8,
+}
+
+impl Ways {
+    fn push(&mut self, w: (u32, Via)) {
+        self.at[self.len] = w;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[(u32, Via)] {
+        &self.at[..self.len]
+    }
+}
 
 /// [`pack_state`] of a node: its bytes in `buf`, and the fingerprint of what its future
 /// depends on but its last thread and preemptions ([`Frontier`] mixes in the rest).
@@ -440,8 +484,6 @@ impl Hasher for Fp {
         self.0 = k;
     }
 }
-
-type Fingerprints = HashSet<u64, std::hash::BuildHasherDefault<Fp>>;
 
 /// Where a packed state's bytes are in an [`Arena`].
 #[derive(Clone, Copy)]
@@ -518,19 +560,14 @@ enum Queued {
 impl Queued {
     /// Queue `n`, encoded into `arena` if `b.compact`.
     fn new(n: Node, b: &Bounds, arena: &mut Arena) -> Queued {
-        SCRATCH.with_borrow_mut(|buf| {
-            encode(&n, buf);
-            Queued::encoded(n, buf, b, arena)
-        })
-    }
-
-    /// Queue `n`, whose encoding is `bytes`: into `arena` if `b.compact`.
-    fn encoded(n: Node, bytes: &[u8], b: &Bounds, arena: &mut Arena) -> Queued {
         if b.compact {
-            Queued::Packed {
-                at: arena.push(bytes),
-                head: n.head,
-            }
+            SCRATCH.with_borrow_mut(|buf| {
+                encode(&n, buf);
+                Queued::Packed {
+                    at: arena.push(buf),
+                    head: n.head,
+                }
+            })
         } else {
             Queued::Whole(Box::new(n))
         }
@@ -572,12 +609,17 @@ impl Queued {
         }
     }
 
-    /// `(parent, tid, root)`, what the arena keeps of a settled node.
-    fn trail(&self) -> (u32, Tid, u32) {
-        let h = self.head();
-        (h.parent, h.tid, h.root)
+    fn head_mut(&mut self) -> &mut Head {
+        match self {
+            Queued::Whole(n) => &mut n.head,
+            Queued::Packed { head, .. } => head,
+        }
     }
 }
+
+/// A violation found expanding a node: its cost above the node's level, the arena index of
+/// the way it continues, the steps after the node, the violation.
+type Found = (u8, u32, Vec<Tid>, Violation);
 
 /// What expanding one node gave.
 struct Expansion {
@@ -585,11 +627,14 @@ struct Expansion {
     zero: Vec<Queued>,
     one: Vec<Queued>,
     bytes: Arena,
-    /// A violation: its cost above the node's level, the steps after the node, the violation.
-    violation: Option<(u8, Vec<Tid>, Violation)>,
+    /// The cheapest violation.
+    violation: Option<Found>,
     /// The same for the first proxy broken on a path ([`Oracle::mechanism`]).
-    latent: Option<(u8, Vec<Tid>, Violation)>,
+    latent: Option<Found>,
+    /// Edges of the state graph: steps from each way in.
     transitions: u64,
+    /// Steps taken.
+    taken: u64,
 }
 
 impl Expansion {
@@ -601,116 +646,230 @@ impl Expansion {
             violation: None,
             latent: None,
             transitions: 0,
+            taken: 0,
+        }
+    }
+
+    /// Keep `f` if it is cheaper than the violation kept (ties: the first).
+    fn found(slot: &mut Option<Found>, f: Found) {
+        if slot.as_ref().is_none_or(|g| f.0 < g.0) {
+            *slot = Some(f);
         }
     }
 }
 
-/// Expand `n` (settled at arena index `idx`): its children that `q` would not queue again
-/// (already settled, subsumed or queued; `q` only changes between batches, so this is exactly
-/// what [`Frontier::queue`] would drop) are dropped here, before they are encoded.
+/// The last thread a child keeps ([`Bounds::reduce`]): one that cannot run while another can
+/// is forgotten, since every next step then switches and none preempts, so states that differ
+/// only in it are one. (With none runnable it is kept: a timeout may wake it to go on at no
+/// cost.)
+fn kept_last(b: &Bounds, w: &World, last: Option<Tid>) -> Option<Tid> {
+    let forget =
+        |l: Tid| w.threads[l as usize].status != Status::Runnable && w.runnable().next().is_some();
+    if b.reduce {
+        last.filter(|&l| !forget(l))
+    } else {
+        last
+    }
+}
+
+/// Queue a child of root `root` at each of `heads` (its cost above the node's and the way it
+/// came), unless `q` has it (already settled, subsumed or queued; `q` only changes between
+/// batches, so this is exactly what [`Frontier::queue`] would drop). One encoding serves
+/// every way.
+fn keep(
+    (q, b): (&Frontier, &Bounds),
+    root: u32,
+    (world, oracle): (World, Oracle),
+    heads: &[(u8, Via)],
+    x: &mut Expansion,
+) {
+    SCRATCH.with_borrow_mut(|buf| {
+        let key = pack_state(&world, &oracle, buf);
+        let mut node = Some(Node {
+            world,
+            oracle,
+            head: Head {
+                root,
+                key: 0,
+                via: Via::default(),
+                more: NONE,
+            },
+        });
+        let mut at: Option<Span> = None;
+        for (i, &(cost, via)) in heads.iter().enumerate() {
+            if b.dedup && q.has(key, via, cost) {
+                continue;
+            }
+            let head = Head {
+                root,
+                key: if b.dedup { key } else { 0 },
+                via,
+                more: NONE,
+            };
+            let c = if b.compact {
+                Queued::Packed {
+                    at: *at.get_or_insert_with(|| x.bytes.push(buf)),
+                    head,
+                }
+            } else {
+                let n = if i + 1 == heads.len() {
+                    node.take()
+                } else {
+                    node.clone()
+                };
+                let mut n = n.expect("taken by the last way only");
+                n.head = head;
+                Queued::Whole(Box::new(n))
+            };
+            if cost == 0 {
+                x.zero.push(c);
+            } else {
+                x.one.push(c);
+            }
+        }
+    });
+}
+
+/// A way into the node [`expand`] expands: its arena index and way, the last thread if it can
+/// run, and the one thread it must go on with (a thread-local next step, never preceded by a
+/// switch) if any.
+struct Arrival {
+    idx: u32,
+    via: Via,
+    last_runs: Option<Tid>,
+    only: Option<Tid>,
+}
+
+/// What the ways into world `w` expanded earlier at this cost (last threads `prior`, bit 7:
+/// none) queued for each thread's next step: the cheapest cost, if any. Only without a
+/// preemption bound (there a cheaper way may have spent more preemptions) and with the
+/// happens-before detector (the co-enabled check needs every step's accesses).
+fn earlier(
+    (prog, w): (&Program, &World),
+    runnable: &[Tid],
+    prior: u8,
+    b: &Bounds,
+) -> [Option<u8>; MAX_THREADS] {
+    let mut best = [None; MAX_THREADS];
+    if prior == 0 || !b.hb || !b.reduce || !b.share || b.preemptions.is_some() {
+        return best;
+    }
+    // A way whose last thread can run and whose next step is thread-local continued only it.
+    let only = |l: usize| {
+        let l = l as Tid;
+        runnable.contains(&l) && w.next_prim(prog, l).is_some_and(thread_local)
+    };
+    for &t in runnable {
+        let t = t as usize;
+        best[t] = if prior & 1 << t != 0 {
+            Some(0)
+        } else if (0..8).any(|l| prior & 1 << l != 0 && (l == 7 || !only(l))) {
+            Some(1)
+        } else {
+            None
+        };
+    }
+    best
+}
+
+/// A step from an entry: its cost, the preemptions after it, the entry's index.
+type Cand = (u8, u8, usize);
+
+/// The steps from `entries` by thread `t` within the bounds, cheapest first (then fewest
+/// preemptions, then the first entry).
+fn candidates(entries: &[Arrival], t: Tid, b: &Bounds) -> Vec<Cand> {
+    let mut c: Vec<Cand> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.only.is_none_or(|o| o == t))
+        .map(|(k, e)| {
+            let cost = u8::from(Some(t) != e.via.last);
+            let preempt = e.last_runs.is_some() && Some(t) != e.last_runs;
+            (cost, e.via.pre + u8::from(preempt), k)
+        })
+        .filter(|&(_, pre, _)| b.preemptions.is_none_or(|p| pre <= p))
+        .collect();
+    c.sort_by_key(|&(cost, pre, k)| (cost, pre, k));
+    c
+}
+
+/// The candidates a child is queued with: one per cost that no cheaper one dominates (under
+/// a preemption bound, one with at least as few preemptions; without one, any). The same
+/// world with the same last thread at a higher cost is subsumed by the settled one
+/// (`docs/reductions.md`, 4 and 6), so dropping it here changes nothing.
+fn kept_candidates(c: &[Cand], b: &Bounds) -> Vec<Cand> {
+    let mut kept: Vec<Cand> = Vec::with_capacity(2);
+    for &(cost, pre, k) in c {
+        let dominated = kept
+            .iter()
+            .any(|&(kc, kp, _)| kc <= cost && (b.preemptions.is_none() || kp <= pre));
+        if !(b.reduce && dominated) {
+            kept.push((cost, pre, k));
+        }
+    }
+    kept
+}
+
+/// Expand the node `n`, settled through `ways`: each step from it is taken once, and a child
+/// is queued for the cheapest ways it continues ([`kept_candidates`]). The result is the
+/// union of what expanding each way alone would queue.
 fn expand(
     (prog, futures): (&Program, &Futures),
     initial: &[World],
-    (n, idx): (std::borrow::Cow<'_, Node>, u32),
+    (n, ways): (std::borrow::Cow<'_, Node>, &Ways),
     q: &Frontier,
     b: &Bounds,
 ) -> Expansion {
     let mut x = Expansion::new();
     let mut ev = Vec::with_capacity(16);
-    let head = n.head;
+    let root = n.head.root;
     let mechanism = n.oracle.mechanism.is_some();
     let runnable: Vec<Tid> = n.world.runnable().collect();
-    let child = |world: World, oracle: Oracle, tid: Tid, last: Option<Tid>, pre: u8| {
-        // A last thread that cannot run while another can is forgotten: every next step then
-        // switches and none preempts, so states that differ only in it are one. (With none
-        // runnable it is kept: a timeout may wake it to go on at no cost.)
-        let forget = |l: Tid| {
-            world.threads[l as usize].status != Status::Runnable
-                && world.runnable().next().is_some()
-        };
-        let last = if b.reduce {
-            last.filter(|&l| !forget(l))
-        } else {
-            last
-        };
-        Node {
-            world,
-            oracle,
-            head: Head {
-                last,
-                pre,
-                depth: head.depth + 1,
-                root: head.root,
-                parent: idx,
-                tid,
-                key: 0,
-            },
-        }
-    };
-    // Queue a child at cost `cost` above `n`'s, unless `q` has it.
-    let keep = |mut c: Node, cost: u8, x: &mut Expansion| {
-        let c = SCRATCH.with_borrow_mut(|buf| {
-            let key = encode(&c, buf);
-            if b.dedup {
-                c.head.key = key;
-                if q.has(c.head, cost) {
-                    return None;
-                }
-            }
-            Some(Queued::encoded(c, buf, b, &mut x.bytes))
-        });
-        let Some(c) = c else { return };
-        if cost == 0 {
-            x.zero.push(c);
-        } else {
-            x.one.push(c);
-        }
-    };
     if runnable.is_empty() {
-        let mut w = n.world.clone();
-        match when_stuck(prog, &mut w, &mut ev) {
-            Stuck::Fired => {
-                x.transitions += 1;
-                keep(
-                    child(w, n.oracle.clone(), FIRE, head.last, head.pre),
-                    0,
-                    &mut x,
-                );
+        stuck((prog, initial), &n, ways.as_slice(), (q, b), &mut x);
+        return x;
+    }
+    let entries: Vec<Arrival> = ways
+        .as_slice()
+        .iter()
+        .filter(|(_, v)| (v.depth as usize) < MAX_STEPS)
+        .map(|&(idx, via)| {
+            let last_runs = via.last.filter(|l| runnable.contains(l));
+            let only = last_runs
+                .filter(|&l| b.reduce && n.world.next_prim(prog, l).is_some_and(thread_local));
+            Arrival {
+                idx,
+                via,
+                last_runs,
+                only,
             }
-            Stuck::Idle => {
-                if let Some(v) = end_checks(&initial[head.root as usize], &n.world) {
-                    x.violation = Some((0, Vec::new(), v));
-                }
-            }
-            Stuck::Violation(v) => x.violation = Some((0, Vec::new(), v)),
+        })
+        .collect();
+    let before = earlier((prog, &n.world), &runnable, ways.prior, b);
+    let mut plan: Vec<(Tid, Vec<Cand>)> = Vec::with_capacity(runnable.len());
+    for &t in &runnable {
+        let mut c = candidates(&entries, t, b);
+        x.transitions += c.len() as u64;
+        // A step whose every way in costs no less than from a way expanded before at this
+        // cost gives nothing new: that way queued the same child, no dearer, and reported
+        // the same violation.
+        c.retain(|&(cost, _, _)| before[t as usize].is_none_or(|p| cost < p));
+        if !c.is_empty() {
+            plan.push((t, c));
         }
-        return x;
     }
-    if head.depth as usize >= MAX_STEPS {
-        return x;
-    }
-    let last_runs = head.last.filter(|l| runnable.contains(l));
-    let choices: Vec<Tid> = match last_runs {
-        Some(l) if b.reduce && n.world.next_prim(prog, l).is_some_and(thread_local) => vec![l],
-        _ => runnable,
-    };
-    // Accesses of each thread's next step with the exclusive locks held at each, for the race
-    // check.
+    // Accesses of each thread's next step with the exclusive locks held at each, and the
+    // entries that step continues, for the co-enabled race check.
     let mut acc: Vec<(Tid, Vec<Access>)> = Vec::new();
-    // The last child takes the node's own world and oracle, when they are not borrowed and
+    let mut acc_from: Vec<u8> = Vec::new();
+    // The last step takes the node's own world and oracle, when they are not borrowed and
     // not needed after the loop (the co-enabled check reads the node's world).
-    let take_at = (b.hb && matches!(n, std::borrow::Cow::Owned(_))).then(|| choices.len() - 1);
+    let take_at = (b.hb && matches!(n, std::borrow::Cow::Owned(_))).then(|| plan.len() - 1);
     // What the node's clocks are abstracted for (not after a timeout fired, or at a root).
     let abstracted =
-        (b.reduce && b.hb && head.tid != FIRE).then(|| abstraction_inputs(futures, &n.world));
+        (b.reduce && b.hb && n.head.via.tid != FIRE).then(|| abstraction_inputs(futures, &n.world));
     let mut n = Some(n);
-    for (i, t) in choices.into_iter().enumerate() {
-        let cost = u8::from(Some(t) != head.last);
-        let preempt = last_runs.is_some() && Some(t) != last_runs;
-        let pre = head.pre + u8::from(preempt);
-        if b.preemptions.is_some_and(|p| pre > p) {
-            continue;
-        }
+    for (i, (t, cands)) in plan.into_iter().enumerate() {
         let (mut w, mut o) = if take_at == Some(i) {
             let n = n.take().expect("taken once").into_owned();
             (n.world, n.oracle)
@@ -719,19 +878,18 @@ fn expand(
             (n.world.clone(), n.oracle.clone())
         };
         let step = exec::step_checked(prog, &mut w, &mut o, t, &mut ev);
-        x.transitions += 1;
+        x.taken += 1;
         if !b.hb {
             acc.push((t, accesses(t, &step.held_before, &ev)));
+            acc_from.push(cands.iter().fold(0, |m, &(_, _, k)| m | 1 << k));
         }
+        let (cost, _, k) = cands[0];
         if let Some(v) = step.violation {
-            // Keep the cheapest violation of this node (ties: the first thread).
-            if x.violation.as_ref().is_none_or(|(c, _, _)| cost < *c) {
-                x.violation = Some((cost, vec![t], v));
-            }
+            Expansion::found(&mut x.violation, (cost, entries[k].idx, vec![t], v));
             continue;
         }
-        if !mechanism && x.latent.as_ref().is_none_or(|(c, _, _)| cost < *c) {
-            x.latent = o.mechanism.clone().map(|m| (cost, vec![t], m));
+        if let Some(m) = o.mechanism.clone().filter(|_| !mechanism) {
+            Expansion::found(&mut x.latent, (cost, entries[k].idx, vec![t], m));
         }
         for th in &mut w.threads {
             th.steps = 0;
@@ -739,14 +897,83 @@ fn expand(
         if b.reduce && b.hb {
             abstract_clocks(futures, (&w, &mut o), &ev, abstracted);
         }
-        let c = child(w, o, t, Some(t), pre);
-        keep(c, cost, &mut x);
+        let last = kept_last(b, &w, Some(t));
+        let heads: Vec<(u8, Via)> = kept_candidates(&cands, b)
+            .into_iter()
+            .map(|(cost, pre, k)| {
+                let e = &entries[k];
+                let depth = e.via.depth + 1;
+                let (parent, tid) = (e.idx, t);
+                (
+                    cost,
+                    Via {
+                        last,
+                        pre,
+                        tid,
+                        depth,
+                        parent,
+                    },
+                )
+            })
+            .collect();
+        keep((q, b), root, (w, o), &heads, &mut x);
     }
     if x.violation.is_none() && !b.hb {
         let n = n.as_ref().expect("kept for the co-enabled check");
-        x.violation = coenabled_race(&n.world, head.last, &acc);
+        for (k, e) in entries.iter().enumerate() {
+            let mine: Vec<(Tid, Vec<Access>)> = acc
+                .iter()
+                .zip(&acc_from)
+                .filter(|(_, &from)| from & 1 << k != 0)
+                .map(|(a, _)| a.clone())
+                .collect();
+            if let Some((c, tids, v)) = coenabled_race(&n.world, e.via.last, &mine) {
+                Expansion::found(&mut x.violation, (c, e.idx, tids, v));
+            }
+        }
     }
     x
+}
+
+/// Expand a node where no thread can run: a timeout fires (one child per way in: their last
+/// threads differ), or the run is over and the end checks run, or the stuck state is itself
+/// a violation.
+fn stuck(
+    (prog, initial): (&Program, &[World]),
+    n: &Node,
+    ways: &[(u32, Via)],
+    (q, b): (&Frontier, &Bounds),
+    x: &mut Expansion,
+) {
+    let mut w = n.world.clone();
+    let mut ev = Vec::new();
+    let first = ways[0].0;
+    match when_stuck(prog, &mut w, &mut ev) {
+        Stuck::Fired => {
+            x.transitions += ways.len() as u64;
+            x.taken += 1;
+            let heads: Vec<(u8, Via)> = ways
+                .iter()
+                .map(|&(idx, v)| {
+                    let via = Via {
+                        last: kept_last(b, &w, v.last),
+                        pre: v.pre,
+                        tid: FIRE,
+                        depth: v.depth + 1,
+                        parent: idx,
+                    };
+                    (0, via)
+                })
+                .collect();
+            keep((q, b), n.head.root, (w, n.oracle.clone()), &heads, x);
+        }
+        Stuck::Idle => {
+            if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
+                x.violation = Some((0, first, Vec::new(), v));
+            }
+        }
+        Stuck::Violation(v) => x.violation = Some((0, first, Vec::new(), v)),
+    }
 }
 
 /// Abstract a child's clocks ([`Oracle::normalize_clocks`]) for its world `w`, unless its
@@ -836,33 +1063,122 @@ struct Seen {
     /// `by_world`: the last threads it was settled with at that cost (bit 7: none);
     /// `subsume`: the fewest preemptions it was settled with; else 0.
     bits: u8,
+    /// `by_world`: those of `bits` whose way was expanded (not cut at `MAX_STEPS`).
+    expanded: u8,
+}
+
+/// The states queued at one cost, in order: their bytes, the further ways into each
+/// ([`Head::more`]), and the queue keys of those not yet settled with their positions.
+struct Level {
+    queue: VecDeque<Queued>,
+    bytes: Arena,
+    more: Vec<(Via, u32)>,
+    keys: HashMap<u64, u32, std::hash::BuildHasherDefault<Fp>>,
+    /// How many were taken from the front: a position less this is an index into `queue`.
+    taken: u32,
+}
+
+impl Level {
+    fn new() -> Level {
+        Level {
+            queue: VecDeque::new(),
+            bytes: Arena::new(CHUNK),
+            more: Vec::new(),
+            keys: HashMap::default(),
+            taken: 0,
+        }
+    }
+
+    /// The ways into the queued node with head `h`.
+    fn ways(&self, h: Head) -> impl Iterator<Item = Via> + '_ {
+        std::iter::successors(Some((h.via, h.more)), |&(_, next)| {
+            (next != NONE).then(|| self.more[next as usize])
+        })
+        .map(|(v, _)| v)
+    }
+
+    /// Whether a way as good as `v` into the node queued under `k` is queued: with the same
+    /// last thread, and (`subsume`) at most as many preemptions. Without `merge` a node has
+    /// one way, and its key says everything.
+    fn has_way(&self, k: u64, v: Via, (merge, subsume): (bool, bool)) -> bool {
+        let Some(&pos) = self.keys.get(&k) else {
+            return false;
+        };
+        if !merge {
+            return true;
+        }
+        let h = self.queue[(pos - self.taken) as usize].head();
+        self.ways(h)
+            .any(|w| w.last == v.last && (!subsume || w.pre <= v.pre))
+    }
+
+    /// Queue `c` (its bytes in `from`) under key `k`: a new node (true), else (`merge`) a new
+    /// way into the node queued under `k`, or a better one in place of the way with the same
+    /// last thread (`subsume`: fewer preemptions), or nothing.
+    fn add(&mut self, k: u64, c: Queued, from: &Arena, (merge, subsume): (bool, bool)) -> bool {
+        let pos = self.taken + self.queue.len() as u32;
+        let at = match self.keys.entry(k) {
+            Entry::Vacant(e) => {
+                e.insert(pos);
+                self.queue.push_back(c.moved(from, &mut self.bytes));
+                return true;
+            }
+            Entry::Occupied(_) if !merge => return false,
+            Entry::Occupied(e) => (*e.get() - self.taken) as usize,
+        };
+        let v = c.head().via;
+        let better = |w: &Via| subsume && v.pre < w.pre;
+        let h = self.queue[at].head_mut();
+        if h.via.last == v.last {
+            if better(&h.via) {
+                h.via = v;
+            }
+            return false;
+        }
+        let (mut link, mut tail) = (h.more, None);
+        while link != NONE {
+            let (w, next) = &mut self.more[link as usize];
+            if w.last == v.last {
+                if better(w) {
+                    *w = v;
+                }
+                return false;
+            }
+            tail = Some(link);
+            link = *next;
+        }
+        let new = self.more.len() as u32;
+        self.more.push((v, NONE));
+        match tail {
+            None => self.queue[at].head_mut().more = new,
+            Some(t) => self.more[t as usize].1 = new,
+        }
+        false
+    }
 }
 
 /// The queues of the search: the states queued at this cost (`work`) and at the next, the
-/// fingerprints of those and of the settled states, and the arena of settled nodes.
+/// fingerprints of the settled states, and the arena of settled ways.
 struct Frontier {
-    work: VecDeque<Queued>,
-    next: Vec<Queued>,
-    /// The bytes of the packed states in `work` and `next`.
-    work_bytes: Arena,
-    next_bytes: Arena,
-    /// The cost of `work`.
+    /// The cost of `work`. A state queued at the next cost and then reached at this one is
+    /// queued again here; its later copy is dropped when settled. Within one level a state
+    /// already queued is not stored again (the frontier would otherwise hold every duplicate
+    /// until it is settled).
+    work: Level,
+    next: Level,
     level: u32,
-    // Keys queued at this cost and at the next: a child already settled or already queued at
-    // the same cost is not stored again (the frontier would otherwise hold every duplicate
-    // until it is settled). A node queued at the next cost and then reached at this one is
-    // queued again here; its later copy is dropped when settled.
-    in_work: Fingerprints,
-    in_next: Fingerprints,
     /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
     /// by the last thread (and the preemptions, under a bound without `subsume`).
     visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
     /// Last-thread dominance under a preemption bound: each world's first cost, and the
     /// fewest preemptions it was settled with at that cost.
     worlds: Option<HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>>,
-    /// Settled nodes: (parent, tid, root).
+    /// Settled ways: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
+    /// Every way into one world at one cost is one node, expanded once (the reductions, with
+    /// dedup): the queues key on the world alone.
+    merge: bool,
     /// The preemptions are part of the key (a bound, no reduction).
     with_pre: bool,
     /// Preemption subsumption: a state already settled with at most as many preemptions
@@ -879,22 +1195,19 @@ struct Frontier {
 
 impl Frontier {
     fn new(level: Vec<Node>, b: &Bounds) -> Frontier {
-        let mut work_bytes = Arena::new(CHUNK);
-        let work = level
-            .into_iter()
-            .map(|n| Queued::new(n, b, &mut work_bytes))
-            .collect();
+        let mut work = Level::new();
+        for n in level {
+            let q = Queued::new(n, b, &mut work.bytes);
+            work.queue.push_back(q);
+        }
         Frontier {
             work,
-            next: Vec::new(),
-            work_bytes,
-            next_bytes: Arena::new(CHUNK),
+            next: Level::new(),
             level: 0,
-            in_work: Fingerprints::default(),
-            in_next: Fingerprints::default(),
             visited: HashMap::default(),
             arena: Vec::new(),
             dedup: b.dedup,
+            merge: b.dedup && b.reduce && b.share,
             with_pre: b.preemptions.is_some() && !b.reduce,
             subsume: b.reduce && b.preemptions.is_some(),
             by_world: b.reduce && b.preemptions.is_none(),
@@ -902,157 +1215,226 @@ impl Frontier {
         }
     }
 
-    /// The state's key with its last thread (and preemptions, `with_pre`).
-    fn full(&self, n: Head) -> u64 {
-        let k = mix(n.key, n.last.map_or(7, u64::from), 13);
+    /// The key of world `key` with the way's last thread (and preemptions, `with_pre`).
+    fn full(&self, key: u64, v: Via) -> u64 {
+        let k = mix(key, v.last.map_or(7, u64::from), 13);
         if self.with_pre {
-            mix(k, u64::from(n.pre), 41)
+            mix(k, u64::from(v.pre), 41)
         } else {
             k
         }
     }
 
-    /// The state's key in the queues, and the preemptions that count for subsumption.
-    fn keys(&self, n: Head) -> (u64, u8) {
-        let k = self.full(n);
-        if !self.subsume {
-            return (k, 0);
+    /// The queue key of a way into world `key`: the world alone when ways merge.
+    fn queue_key(&self, key: u64, v: Via) -> u64 {
+        if self.merge {
+            key
+        } else {
+            self.full(key, v)
         }
-        let pre = n.pre;
-        (mix(k, u64::from(pre), 29), pre)
     }
 
     /// The visited set's key.
-    fn seen_key(&self, n: Head) -> u64 {
+    fn seen_key(&self, key: u64, v: Via) -> u64 {
         if self.by_world {
-            n.key
+            key
         } else {
-            self.full(n)
+            self.full(key, v)
         }
     }
 
-    fn last_bit(n: Head) -> u8 {
-        1 << n.last.map_or(7, |t| t.min(7))
+    /// The preemptions that count for subsumption.
+    fn counted_pre(&self, v: Via) -> u8 {
+        if self.subsume {
+            v.pre
+        } else {
+            0
+        }
     }
 
-    /// Whether a state settled before subsumes `n`, queued at cost `level`.
-    fn subsumed(&self, n: Head, pre: u8, level: u32) -> bool {
-        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&n.key)) {
+    fn last_bit(v: Via) -> u8 {
+        1 << v.last.map_or(7, |t| t.min(7))
+    }
+
+    /// Whether a state settled before subsumes the way `v` into world `key` at cost `level`.
+    fn subsumed(&self, key: u64, v: Via, level: u32) -> bool {
+        let pre = self.counted_pre(v);
+        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&key)) {
             if w.level < level && w.bits < pre {
                 return true;
             }
         }
-        let Some(s) = self.visited.get(&self.seen_key(n)) else {
+        let Some(s) = self.visited.get(&self.seen_key(key, v)) else {
             return false;
         };
         if self.by_world {
-            s.level < level || s.bits & Self::last_bit(n) != 0
+            s.level < level || s.bits & Self::last_bit(v) != 0
         } else {
             s.bits <= pre
         }
     }
 
-    /// Settle the next batch of this cost's queue (in order), each with its arena index; the
-    /// packed ones' bytes stay in `work_bytes` until the next batch.
-    fn settle_batch(&mut self) -> Vec<(u32, Queued)> {
+    /// Settle the way `v` into world `key` at this cost, unless a settled state subsumes it
+    /// (`None`). Under `by_world`, also the last threads of the ways into the same world
+    /// expanded at this cost before ([`Ways::prior`]).
+    fn settle(&mut self, key: u64, v: Via) -> Option<u8> {
+        if self.subsumed(key, v, self.level) {
+            return None;
+        }
+        let pre = self.counted_pre(v);
+        let bits = if self.by_world {
+            Self::last_bit(v)
+        } else {
+            pre
+        };
+        let expanded = if (v.depth as usize) < MAX_STEPS {
+            bits
+        } else {
+            0
+        };
+        let (level, by_world) = (self.level, self.by_world);
+        let mut prior = 0;
+        self.visited
+            .entry(self.seen_key(key, v))
+            .and_modify(|s| {
+                if by_world {
+                    prior = s.expanded;
+                    s.bits |= bits;
+                    s.expanded |= expanded;
+                } else {
+                    s.bits = bits;
+                }
+            })
+            .or_insert(Seen {
+                level,
+                bits,
+                expanded,
+            });
+        if let Some(w) = &mut self.worlds {
+            w.entry(key)
+                .and_modify(|s| {
+                    if s.level == level {
+                        s.bits = s.bits.min(pre);
+                    }
+                })
+                .or_insert(Seen {
+                    level,
+                    bits: pre,
+                    expanded: 0,
+                });
+        }
+        Some(prior)
+    }
+
+    /// Settle the next batch of this cost's queue (in order): each node with its ways that
+    /// nothing settled subsumes, each given an arena index. A node with none left is dropped.
+    /// The packed ones' bytes stay in `work.bytes` until the next batch.
+    fn settle_batch(&mut self) -> Vec<(Ways, Queued)> {
         // States are queued and settled in order: the bytes before the first are done with.
-        if let Some(Queued::Packed { at, .. }) = self.work.front() {
-            self.work_bytes.release_before(at.chunk);
+        if let Some(Queued::Packed { at, .. }) = self.work.queue.front() {
+            self.work.bytes.release_before(at.chunk);
         }
         let mut batch = Vec::new();
-        while let Some(n) = self.work.pop_front() {
-            if self.dedup {
-                let id = n.head();
-                let (k, pre) = self.keys(id);
-                self.in_work.remove(&k);
-                if self.subsumed(id, pre, self.level) {
-                    continue;
-                }
-                let key = self.seen_key(id);
-                let bits = if self.by_world {
-                    Self::last_bit(id)
-                } else {
-                    pre
-                };
-                let (level, by_world) = (self.level, self.by_world);
-                self.visited
-                    .entry(key)
-                    .and_modify(|s| {
-                        if by_world {
-                            s.bits |= bits;
-                        } else {
-                            s.bits = bits;
-                        }
-                    })
-                    .or_insert(Seen { level, bits });
-                if let Some(w) = &mut self.worlds {
-                    w.entry(id.key)
-                        .and_modify(|s| {
-                            if s.level == level {
-                                s.bits = s.bits.min(pre);
-                            }
-                        })
-                        .or_insert(Seen { level, bits: pre });
-                }
+        let mut settled = 0;
+        while let Some(n) = self.work.queue.pop_front() {
+            self.work.taken += 1;
+            let h = n.head();
+            let mut vias = [Via::default(); MAX_WAYS];
+            let mut count = 0;
+            for v in self.work.ways(h) {
+                vias[count] = v;
+                count += 1;
             }
-            self.arena.push(n.trail());
-            batch.push((self.arena.len() as u32 - 1, n));
-            if batch.len() >= BATCH {
+            if self.dedup {
+                self.work.keys.remove(&self.queue_key(h.key, h.via));
+            }
+            let mut ways = Ways::default();
+            for &v in &vias[..count] {
+                let prior = if self.dedup {
+                    self.settle(h.key, v)
+                } else {
+                    Some(0)
+                };
+                let Some(prior) = prior else { continue };
+                if ways.len == 0 {
+                    ways.prior = prior;
+                }
+                self.arena.push((v.parent, v.tid, h.root));
+                ways.push((self.arena.len() as u32 - 1, v));
+            }
+            if ways.len == 0 {
+                continue;
+            }
+            settled += ways.len;
+            batch.push((ways, n));
+            if settled >= BATCH {
                 break;
             }
         }
         batch
     }
 
-    /// Whether [`Frontier::queue`] would drop `n` reached at `cost` above this level: it is
-    /// subsumed by a settled state, or queued at that cost already.
-    fn has(&self, n: Head, cost: u8) -> bool {
-        let (k, pre) = self.keys(n);
-        let queued = if cost == 0 {
-            &self.in_work
-        } else {
-            &self.in_next
-        };
-        self.subsumed(n, pre, self.level + u32::from(cost)) || queued.contains(&k)
+    /// Whether [`Frontier::queue`] would drop the way `v` into world `key` reached at `cost`
+    /// above this level: a settled state subsumes it, or a way as good is queued at that cost.
+    fn has(&self, key: u64, v: Via, cost: u8) -> bool {
+        let queued = if cost == 0 { &self.work } else { &self.next };
+        self.subsumed(key, v, self.level + u32::from(cost))
+            || queued.has_way(self.queue_key(key, v), v, (self.merge, self.subsume))
     }
 
-    /// Queue an expansion's children (at this cost and the next); how many were queued. Those
-    /// subsumed by a settled state were dropped by [`expand`] (nothing is settled between the
-    /// two), so only the keys queued since are checked here.
+    /// Queue an expansion's children (at this cost and the next); how many new nodes were
+    /// queued. Those subsumed by a settled state were dropped by [`expand`] (nothing is
+    /// settled between the two), so only what was queued since is checked here.
     fn queue(&mut self, x: Expansion) -> (usize, usize) {
         let Expansion {
             zero, one, bytes, ..
         } = x;
-        let (mut z, mut o) = (0, 0);
-        for c in zero {
-            if !self.dedup || self.in_work.insert(self.keys(c.head()).0) {
-                self.work.push_back(c.moved(&bytes, &mut self.work_bytes));
-                z += 1;
+        let (dedup, how) = (self.dedup, (self.merge, self.subsume));
+        let keyed = |c: Vec<Queued>| -> Vec<(u64, Queued)> {
+            c.into_iter()
+                .map(|c| (self.queue_key(c.head().key, c.head().via), c))
+                .collect()
+        };
+        let (zero, one) = (keyed(zero), keyed(one));
+        let mut count = [0, 0];
+        for (i, (children, level)) in [(zero, &mut self.work), (one, &mut self.next)]
+            .into_iter()
+            .enumerate()
+        {
+            for (k, c) in children {
+                if !dedup {
+                    level.queue.push_back(c.moved(&bytes, &mut level.bytes));
+                    count[i] += 1;
+                } else if level.add(k, c, &bytes, how) {
+                    count[i] += 1;
+                }
             }
         }
-        for c in one {
-            if !self.dedup || self.in_next.insert(self.keys(c.head()).0) {
-                self.next.push(c.moved(&bytes, &mut self.next_bytes));
-                o += 1;
-            }
-        }
-        (z, o)
+        (count[0], count[1])
     }
 
     /// What the next batch may allocate: whichever table it makes grow, if it queues twice
     /// what the last one did (`queued`).
     fn growth(&self, queued: (usize, usize)) -> u64 {
         let (z, o) = (2 * queued.0, 2 * queued.1);
+        let (w, n) = (&self.work, &self.next);
         [
             (self.visited.len(), self.visited.capacity(), VISITED, BATCH),
             self.worlds.as_ref().map_or((0, 0, VISITED, 0), |w| {
                 (w.len(), w.capacity(), VISITED, BATCH)
             }),
-            (self.in_work.len(), self.in_work.capacity(), SET, z),
-            (self.in_next.len(), self.in_next.capacity(), SET, o),
-            (self.arena.len(), self.arena.capacity(), 12, BATCH),
-            (self.work.len(), self.work.capacity(), NODE, z),
-            (self.next.len(), self.next.capacity(), NODE, o),
+            (w.keys.len(), w.keys.capacity(), SET, z),
+            (n.keys.len(), n.keys.capacity(), SET, o),
+            (
+                self.arena.len(),
+                self.arena.capacity(),
+                12,
+                BATCH + MAX_WAYS,
+            ),
+            (w.queue.len(), w.queue.capacity(), NODE, z),
+            (n.queue.len(), n.queue.capacity(), NODE, o),
+            (w.more.len(), w.more.capacity(), WAY, z),
+            (n.more.len(), n.more.capacity(), WAY, o),
         ]
         .map(|(l, c, e, n)| table_growth(l, c, e, n))
         .iter()
@@ -1061,12 +1443,10 @@ impl Frontier {
 
     /// On to the next cost: its queue becomes the current one; false if it is empty.
     fn next_level(&mut self) -> bool {
-        if self.next.is_empty() {
+        if self.next.queue.is_empty() {
             return false;
         }
-        self.work = std::mem::take(&mut self.next).into();
-        self.work_bytes = std::mem::replace(&mut self.next_bytes, Arena::new(CHUNK));
-        self.in_work = std::mem::take(&mut self.in_next);
+        self.work = std::mem::replace(&mut self.next, Level::new());
         self.level += 1;
         true
     }
@@ -1090,6 +1470,7 @@ pub fn search_until(
         steps: None,
         states: 0,
         transitions: 0,
+        taken: 0,
         roots: roots.len(),
         levels: 0,
         truncated: false,
@@ -1102,35 +1483,36 @@ pub fn search_until(
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     let mut latent: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     loop {
-        while !q.work.is_empty() {
+        while !q.work.queue.is_empty() {
             // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
             let batch = q.settle_batch();
-            rep.states += batch.len() as u64;
+            rep.states += batch.iter().map(|(w, _)| w.len as u64).sum::<u64>();
             let exps: Vec<Expansion> = batch
                 .par_iter()
-                .map(|(i, n)| {
+                .map(|(ways, n)| {
                     expand(
                         (prog, &futures),
                         &initial,
-                        (n.node(&q.work_bytes), *i),
+                        (n.node(&q.work.bytes), ways),
                         &q,
                         b,
                     )
                 })
                 .collect();
             let mut queued = (0, 0);
-            for ((i, _), mut x) in batch.iter().zip(exps) {
+            for mut x in exps {
                 rep.transitions += x.transitions;
-                if let Some((c, t, v)) = x.violation.take() {
+                rep.taken += x.taken;
+                if let Some((c, i, t, v)) = x.violation.take() {
                     let at = cost + usize::from(c);
                     if found.as_ref().is_none_or(|f| at < f.0) {
-                        found = Some((at, *i, t, v));
+                        found = Some((at, i, t, v));
                     }
                 }
-                if let Some((c, t, v)) = x.latent.take() {
+                if let Some((c, i, t, v)) = x.latent.take() {
                     let at = cost + usize::from(c);
                     if latent.as_ref().is_none_or(|f| at < f.0) {
-                        latent = Some((at, *i, t, v));
+                        latent = Some((at, i, t, v));
                     }
                 }
                 let (z, o) = q.queue(x);
@@ -1196,13 +1578,16 @@ fn root_nodes(
             world,
             oracle,
             head: Head {
-                last: None,
-                pre: 0,
-                depth: 0,
                 root: i as u32,
-                parent: NONE,
-                tid: FIRE,
                 key: 0,
+                via: Via {
+                    last: None,
+                    pre: 0,
+                    tid: FIRE,
+                    depth: 0,
+                    parent: NONE,
+                },
+                more: NONE,
             },
         };
         n.head.key = fingerprint(&n);
@@ -1271,9 +1656,12 @@ const BATCH: usize = 4096;
 /// [`MemoryBound`]'s measurement of the batches before).
 const NODE: usize = std::mem::size_of::<Queued>();
 
-/// Bytes a fingerprint set allocates per element of capacity (8-byte keys, a control byte,
-/// buckets at most 7/8 full).
-const SET: usize = 11;
+/// Bytes a queue's key map allocates per element of capacity (a 16-byte slot: the key and a
+/// position, padded; a control byte; buckets at most 7/8 full).
+const SET: usize = 20;
+
+/// Bytes of a further way into a queued node ([`Level`]'s `more`).
+const WAY: usize = std::mem::size_of::<(Via, u32)>();
 
 /// The same for the visited map (a 16-byte slot: the key and the preemptions, padded).
 const VISITED: usize = 20;
@@ -1384,9 +1772,14 @@ mod tests {
         );
         let (_, mut level) = root_nodes(&prog, b, &roots[..1]).unwrap();
         let mut n = level.remove(0);
-        n.head.last = Some(last);
-        n.head.pre = pre;
+        n.head.via.last = Some(last);
+        n.head.via.pre = pre;
         n
+    }
+
+    /// Whether a state settled in `f` subsumes `n` at cost `level`.
+    fn sub(f: &Frontier, n: Node, level: u32) -> bool {
+        f.subsumed(n.head.key, n.head.via, level)
     }
 
     /// The frontier's encoding is exact: every state on a few runs of each v6.1 set-up and
@@ -1428,9 +1821,6 @@ mod tests {
         assert!(checked > 10_000, "{checked} states checked");
     }
 
-    /// Last-thread dominance: a world settled at cost 0 with thread 0 last dominates the same
-    /// world with thread 1 last at cost 1, not at cost 0 (continuing thread 1 is free there);
-    /// under a preemption bound only if it also came with fewer preemptions.
     #[test]
     fn quiet_steps_keep_the_clocks_abstracted() {
         // `expand` skips the clock abstraction after a step the race detector does not see,
@@ -1452,15 +1842,46 @@ mod tests {
         }
     }
 
+    /// Ways into one world at one cost share its expansion: fewer steps are taken than the
+    /// state graph has edges, over the same states and edges as expanding each way alone
+    /// (which takes every edge).
+    #[test]
+    fn ways_into_one_world_share_its_steps() {
+        let prog = builtin::program("v6.1").unwrap();
+        let b = Bounds {
+            threads: 3,
+            vmas: 1,
+            ..Bounds::default()
+        };
+        let roots = roots(&prog, &b);
+        let on = search(&prog, &b, &roots, |_, _, _| {}).unwrap();
+        let alone = Bounds {
+            share: false,
+            ..b.clone()
+        };
+        let off = search(&prog, &alone, &roots, |_, _, _| {}).unwrap();
+        assert_eq!((on.states, on.transitions), (off.states, off.transitions));
+        assert_eq!(off.taken, off.transitions);
+        assert!(
+            on.taken * 20 < on.transitions * 19,
+            "{} steps taken of {} transitions",
+            on.taken,
+            on.transitions
+        );
+    }
+
+    /// Last-thread dominance: a world settled at cost 0 with thread 0 last dominates the same
+    /// world with thread 1 last at cost 1, not at cost 0 (continuing thread 1 is free there);
+    /// under a preemption bound only if it also came with fewer preemptions.
     #[test]
     fn a_world_settled_cheaper_dominates_another_last_thread() {
         let b = Bounds::default();
         let mut f = Frontier::new(vec![queued(&b, 0, 0)], &b);
         assert_eq!(f.settle_batch().len(), 1);
         let other = queued(&b, 1, 0);
-        assert!(!f.subsumed(other.head, 0, 0));
-        assert!(f.subsumed(other.head, 0, 1));
-        assert!(f.subsumed(queued(&b, 0, 0).head, 0, 0));
+        assert!(!sub(&f, other.clone(), 0));
+        assert!(sub(&f, other, 1));
+        assert!(sub(&f, queued(&b, 0, 0), 0));
 
         let b = Bounds {
             preemptions: Some(3),
@@ -1468,18 +1889,12 @@ mod tests {
         };
         let mut f = Frontier::new(vec![queued(&b, 0, 1)], &b);
         assert_eq!(f.settle_batch().len(), 1);
+        assert!(!sub(&f, queued(&b, 1, 1), 1), "one more preemption");
+        assert!(sub(&f, queued(&b, 1, 2), 1));
+        assert!(!sub(&f, queued(&b, 1, 2), 0), "same cost");
+        assert!(sub(&f, queued(&b, 0, 2), 0), "same last, more preemptions");
         assert!(
-            !f.subsumed(queued(&b, 1, 1).head, 1, 1),
-            "one more preemption"
-        );
-        assert!(f.subsumed(queued(&b, 1, 2).head, 2, 1));
-        assert!(!f.subsumed(queued(&b, 1, 2).head, 2, 0), "same cost");
-        assert!(
-            f.subsumed(queued(&b, 0, 2).head, 2, 0),
-            "same last, more preemptions"
-        );
-        assert!(
-            !f.subsumed(queued(&b, 0, 0).head, 0, 0),
+            !sub(&f, queued(&b, 0, 0), 0),
             "same last, fewer preemptions"
         );
     }

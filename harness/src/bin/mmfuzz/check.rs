@@ -43,6 +43,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
         dedup: !args.no_dedup,
         compact: !args.no_compact,
         reduce: !args.no_reduce,
+        share: !args.no_share,
         hb: matches!(args.races, Races::Hb),
         setup: setup?,
     };
@@ -382,8 +383,8 @@ fn print_text(
         outln!("\n{}", report::explain(prog, sc))
     } else {
         outln!(
-            "{name}: no violation: {states} states, {transitions} transitions, {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
-            rep.roots
+            "{name}: no violation: {states} states, {transitions} transitions ({} steps taken), {} set-up(s) x thread choice(s), {bounds}; {secs:.1} s, peak memory {mem}",
+            rep.taken, rep.roots
         )?;
         if b.dedup {
             outln!(

@@ -344,9 +344,14 @@ struct CheckArgs {
     /// Turn off visited-state deduplication (for measurements).
     #[arg(long)]
     no_dedup: bool,
-    /// Turn off the thread-local-step reduction (for measurements).
+    /// Turn off the reductions of docs/reductions.md (for measurements).
     #[arg(long)]
     no_reduce: bool,
+    /// Expand each way into a world separately instead of once per world and cost (for
+    /// measurements: the same verdict and length, and without --preemptions the same states
+    /// and transitions).
+    #[arg(long)]
+    no_share: bool,
     /// Keep queued states whole instead of encoded (for measurements).
     #[arg(long)]
     no_compact: bool,
