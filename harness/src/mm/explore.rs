@@ -1058,17 +1058,31 @@ pub fn search(
 /// What the visited set keeps of a settled state.
 #[derive(Clone, Copy)]
 struct Seen {
-    /// The cost it was first settled at (`by_world`, `worlds`).
+    /// The cost it was first settled at (`by_world`).
     level: u32,
-    /// `by_world`: the last threads it was settled with at that cost (bit 7: none);
-    /// `subsume`: the fewest preemptions it was settled with; else 0.
+    /// `by_world`: the last threads it was settled with at that cost (bit 7: none); else 0.
     bits: u8,
     /// `by_world`: those of `bits` whose way was expanded (not cut at `MAX_STEPS`).
     expanded: u8,
 }
 
+/// What the visited set keeps of a settled world under preemption subsumption (`subsume`),
+/// one lookup for both of its rules.
+#[derive(Clone, Copy)]
+struct SeenBounded {
+    /// The cost it was first settled at, and the fewest preemptions it was settled with
+    /// then (last-thread dominance under a bound).
+    level: u32,
+    first: u8,
+    /// For each last thread ([`Frontier::slot`]), the preemptions it was last settled with
+    /// (the fewest: a state is settled again only with fewer); `u8::MAX`: never.
+    pre: [u8; 8],
+}
+
 /// The states queued at one cost, in order: their bytes, the further ways into each
-/// ([`Head::more`]), and the queue keys of those not yet settled with their positions.
+/// ([`Head::more`]), and the queue keys with their positions. A key whose position was
+/// taken (settled) is not queued; it stays in the map until the level is done, which saves
+/// a lookup per state.
 struct Level {
     queue: VecDeque<Queued>,
     bytes: Arena,
@@ -1101,7 +1115,7 @@ impl Level {
     /// last thread, and (`subsume`) at most as many preemptions. Without `merge` a node has
     /// one way, and its key says everything.
     fn has_way(&self, k: u64, v: Via, (merge, subsume): (bool, bool)) -> bool {
-        let Some(&pos) = self.keys.get(&k) else {
+        let Some(&pos) = self.keys.get(&k).filter(|&&pos| pos >= self.taken) else {
             return false;
         };
         if !merge {
@@ -1118,13 +1132,17 @@ impl Level {
     fn add(&mut self, k: u64, c: Queued, from: &Arena, (merge, subsume): (bool, bool)) -> bool {
         let pos = self.taken + self.queue.len() as u32;
         let at = match self.keys.entry(k) {
-            Entry::Vacant(e) => {
-                e.insert(pos);
+            Entry::Occupied(e) if *e.get() >= self.taken => {
+                if !merge {
+                    return false;
+                }
+                (*e.get() - self.taken) as usize
+            }
+            e => {
+                e.insert_entry(pos);
                 self.queue.push_back(c.moved(from, &mut self.bytes));
                 return true;
             }
-            Entry::Occupied(_) if !merge => return false,
-            Entry::Occupied(e) => (*e.get() - self.taken) as usize,
         };
         let v = c.head().via;
         let better = |w: &Via| subsume && v.pre < w.pre;
@@ -1168,11 +1186,10 @@ struct Frontier {
     next: Level,
     level: u32,
     /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
-    /// by the last thread (and the preemptions, under a bound without `subsume`).
+    /// by the last thread (and the preemptions, under a bound without the reductions).
     visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
-    /// Last-thread dominance under a preemption bound: each world's first cost, and the
-    /// fewest preemptions it was settled with at that cost.
-    worlds: Option<HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>>,
+    /// Under `subsume`, the settled worlds instead, with their last threads and preemptions.
+    bounded: HashMap<u64, SeenBounded, std::hash::BuildHasherDefault<Fp>>,
     /// Settled ways: (parent, tid, root).
     arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
@@ -1189,7 +1206,7 @@ struct Frontier {
     /// Last-thread dominance with no preemption bound, in the visited set itself: a world
     /// settled at a lower cost with any last thread dominates the same world with another one
     /// (the earlier copy can switch to that thread for one numbered step, and one preemption,
-    /// and then run the same steps). Under a bound, `worlds` does it.
+    /// and then run the same steps). Under a bound, `bounded` does it.
     by_world: bool,
 }
 
@@ -1211,7 +1228,7 @@ impl Frontier {
             with_pre: b.preemptions.is_some() && !b.reduce,
             subsume: b.reduce && b.preemptions.is_some(),
             by_world: b.reduce && b.preemptions.is_none(),
-            worlds: (b.reduce && b.preemptions.is_some()).then(HashMap::default),
+            bounded: HashMap::default(),
         }
     }
 
@@ -1252,17 +1269,24 @@ impl Frontier {
         }
     }
 
+    /// The way's last thread as a bit index (7: none).
+    fn slot(v: Via) -> usize {
+        v.last.map_or(7, |t| usize::from(t.min(7)))
+    }
+
     fn last_bit(v: Via) -> u8 {
-        1 << v.last.map_or(7, |t| t.min(7))
+        1 << Self::slot(v)
     }
 
     /// Whether a state settled before subsumes the way `v` into world `key` at cost `level`.
     fn subsumed(&self, key: u64, v: Via, level: u32) -> bool {
         let pre = self.counted_pre(v);
-        if let Some(w) = self.worlds.as_ref().and_then(|m| m.get(&key)) {
-            if w.level < level && w.bits < pre {
-                return true;
-            }
+        if self.subsume {
+            // Last-thread dominance with its preemption (the world settled at a lower cost
+            // with fewer), or the same state settled with at most as many.
+            return self.bounded.get(&key).is_some_and(|w| {
+                (w.level < level && w.first < pre) || w.pre[Self::slot(v)] <= pre
+            });
         }
         let Some(s) = self.visited.get(&self.seen_key(key, v)) else {
             return false;
@@ -1282,6 +1306,19 @@ impl Frontier {
             return None;
         }
         let pre = self.counted_pre(v);
+        let level = self.level;
+        if self.subsume {
+            let w = self.bounded.entry(key).or_insert(SeenBounded {
+                level,
+                first: pre,
+                pre: [u8::MAX; 8],
+            });
+            if w.level == level {
+                w.first = w.first.min(pre);
+            }
+            w.pre[Self::slot(v)] = pre;
+            return Some(0);
+        }
         let bits = if self.by_world {
             Self::last_bit(v)
         } else {
@@ -1292,7 +1329,7 @@ impl Frontier {
         } else {
             0
         };
-        let (level, by_world) = (self.level, self.by_world);
+        let by_world = self.by_world;
         let mut prior = 0;
         self.visited
             .entry(self.seen_key(key, v))
@@ -1310,19 +1347,6 @@ impl Frontier {
                 bits,
                 expanded,
             });
-        if let Some(w) = &mut self.worlds {
-            w.entry(key)
-                .and_modify(|s| {
-                    if s.level == level {
-                        s.bits = s.bits.min(pre);
-                    }
-                })
-                .or_insert(Seen {
-                    level,
-                    bits: pre,
-                    expanded: 0,
-                });
-        }
         Some(prior)
     }
 
@@ -1344,9 +1368,6 @@ impl Frontier {
             for v in self.work.ways(h) {
                 vias[count] = v;
                 count += 1;
-            }
-            if self.dedup {
-                self.work.keys.remove(&self.queue_key(h.key, h.via));
             }
             let mut ways = Ways::default();
             for &v in &vias[..count] {
@@ -1420,9 +1441,7 @@ impl Frontier {
         let (w, n) = (&self.work, &self.next);
         [
             (self.visited.len(), self.visited.capacity(), VISITED, BATCH),
-            self.worlds.as_ref().map_or((0, 0, VISITED, 0), |w| {
-                (w.len(), w.capacity(), VISITED, BATCH)
-            }),
+            (self.bounded.len(), self.bounded.capacity(), BOUNDED, BATCH),
             (w.keys.len(), w.keys.capacity(), SET, z),
             (n.keys.len(), n.keys.capacity(), SET, o),
             (
@@ -1663,8 +1682,12 @@ const SET: usize = 20;
 /// Bytes of a further way into a queued node ([`Level`]'s `more`).
 const WAY: usize = std::mem::size_of::<(Via, u32)>();
 
-/// The same for the visited map (a 16-byte slot: the key and the preemptions, padded).
+/// The same for the visited map (a 16-byte slot: the key and a [`Seen`], padded).
 const VISITED: usize = 20;
+
+/// The same for the bounded search's visited map (a 24-byte slot: the key and a
+/// [`SeenBounded`]).
+const BOUNDED: usize = 29;
 
 /// Bytes a table of `len` of `cap` elements of `elem` bytes allocates when `more` elements
 /// would make it grow (it doubles, and the old allocation lives until the copy is done); 0 if
