@@ -14,8 +14,10 @@
 //!   preemptions subsumes the same state with more; without one, a world settled at a lower
 //!   cost dominates the same world with another last thread. Ways into one world at one cost
 //!   share its expansion (exact: the same states, only less work).
-//! - Each level is expanded in parallel (rayon) and merged in order, so the result does not
-//!   depend on `--jobs`.
+//! - Each level is settled in batches, in order. A batch is settled before the children of
+//!   the batch before it are queued; it is then expanded in parallel (rayon) while those are
+//!   queued, in order. The order is fixed, so the result does not depend on `--jobs` or on
+//!   timing.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -546,6 +548,9 @@ impl Arena {
 /// Bytes of a frontier arena's chunk.
 const CHUNK: usize = 1 << 20;
 
+/// Bytes of a chunk of one batch's states, copied out of the queue.
+const BATCH_CHUNK: usize = 1 << 16;
+
 /// Bytes of the first chunk of one expansion's children (a few states).
 const EXPANSION_CHUNK: usize = 1 << 10;
 
@@ -673,11 +678,9 @@ fn kept_last(b: &Bounds, w: &World, last: Option<Tid>) -> Option<Tid> {
 }
 
 /// Queue a child of root `root` at each of `heads` (its cost above the node's and the way it
-/// came), unless `q` has it (already settled, subsumed or queued; `q` only changes between
-/// batches, so this is exactly what [`Frontier::queue`] would drop). One encoding serves
-/// every way.
+/// came), unless a state settled in `q` subsumes it. One encoding serves every way.
 fn keep(
-    (q, b): (&Frontier, &Bounds),
+    (q, b): (&Visited, &Bounds),
     root: u32,
     (world, oracle): (World, Oracle),
     heads: &[(u8, Via)],
@@ -817,7 +820,7 @@ fn expand(
     (prog, futures): (&Program, &Futures),
     initial: &[World],
     (n, ways): (std::borrow::Cow<'_, Node>, &Ways),
-    q: &Frontier,
+    q: &Visited,
     b: &Bounds,
 ) -> Expansion {
     let mut x = Expansion::new();
@@ -921,12 +924,15 @@ fn expand(
     if x.violation.is_none() && !b.hb {
         let n = n.as_ref().expect("kept for the co-enabled check");
         for (k, e) in entries.iter().enumerate() {
-            let mine: Vec<(Tid, Vec<Access>)> = acc
-                .iter()
-                .zip(&acc_from)
-                .filter(|(_, &from)| from & 1 << k != 0)
-                .map(|(a, _)| a.clone())
-                .collect();
+            // The steps this way may take (usually all of them).
+            let mine: std::borrow::Cow<'_, [(Tid, Vec<Access>)]> =
+                if acc_from.iter().all(|&from| from & 1 << k != 0) {
+                    std::borrow::Cow::Borrowed(&acc)
+                } else {
+                    let zip = acc.iter().zip(&acc_from);
+                    let from = zip.filter(|(_, &from)| from & 1 << k != 0);
+                    std::borrow::Cow::Owned(from.map(|(a, _)| a.clone()).collect())
+                };
             if let Some((c, tids, v)) = coenabled_race(&n.world, e.via.last, &mine) {
                 Expansion::found(&mut x.violation, (c, e.idx, tids, v));
             }
@@ -942,7 +948,7 @@ fn stuck(
     (prog, initial): (&Program, &[World]),
     n: &Node,
     ways: &[(u32, Via)],
-    (q, b): (&Frontier, &Bounds),
+    (q, b): (&Visited, &Bounds),
     x: &mut Expansion,
 ) {
     let mut w = n.world.clone();
@@ -1074,7 +1080,7 @@ struct SeenBounded {
     /// then (last-thread dominance under a bound).
     level: u32,
     first: u8,
-    /// For each last thread ([`Frontier::slot`]), the preemptions it was last settled with
+    /// For each last thread ([`Visited::slot`]), the preemptions it was last settled with
     /// (the fewest: a state is settled again only with fewer); `u8::MAX`: never.
     pre: [u8; 8],
 }
@@ -1109,21 +1115,6 @@ impl Level {
             (next != NONE).then(|| self.more[next as usize])
         })
         .map(|(v, _)| v)
-    }
-
-    /// Whether a way as good as `v` into the node queued under `k` is queued: with the same
-    /// last thread, and (`subsume`) at most as many preemptions. Without `merge` a node has
-    /// one way, and its key says everything.
-    fn has_way(&self, k: u64, v: Via, (merge, subsume): (bool, bool)) -> bool {
-        let Some(&pos) = self.keys.get(&k).filter(|&&pos| pos >= self.taken) else {
-            return false;
-        };
-        if !merge {
-            return true;
-        }
-        let h = self.queue[(pos - self.taken) as usize].head();
-        self.ways(h)
-            .any(|w| w.last == v.last && (!subsume || w.pre <= v.pre))
     }
 
     /// Queue `c` (its bytes in `from`) under key `k`: a new node (true), else (`merge`) a new
@@ -1176,22 +1167,67 @@ impl Level {
 }
 
 /// The queues of the search: the states queued at this cost (`work`) and at the next, the
-/// fingerprints of the settled states, and the arena of settled ways.
+/// settled states, and the arena of settled ways.
 struct Frontier {
-    /// The cost of `work`. A state queued at the next cost and then reached at this one is
-    /// queued again here; its later copy is dropped when settled. Within one level a state
-    /// already queued is not stored again (the frontier would otherwise hold every duplicate
-    /// until it is settled).
+    /// A state queued at the next cost and then reached at this one is queued again here;
+    /// its later copy is dropped when settled. Within one level a state already queued is not
+    /// stored again (the frontier would otherwise hold every duplicate until it is settled).
     work: Level,
     next: Level,
+    seen: Visited,
+    /// Settled ways.
+    arena: Trail,
+}
+
+/// The settled ways, in order: each way's parent (its index here) and the thread that stepped
+/// into it; a root's entry is its root's index and [`ROOT`]. In chunks, so that it never
+/// copies itself to grow (the search's largest table after the visited set).
+#[derive(Default)]
+struct Trail {
+    chunks: Vec<Vec<(u32, Tid)>>,
+    len: u32,
+}
+
+/// Entries of a [`Trail`] chunk.
+const TRAIL_CHUNK: usize = 1 << 16;
+
+/// The thread of a root's [`Trail`] entry.
+const ROOT: Tid = Tid::MAX - 1;
+
+impl Trail {
+    /// Add the way `v` into a node of root `root`; its index.
+    fn push(&mut self, v: Via, root: u32) -> u32 {
+        if self.len as usize % TRAIL_CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(TRAIL_CHUNK));
+        }
+        let e = if v.parent == NONE {
+            (root, ROOT)
+        } else {
+            (v.parent, v.tid)
+        };
+        self.chunks
+            .last_mut()
+            .expect("a chunk was just made")
+            .push(e);
+        self.len += 1;
+        self.len - 1
+    }
+
+    fn get(&self, i: u32) -> (u32, Tid) {
+        self.chunks[i as usize / TRAIL_CHUNK][i as usize % TRAIL_CHUNK]
+    }
+}
+
+/// The settled states, and how states are keyed: what [`expand`] reads, while the queues
+/// take the batch before's children.
+struct Visited {
+    /// The cost being settled.
     level: u32,
     /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
     /// by the last thread (and the preemptions, under a bound without the reductions).
     visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
     /// Under `subsume`, the settled worlds instead, with their last threads and preemptions.
     bounded: HashMap<u64, SeenBounded, std::hash::BuildHasherDefault<Fp>>,
-    /// Settled ways: (parent, tid, root).
-    arena: Vec<(u32, Tid, u32)>,
     dedup: bool,
     /// Every way into one world at one cost is one node, expanded once (the reductions, with
     /// dedup): the queues key on the world alone.
@@ -1220,18 +1256,102 @@ impl Frontier {
         Frontier {
             work,
             next: Level::new(),
-            level: 0,
-            visited: HashMap::default(),
-            arena: Vec::new(),
-            dedup: b.dedup,
-            merge: b.dedup && b.reduce && b.share,
-            with_pre: b.preemptions.is_some() && !b.reduce,
-            subsume: b.reduce && b.preemptions.is_some(),
-            by_world: b.reduce && b.preemptions.is_none(),
-            bounded: HashMap::default(),
+            seen: Visited {
+                level: 0,
+                visited: HashMap::default(),
+                bounded: HashMap::default(),
+                dedup: b.dedup,
+                merge: b.dedup && b.reduce && b.share,
+                with_pre: b.preemptions.is_some() && !b.reduce,
+                subsume: b.reduce && b.preemptions.is_some(),
+                by_world: b.reduce && b.preemptions.is_none(),
+            },
+            arena: Trail::default(),
         }
     }
 
+    /// Settle the next batch of this cost's queue (in order): each node with its ways that
+    /// nothing settled subsumes, each given an arena index. A node with none left is dropped.
+    /// The packed ones' bytes are copied out of `work.bytes` into the returned arena, so that
+    /// the queues can take more while the batch is expanded.
+    fn settle_batch(&mut self) -> (Vec<(Ways, Queued)>, Arena) {
+        // States are queued and settled in order: the bytes before the first are done with.
+        if let Some(Queued::Packed { at, .. }) = self.work.queue.front() {
+            self.work.bytes.release_before(at.chunk);
+        }
+        let mut batch = Vec::new();
+        let mut bytes = Arena::new(BATCH_CHUNK);
+        let mut settled = 0;
+        while let Some(n) = self.work.queue.pop_front() {
+            self.work.taken += 1;
+            let h = n.head();
+            let mut vias = [Via::default(); MAX_WAYS];
+            let mut count = 0;
+            for v in self.work.ways(h) {
+                vias[count] = v;
+                count += 1;
+            }
+            let mut ways = Ways::default();
+            for &v in &vias[..count] {
+                let prior = if self.seen.dedup {
+                    self.seen.settle(h.key, v)
+                } else {
+                    Some(0)
+                };
+                let Some(prior) = prior else { continue };
+                if ways.len == 0 {
+                    ways.prior = prior;
+                }
+                ways.push((self.arena.push(v, h.root), v));
+            }
+            if ways.len == 0 {
+                continue;
+            }
+            settled += ways.len;
+            batch.push((ways, n.moved(&self.work.bytes, &mut bytes)));
+            if settled >= BATCH {
+                break;
+            }
+        }
+        (batch, bytes)
+    }
+
+    /// What the next batch may allocate: whichever table it makes grow, if it queues twice
+    /// what the last one did (`queued`).
+    fn growth(&self, queued: (usize, usize)) -> u64 {
+        let (z, o) = (2 * queued.0, 2 * queued.1);
+        let (w, n, s) = (&self.work, &self.next, &self.seen);
+        [
+            (s.visited.len(), s.visited.capacity(), VISITED, BATCH),
+            (s.bounded.len(), s.bounded.capacity(), BOUNDED, BATCH),
+            (w.keys.len(), w.keys.capacity(), SET, z),
+            (n.keys.len(), n.keys.capacity(), SET, o),
+            // A new chunk of the trail.
+            (0, 0, 5 * TRAIL_CHUNK, 1),
+            (w.queue.len(), w.queue.capacity(), NODE, z),
+            (n.queue.len(), n.queue.capacity(), NODE, o),
+            (w.more.len(), w.more.capacity(), WAY, z),
+            (n.more.len(), n.more.capacity(), WAY, o),
+            // The batch's bytes, copied out (a few states a kilobyte).
+            (0, 0, 1024, BATCH),
+        ]
+        .map(|(l, c, e, n)| table_growth(l, c, e, n))
+        .iter()
+        .sum()
+    }
+
+    /// On to the next cost: its queue becomes the current one; false if it is empty.
+    fn next_level(&mut self) -> bool {
+        if self.next.queue.is_empty() {
+            return false;
+        }
+        self.work = std::mem::replace(&mut self.next, Level::new());
+        self.seen.level += 1;
+        true
+    }
+}
+
+impl Visited {
     /// The key of world `key` with the way's last thread (and preemptions, `with_pre`).
     fn full(&self, key: u64, v: Via) -> u64 {
         let k = mix(key, v.last.map_or(7, u64::from), 13);
@@ -1350,125 +1470,33 @@ impl Frontier {
         Some(prior)
     }
 
-    /// Settle the next batch of this cost's queue (in order): each node with its ways that
-    /// nothing settled subsumes, each given an arena index. A node with none left is dropped.
-    /// The packed ones' bytes stay in `work.bytes` until the next batch.
-    fn settle_batch(&mut self) -> Vec<(Ways, Queued)> {
-        // States are queued and settled in order: the bytes before the first are done with.
-        if let Some(Queued::Packed { at, .. }) = self.work.queue.front() {
-            self.work.bytes.release_before(at.chunk);
-        }
-        let mut batch = Vec::new();
-        let mut settled = 0;
-        while let Some(n) = self.work.queue.pop_front() {
-            self.work.taken += 1;
-            let h = n.head();
-            let mut vias = [Via::default(); MAX_WAYS];
-            let mut count = 0;
-            for v in self.work.ways(h) {
-                vias[count] = v;
-                count += 1;
-            }
-            let mut ways = Ways::default();
-            for &v in &vias[..count] {
-                let prior = if self.dedup {
-                    self.settle(h.key, v)
-                } else {
-                    Some(0)
-                };
-                let Some(prior) = prior else { continue };
-                if ways.len == 0 {
-                    ways.prior = prior;
-                }
-                self.arena.push((v.parent, v.tid, h.root));
-                ways.push((self.arena.len() as u32 - 1, v));
-            }
-            if ways.len == 0 {
-                continue;
-            }
-            settled += ways.len;
-            batch.push((ways, n));
-            if settled >= BATCH {
-                break;
-            }
-        }
-        batch
-    }
-
-    /// Whether [`Frontier::queue`] would drop the way `v` into world `key` reached at `cost`
-    /// above this level: a settled state subsumes it, or a way as good is queued at that cost.
+    /// Whether the way `v` into world `key` reached at `cost` above this level is subsumed by
+    /// a settled state ([`queue`] drops what is queued already).
     fn has(&self, key: u64, v: Via, cost: u8) -> bool {
-        let queued = if cost == 0 { &self.work } else { &self.next };
         self.subsumed(key, v, self.level + u32::from(cost))
-            || queued.has_way(self.queue_key(key, v), v, (self.merge, self.subsume))
     }
+}
 
-    /// Queue an expansion's children (at this cost and the next); how many new nodes were
-    /// queued. Those subsumed by a settled state were dropped by [`expand`] (nothing is
-    /// settled between the two), so only what was queued since is checked here.
-    fn queue(&mut self, x: Expansion) -> (usize, usize) {
-        let Expansion {
-            zero, one, bytes, ..
-        } = x;
-        let (dedup, how) = (self.dedup, (self.merge, self.subsume));
-        let keyed = |c: Vec<Queued>| -> Vec<(u64, Queued)> {
-            c.into_iter()
-                .map(|c| (self.queue_key(c.head().key, c.head().via), c))
-                .collect()
-        };
-        let (zero, one) = (keyed(zero), keyed(one));
-        let mut count = [0, 0];
-        for (i, (children, level)) in [(zero, &mut self.work), (one, &mut self.next)]
-            .into_iter()
-            .enumerate()
-        {
-            for (k, c) in children {
-                if !dedup {
-                    level.queue.push_back(c.moved(&bytes, &mut level.bytes));
-                    count[i] += 1;
-                } else if level.add(k, c, &bytes, how) {
-                    count[i] += 1;
-                }
+/// Queue an expansion's children (at this cost, in `work`, and the next); how many new nodes
+/// were queued. Those subsumed by a settled state when it was expanded were dropped by
+/// [`expand`]; one settled since is dropped when it is settled.
+fn queue((work, next): (&mut Level, &mut Level), seen: &Visited, x: Expansion) -> (usize, usize) {
+    let Expansion {
+        zero, one, bytes, ..
+    } = x;
+    let how = (seen.merge, seen.subsume);
+    let mut count = [0, 0];
+    for (i, (children, level)) in [(zero, work), (one, next)].into_iter().enumerate() {
+        for c in children {
+            if !seen.dedup {
+                level.queue.push_back(c.moved(&bytes, &mut level.bytes));
+                count[i] += 1;
+            } else if level.add(seen.queue_key(c.head().key, c.head().via), c, &bytes, how) {
+                count[i] += 1;
             }
         }
-        (count[0], count[1])
     }
-
-    /// What the next batch may allocate: whichever table it makes grow, if it queues twice
-    /// what the last one did (`queued`).
-    fn growth(&self, queued: (usize, usize)) -> u64 {
-        let (z, o) = (2 * queued.0, 2 * queued.1);
-        let (w, n) = (&self.work, &self.next);
-        [
-            (self.visited.len(), self.visited.capacity(), VISITED, BATCH),
-            (self.bounded.len(), self.bounded.capacity(), BOUNDED, BATCH),
-            (w.keys.len(), w.keys.capacity(), SET, z),
-            (n.keys.len(), n.keys.capacity(), SET, o),
-            (
-                self.arena.len(),
-                self.arena.capacity(),
-                12,
-                BATCH + MAX_WAYS,
-            ),
-            (w.queue.len(), w.queue.capacity(), NODE, z),
-            (n.queue.len(), n.queue.capacity(), NODE, o),
-            (w.more.len(), w.more.capacity(), WAY, z),
-            (n.more.len(), n.more.capacity(), WAY, o),
-        ]
-        .map(|(l, c, e, n)| table_growth(l, c, e, n))
-        .iter()
-        .sum()
-    }
-
-    /// On to the next cost: its queue becomes the current one; false if it is empty.
-    fn next_level(&mut self) -> bool {
-        if self.next.queue.is_empty() {
-            return false;
-        }
-        self.work = std::mem::replace(&mut self.next, Level::new());
-        self.level += 1;
-        true
-    }
+    (count[0], count[1])
 }
 
 /// [`search`], ending at the next batch once `stop` is set (Ctrl-C): the report is then
@@ -1501,25 +1529,38 @@ pub fn search_until(
     // A violation one level up, found while finishing this level.
     let mut found: Option<(usize, u32, Vec<Tid>, Violation)> = None;
     let mut latent: Option<(usize, u32, Vec<Tid>, Violation)> = None;
+    // The expansions of the batch before, queued while the next batch is expanded (the next
+    // batch is settled first, from what was queued before them).
+    let mut pending: Vec<Expansion> = Vec::new();
     loop {
-        while !q.work.queue.is_empty() {
-            // Settle a batch (sequentially, in order), expand it in parallel, merge in order.
-            let batch = q.settle_batch();
+        loop {
+            let (batch, bytes) = q.settle_batch();
+            if batch.is_empty() && pending.is_empty() {
+                break;
+            }
             rep.states += batch.iter().map(|(w, _)| w.len as u64).sum::<u64>();
-            let exps: Vec<Expansion> = batch
-                .par_iter()
-                .map(|(ways, n)| {
-                    expand(
-                        (prog, &futures),
-                        &initial,
-                        (n.node(&q.work.bytes), ways),
-                        &q,
-                        b,
-                    )
-                })
-                .collect();
-            let mut queued = (0, 0);
-            for mut x in exps {
+            let Frontier {
+                work, next, seen, ..
+            } = &mut q;
+            let seen = &*seen;
+            let (queued, mut exps) = rayon::join(
+                || {
+                    pending.drain(..).fold((0, 0), |(z, o), x| {
+                        let (dz, dn) = queue((&mut *work, &mut *next), seen, x);
+                        (z + dz, o + dn)
+                    })
+                },
+                || {
+                    batch
+                        .par_iter()
+                        .map(|(ways, n)| {
+                            let n = n.node(&bytes);
+                            expand((prog, &futures), &initial, (n, ways), seen, b)
+                        })
+                        .collect::<Vec<Expansion>>()
+                },
+            );
+            for x in &mut exps {
                 rep.transitions += x.transitions;
                 rep.taken += x.taken;
                 if let Some((c, i, t, v)) = x.violation.take() {
@@ -1534,9 +1575,8 @@ pub fn search_until(
                         latent = Some((at, i, t, v));
                     }
                 }
-                let (z, o) = q.queue(x);
-                queued = (queued.0 + z, queued.1 + o);
             }
+            pending = exps;
             progress(cost, rep.states, rep.transitions);
             if rep.states >= b.max_states {
                 rep.truncated = true;
@@ -1615,22 +1655,21 @@ fn root_nodes(
     Ok((initial, level))
 }
 
-/// The scenario of the path to the settled node `idx` (through the arena of `(parent, tid,
-/// root)`), extended by the steps `ext` that broke `v`, and what its replay (with the
+/// The scenario of the path to the settled node `idx` (through the [`Trail`]), extended by the steps `ext` that broke `v`, and what its replay (with the
 /// happens-before detector) reports: another check may fire on the same path, never nothing.
 fn rebuild(
     prog: &Program,
     roots: &[Root],
-    arena: &[(u32, Tid, u32)],
+    arena: &Trail,
     (idx, ext, v): (u32, Vec<Tid>, Violation),
 ) -> Result<(Scenario, Violation), BadScenario> {
     let mut tids: Vec<Tid> = ext.into_iter().rev().collect();
     let mut i = idx;
     let root;
     loop {
-        let (p, t, r) = arena[i as usize];
-        if p == NONE {
-            root = r;
+        let (p, t) = arena.get(i);
+        if t == ROOT {
+            root = p;
             break;
         }
         tids.push(t);
@@ -1802,7 +1841,7 @@ mod tests {
 
     /// Whether a state settled in `f` subsumes `n` at cost `level`.
     fn sub(f: &Frontier, n: Node, level: u32) -> bool {
-        f.subsumed(n.head.key, n.head.via, level)
+        f.seen.subsumed(n.head.key, n.head.via, level)
     }
 
     /// The frontier's encoding is exact: every state on a few runs of each v6.1 set-up and
@@ -1900,7 +1939,7 @@ mod tests {
     fn a_world_settled_cheaper_dominates_another_last_thread() {
         let b = Bounds::default();
         let mut f = Frontier::new(vec![queued(&b, 0, 0)], &b);
-        assert_eq!(f.settle_batch().len(), 1);
+        assert_eq!(f.settle_batch().0.len(), 1);
         let other = queued(&b, 1, 0);
         assert!(!sub(&f, other.clone(), 0));
         assert!(sub(&f, other, 1));
@@ -1911,7 +1950,7 @@ mod tests {
             ..Bounds::default()
         };
         let mut f = Frontier::new(vec![queued(&b, 0, 1)], &b);
-        assert_eq!(f.settle_batch().len(), 1);
+        assert_eq!(f.settle_batch().0.len(), 1);
         assert!(!sub(&f, queued(&b, 1, 1), 1), "one more preemption");
         assert!(sub(&f, queued(&b, 1, 2), 1));
         assert!(!sub(&f, queued(&b, 1, 2), 0), "same cost");
