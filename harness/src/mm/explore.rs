@@ -1279,7 +1279,7 @@ impl Frontier {
         if let Some(Queued::Packed { at, .. }) = self.work.queue.front() {
             self.work.bytes.release_before(at.chunk);
         }
-        let mut batch = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
         let mut bytes = Arena::new(BATCH_CHUNK);
         let mut settled = 0;
         while let Some(n) = self.work.queue.pop_front() {
