@@ -867,7 +867,8 @@ fn expand(
     let mut acc_from: Vec<u8> = Vec::new();
     // The last step takes the node's own world and oracle, when they are not borrowed and
     // not needed after the loop (the co-enabled check reads the node's world).
-    let take_at = (b.hb && matches!(n, std::borrow::Cow::Owned(_))).then(|| plan.len() - 1);
+    let owned = b.hb && matches!(n, std::borrow::Cow::Owned(_));
+    let take_at = plan.len().checked_sub(1).filter(|_| owned);
     // What the node's clocks are abstracted for (not after a timeout fired, or at a root).
     let abstracted =
         (b.reduce && b.hb && n.head.via.tid != FIRE).then(|| abstraction_inputs(futures, &n.world));
@@ -1844,16 +1845,21 @@ mod tests {
         f.seen.subsumed(n.head.key, n.head.via, level)
     }
 
-    /// The frontier's encoding is exact: every state on a few runs of each v6.1 set-up and
-    /// thread choice (3 CPUs, 1 VMA) decodes to the same world and the same fingerprint.
-    #[test]
-    fn queued_states_decode_to_themselves() {
-        let prog = builtin::program("v6.1").unwrap();
+    /// v6.1 at 3 CPUs and 1 VMA.
+    fn v61() -> (Program, Bounds) {
         let b = Bounds {
             threads: 3,
             vmas: 1,
             ..Bounds::default()
         };
+        (builtin::program("v6.1").unwrap(), b)
+    }
+
+    /// The frontier's encoding is exact: every state on a few runs of each v6.1 set-up and
+    /// thread choice (3 CPUs, 1 VMA) decodes to the same world and the same fingerprint.
+    #[test]
+    fn queued_states_decode_to_themselves() {
+        let (prog, b) = v61();
         let roots = roots(&prog, &b);
         let (_, level) = root_nodes(&prog, &b, &roots).unwrap();
         let mut arena = Arena::new(CHUNK);
@@ -1909,12 +1915,7 @@ mod tests {
     /// (which takes every edge).
     #[test]
     fn ways_into_one_world_share_its_steps() {
-        let prog = builtin::program("v6.1").unwrap();
-        let b = Bounds {
-            threads: 3,
-            vmas: 1,
-            ..Bounds::default()
-        };
+        let (prog, b) = v61();
         let roots = roots(&prog, &b);
         let on = search(&prog, &b, &roots, |_, _, _| {}).unwrap();
         let alone = Bounds {
