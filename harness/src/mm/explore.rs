@@ -905,9 +905,8 @@ fn expand(
         let heads: Vec<(u8, Via)> = kept_candidates(&cands, b)
             .into_iter()
             .map(|(cost, pre, k)| {
-                let e = &entries[k];
-                let depth = e.via.depth + 1;
-                let (parent, tid) = (e.idx, t);
+                let (parent, depth) = (entries[k].idx, entries[k].via.depth + 1);
+                let tid = t;
                 (
                     cost,
                     Via {
@@ -1381,15 +1380,6 @@ impl Visited {
         }
     }
 
-    /// The preemptions that count for subsumption.
-    fn counted_pre(&self, v: Via) -> u8 {
-        if self.subsume {
-            v.pre
-        } else {
-            0
-        }
-    }
-
     /// The way's last thread as a bit index (7: none).
     fn slot(v: Via) -> usize {
         v.last.map_or(7, |t| usize::from(t.min(7)))
@@ -1401,22 +1391,17 @@ impl Visited {
 
     /// Whether a state settled before subsumes the way `v` into world `key` at cost `level`.
     fn subsumed(&self, key: u64, v: Via, level: u32) -> bool {
-        let pre = self.counted_pre(v);
         if self.subsume {
             // Last-thread dominance with its preemption (the world settled at a lower cost
             // with fewer), or the same state settled with at most as many.
             return self.bounded.get(&key).is_some_and(|w| {
-                (w.level < level && w.first < pre) || w.pre[Self::slot(v)] <= pre
+                (w.level < level && w.first < v.pre) || w.pre[Self::slot(v)] <= v.pre
             });
         }
-        let Some(s) = self.visited.get(&self.seen_key(key, v)) else {
-            return false;
-        };
-        if self.by_world {
-            s.level < level || s.bits & Self::last_bit(v) != 0
-        } else {
-            s.bits <= pre
-        }
+        // Else the same state (with its preemptions, `with_pre`) settled at all.
+        self.visited
+            .get(&self.seen_key(key, v))
+            .is_some_and(|s| !self.by_world || s.level < level || s.bits & Self::last_bit(v) != 0)
     }
 
     /// Settle the way `v` into world `key` at this cost, unless a settled state subsumes it
@@ -1426,25 +1411,20 @@ impl Visited {
         if self.subsumed(key, v, self.level) {
             return None;
         }
-        let pre = self.counted_pre(v);
         let level = self.level;
         if self.subsume {
             let w = self.bounded.entry(key).or_insert(SeenBounded {
                 level,
-                first: pre,
+                first: v.pre,
                 pre: [u8::MAX; 8],
             });
             if w.level == level {
-                w.first = w.first.min(pre);
+                w.first = w.first.min(v.pre);
             }
-            w.pre[Self::slot(v)] = pre;
+            w.pre[Self::slot(v)] = v.pre;
             return Some(0);
         }
-        let bits = if self.by_world {
-            Self::last_bit(v)
-        } else {
-            pre
-        };
+        let bits = if self.by_world { Self::last_bit(v) } else { 0 };
         let expanded = if (v.depth as usize) < MAX_STEPS {
             bits
         } else {
@@ -1459,8 +1439,6 @@ impl Visited {
                     prior = s.expanded;
                     s.bits |= bits;
                     s.expanded |= expanded;
-                } else {
-                    s.bits = bits;
                 }
             })
             .or_insert(Seen {
