@@ -551,8 +551,13 @@ const CHUNK: usize = 1 << 20;
 /// Bytes of a chunk of one batch's states, copied out of the queue.
 const BATCH_CHUNK: usize = 1 << 16;
 
-/// Bytes of the first chunk of one expansion's children (a few states).
-const EXPANSION_CHUNK: usize = 1 << 10;
+/// Bytes of the first chunk of one expansion's children (a few states each of
+/// [`EXPAND_CHUNK`] nodes).
+const EXPANSION_CHUNK: usize = 1 << 15;
+
+/// Nodes of a batch expanded together, in order, into one [`Expansion`] (its tables are
+/// allocated once for them all).
+const EXPAND_CHUNK: usize = 64;
 
 /// A queued state: whole, or (`Bounds::compact`) its world and oracle [`encode`]d (a tenth of
 /// the whole node's heap or less) in an [`Arena`], decoded when it is settled. The encoding
@@ -626,7 +631,7 @@ impl Queued {
 /// the way it continues, the steps after the node, the violation.
 type Found = (u8, u32, Vec<Tid>, Violation);
 
-/// What expanding one node gave.
+/// What expanding a run of nodes gave, in order.
 struct Expansion {
     /// Children at the node's cost and at the next (packed into `bytes` if `Bounds::compact`).
     zero: Vec<Queued>,
@@ -813,24 +818,23 @@ fn kept_candidates(c: &[Cand], b: &Bounds) -> Vec<Cand> {
     kept
 }
 
-/// Expand the node `n`, settled through `ways`: each step from it is taken once, and a child
-/// is queued for the cheapest ways it continues ([`kept_candidates`]). The result is the
-/// union of what expanding each way alone would queue.
+/// Expand the node `n`, settled through `ways`, into `x` (after what it holds): each step
+/// from it is taken once, and a child is queued for the cheapest ways it continues
+/// ([`kept_candidates`]). The result is the union of what expanding each way alone would
+/// queue.
 fn expand(
     (prog, futures): (&Program, &Futures),
     initial: &[World],
     (n, ways): (std::borrow::Cow<'_, Node>, &Ways),
-    q: &Visited,
-    b: &Bounds,
-) -> Expansion {
-    let mut x = Expansion::new();
-    let mut ev = Vec::with_capacity(16);
+    (q, b): (&Visited, &Bounds),
+    (x, ev): (&mut Expansion, &mut Vec<Event>),
+) {
     let root = n.head.root;
     let mechanism = n.oracle.mechanism.is_some();
     let runnable: Vec<Tid> = n.world.runnable().collect();
     if runnable.is_empty() {
-        stuck((prog, initial), &n, ways.as_slice(), (q, b), &mut x);
-        return x;
+        stuck((prog, initial), &n, ways.as_slice(), (q, b), x);
+        return;
     }
     let entries: Vec<Arrival> = ways
         .as_slice()
@@ -873,6 +877,8 @@ fn expand(
     let abstracted =
         (b.reduce && b.hb && n.head.via.tid != FIRE).then(|| abstraction_inputs(futures, &n.world));
     let mut n = Some(n);
+    // Whether a step from this node broke an invariant (`x` may hold an earlier node's).
+    let mut broke = false;
     for (i, (t, cands)) in plan.into_iter().enumerate() {
         let (mut w, mut o) = if take_at == Some(i) {
             let n = n.take().expect("taken once").into_owned();
@@ -881,15 +887,16 @@ fn expand(
             let n = n.as_ref().expect("not taken yet");
             (n.world.clone(), n.oracle.clone())
         };
-        let step = exec::step_checked(prog, &mut w, &mut o, t, &mut ev);
+        let step = exec::step_checked(prog, &mut w, &mut o, t, ev);
         x.taken += 1;
         if !b.hb {
-            acc.push((t, accesses(t, &step.held_before, &ev)));
+            acc.push((t, accesses(t, &step.held_before, ev)));
             acc_from.push(cands.iter().fold(0, |m, &(_, _, k)| m | 1 << k));
         }
         let (cost, _, k) = cands[0];
         if let Some(v) = step.violation {
             Expansion::found(&mut x.violation, (cost, entries[k].idx, vec![t], v));
+            broke = true;
             continue;
         }
         if let Some(m) = o.mechanism.clone().filter(|_| !mechanism) {
@@ -899,7 +906,7 @@ fn expand(
             th.steps = 0;
         }
         if b.reduce && b.hb {
-            abstract_clocks(futures, (&w, &mut o), &ev, abstracted);
+            abstract_clocks(futures, (&w, &mut o), ev, abstracted);
         }
         let last = kept_last(b, &w, Some(t));
         let heads: Vec<(u8, Via)> = kept_candidates(&cands, b)
@@ -919,9 +926,9 @@ fn expand(
                 )
             })
             .collect();
-        keep((q, b), root, (w, o), &heads, &mut x);
+        keep((q, b), root, (w, o), &heads, x);
     }
-    if x.violation.is_none() && !b.hb {
+    if !broke && !b.hb {
         let n = n.as_ref().expect("kept for the co-enabled check");
         for (k, e) in entries.iter().enumerate() {
             // The steps this way may take (usually all of them).
@@ -938,7 +945,6 @@ fn expand(
             }
         }
     }
-    x
 }
 
 /// Expand a node where no thread can run: a timeout fires (one child per way in: their last
@@ -975,10 +981,10 @@ fn stuck(
         }
         Stuck::Idle => {
             if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
-                x.violation = Some((0, first, Vec::new(), v));
+                Expansion::found(&mut x.violation, (0, first, Vec::new(), v));
             }
         }
-        Stuck::Violation(v) => x.violation = Some((0, first, Vec::new(), v)),
+        Stuck::Violation(v) => Expansion::found(&mut x.violation, (0, first, Vec::new(), v)),
     }
 }
 
@@ -1531,10 +1537,16 @@ pub fn search_until(
                 },
                 || {
                     batch
-                        .par_iter()
-                        .map(|(ways, n)| {
-                            let n = n.node(&bytes);
-                            expand((prog, &futures), &initial, (n, ways), seen, b)
+                        .par_chunks(EXPAND_CHUNK)
+                        .map(|chunk| {
+                            let mut x = Expansion::new();
+                            let mut ev = Vec::with_capacity(16);
+                            for (ways, n) in chunk {
+                                let n = n.node(&bytes);
+                                let ctx = (prog, &futures);
+                                expand(ctx, &initial, (n, ways), (seen, b), (&mut x, &mut ev));
+                            }
+                            x
                         })
                         .collect::<Vec<Expansion>>()
                 },
