@@ -693,16 +693,8 @@ fn keep(
 ) {
     SCRATCH.with_borrow_mut(|buf| {
         let key = pack_state(&world, &oracle, buf);
-        let mut node = Some(Node {
-            world,
-            oracle,
-            head: Head {
-                root,
-                key: 0,
-                via: Via::default(),
-                more: NONE,
-            },
-        });
+        // Whole (not `compact`): the world and oracle, moved into the last way's node.
+        let mut whole = (!b.compact).then_some((world, oracle));
         let mut at: Option<Span> = None;
         for (i, &(cost, via)) in heads.iter().enumerate() {
             if b.dedup && q.has(key, via, cost) {
@@ -720,14 +712,17 @@ fn keep(
                     head,
                 }
             } else {
-                let n = if i + 1 == heads.len() {
-                    node.take()
+                let (world, oracle) = if i + 1 == heads.len() {
+                    whole.take()
                 } else {
-                    node.clone()
-                };
-                let mut n = n.expect("taken by the last way only");
-                n.head = head;
-                Queued::Whole(Box::new(n))
+                    whole.clone()
+                }
+                .expect("taken by the last way only");
+                Queued::Whole(Box::new(Node {
+                    world,
+                    oracle,
+                    head,
+                }))
             };
             if cost == 0 {
                 x.zero.push(c);
@@ -780,13 +775,16 @@ fn earlier(
     best
 }
 
+/// A short list kept inline (at most one item per thread or per way in: no allocation).
+type Few<T> = smallvec::SmallVec<[T; MAX_WAYS]>;
+
 /// A step from an entry: its cost, the preemptions after it, the entry's index.
 type Cand = (u8, u8, usize);
 
 /// The steps from `entries` by thread `t` within the bounds, cheapest first (then fewest
 /// preemptions, then the first entry).
-fn candidates(entries: &[Arrival], t: Tid, b: &Bounds) -> Vec<Cand> {
-    let mut c: Vec<Cand> = entries
+fn candidates(entries: &[Arrival], t: Tid, b: &Bounds) -> Few<Cand> {
+    let mut c: Few<Cand> = entries
         .iter()
         .enumerate()
         .filter(|(_, e)| e.only.is_none_or(|o| o == t))
@@ -805,8 +803,8 @@ fn candidates(entries: &[Arrival], t: Tid, b: &Bounds) -> Vec<Cand> {
 /// a preemption bound, one with at least as few preemptions; without one, any). The same
 /// world with the same last thread at a higher cost is subsumed by the settled one
 /// (`docs/reductions.md`, 4 and 6), so dropping it here changes nothing.
-fn kept_candidates(c: &[Cand], b: &Bounds) -> Vec<Cand> {
-    let mut kept: Vec<Cand> = Vec::with_capacity(2);
+fn kept_candidates(c: &[Cand], b: &Bounds) -> Few<Cand> {
+    let mut kept: Few<Cand> = Few::new();
     for &(cost, pre, k) in c {
         let dominated = kept
             .iter()
@@ -831,12 +829,12 @@ fn expand(
 ) {
     let root = n.head.root;
     let mechanism = n.oracle.mechanism.is_some();
-    let runnable: Vec<Tid> = n.world.runnable().collect();
+    let runnable: Few<Tid> = n.world.runnable().collect();
     if runnable.is_empty() {
         stuck((prog, initial), &n, ways.as_slice(), (q, b), x);
         return;
     }
-    let entries: Vec<Arrival> = ways
+    let entries: Few<Arrival> = ways
         .as_slice()
         .iter()
         .filter(|(_, v)| (v.depth as usize) < MAX_STEPS)
@@ -853,14 +851,14 @@ fn expand(
         })
         .collect();
     let before = earlier((prog, &n.world), &runnable, ways.prior, b);
-    let mut plan: Vec<(Tid, Vec<Cand>)> = Vec::with_capacity(runnable.len());
+    let mut plan: Few<(Tid, Few<Cand>)> = Few::new();
     for &t in &runnable {
         let mut c = candidates(&entries, t, b);
         x.transitions += c.len() as u64;
         // A step whose every way in costs no less than from a way expanded before at this
         // cost gives nothing new: that way queued the same child, no dearer, and reported
         // the same violation.
-        c.retain(|&(cost, _, _)| before[t as usize].is_none_or(|p| cost < p));
+        c.retain(|&mut (cost, _, _)| before[t as usize].is_none_or(|p| cost < p));
         if !c.is_empty() {
             plan.push((t, c));
         }
@@ -909,7 +907,7 @@ fn expand(
             abstract_clocks(futures, (&w, &mut o), ev, abstracted);
         }
         let last = kept_last(b, &w, Some(t));
-        let heads: Vec<(u8, Via)> = kept_candidates(&cands, b)
+        let heads: Few<(u8, Via)> = kept_candidates(&cands, b)
             .into_iter()
             .map(|(cost, pre, k)| {
                 let (parent, depth) = (entries[k].idx, entries[k].via.depth + 1);
