@@ -1227,11 +1227,8 @@ impl Trail {
 struct Visited {
     /// The cost being settled.
     level: u32,
-    /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
-    /// by the last thread (and the preemptions, under a bound without the reductions).
-    visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
-    /// Under `subsume`, the settled worlds instead, with their last threads and preemptions.
-    bounded: HashMap<u64, SeenBounded, std::hash::BuildHasherDefault<Fp>>,
+    /// The settled states, split by key ([`shard`]) so that a batch is settled in parallel.
+    shards: Vec<Shard>,
     dedup: bool,
     /// Every way into one world at one cost is one node, expanded once (the reductions, with
     /// dedup): the queues key on the world alone.
@@ -1250,6 +1247,30 @@ struct Visited {
     by_world: bool,
 }
 
+/// One part of the visited set: the settled states whose keys [`shard`] gives it.
+#[derive(Default)]
+struct Shard {
+    /// Settled states ([`Seen`]): keyed by world and oracle alone under `by_world`, else also
+    /// by the last thread (and the preemptions, under a bound without the reductions).
+    visited: HashMap<u64, Seen, std::hash::BuildHasherDefault<Fp>>,
+    /// Under `subsume`, the settled worlds instead, with their last threads and preemptions.
+    bounded: HashMap<u64, SeenBounded, std::hash::BuildHasherDefault<Fp>>,
+}
+
+/// Parts of the visited set. Every key is in one part, and a part's states are settled in
+/// batch order, so the parts can be settled at once with the result of settling in order.
+const SHARDS: usize = 8;
+
+/// The part of the visited set that holds map key `k` (bits the maps' own hashing does not
+/// use: not the low bits of the bucket index, not the top seven of the control byte).
+fn shard(k: u64) -> usize {
+    (k >> 40) as usize % SHARDS
+}
+
+/// A way popped from the queue to be settled: its node's index in the batch, the way, and
+/// the visited set's key of it.
+type ToSettle = (u32, Via, u64);
+
 impl Frontier {
     fn new(level: Vec<Node>, b: &Bounds) -> Frontier {
         let mut work = Level::new();
@@ -1262,8 +1283,7 @@ impl Frontier {
             next: Level::new(),
             seen: Visited {
                 level: 0,
-                visited: HashMap::default(),
-                bounded: HashMap::default(),
+                shards: (0..SHARDS).map(|_| Shard::default()).collect(),
                 dedup: b.dedup,
                 merge: b.dedup && b.reduce && b.share,
                 with_pre: b.preemptions.is_some() && !b.reduce,
@@ -1277,44 +1297,53 @@ impl Frontier {
     /// Settle the next batch of this cost's queue (in order): each node with its ways that
     /// nothing settled subsumes, each given an arena index. A node with none left is dropped.
     /// The packed ones' bytes are copied out of `work.bytes` into the returned arena, so that
-    /// the queues can take more while the batch is expanded.
+    /// the queues can take more while the batch is expanded. A batch is the nodes popped
+    /// until they hold `BATCH` ways; the parts of the visited set settle them in parallel.
     fn settle_batch(&mut self) -> (Vec<(Ways, Queued)>, Arena) {
         // States are queued and settled in order: the bytes before the first are done with.
         if let Some(Queued::Packed { at, .. }) = self.work.queue.front() {
             self.work.bytes.release_before(at.chunk);
         }
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut bytes = Arena::new(BATCH_CHUNK);
-        let mut settled = 0;
+        let mut popped: Vec<Queued> = Vec::with_capacity(BATCH);
+        let mut todo: Vec<ToSettle> = Vec::with_capacity(BATCH + MAX_WAYS);
         while let Some(n) = self.work.queue.pop_front() {
             self.work.taken += 1;
             let h = n.head();
-            let mut vias = [Via::default(); MAX_WAYS];
-            let mut count = 0;
-            for v in self.work.ways(h) {
-                vias[count] = v;
-                count += 1;
-            }
-            let mut ways = Ways::default();
-            for &v in &vias[..count] {
-                let prior = if self.seen.dedup {
-                    self.seen.settle(h.key, v)
-                } else {
-                    Some(0)
-                };
-                let Some(prior) = prior else { continue };
-                if ways.len == 0 {
-                    ways.prior = prior;
-                }
-                ways.push((self.arena.push(v, h.root), v));
-            }
-            if ways.len == 0 {
-                continue;
-            }
-            settled += ways.len;
-            batch.push((ways, n.moved(&self.work.bytes, &mut bytes)));
-            if settled >= BATCH {
+            let i = popped.len() as u32;
+            todo.extend(
+                self.work
+                    .ways(h)
+                    .map(|v| (i, v, self.seen.seen_key(h.key, v))),
+            );
+            popped.push(n);
+            if todo.len() >= BATCH {
                 break;
+            }
+        }
+        // What settling each way gave (`settle`), in `todo`'s order.
+        let priors: Vec<Option<u8>> = if self.seen.dedup {
+            self.seen.settle_all(&todo)
+        } else {
+            vec![Some(0); todo.len()]
+        };
+        let mut batch = Vec::with_capacity(popped.len());
+        let mut bytes = Arena::new(BATCH_CHUNK);
+        let mut at = 0;
+        for (i, n) in popped.into_iter().enumerate() {
+            let root = n.head().root;
+            let mut ways = Ways::default();
+            while at < todo.len() && todo[at].0 as usize == i {
+                let v = todo[at].1;
+                if let Some(prior) = priors[at] {
+                    if ways.len == 0 {
+                        ways.prior = prior;
+                    }
+                    ways.push((self.arena.push(v, root), v));
+                }
+                at += 1;
+            }
+            if ways.len > 0 {
+                batch.push((ways, n.moved(&self.work.bytes, &mut bytes)));
             }
         }
         (batch, bytes)
@@ -1326,8 +1355,6 @@ impl Frontier {
         let (z, o) = (2 * queued.0, 2 * queued.1);
         let (w, n, s) = (&self.work, &self.next, &self.seen);
         [
-            (s.visited.len(), s.visited.capacity(), VISITED, BATCH),
-            (s.bounded.len(), s.bounded.capacity(), BOUNDED, BATCH),
             (w.keys.len(), w.keys.capacity(), SET, z),
             (n.keys.len(), n.keys.capacity(), SET, o),
             // A new chunk of the trail.
@@ -1341,7 +1368,8 @@ impl Frontier {
         ]
         .map(|(l, c, e, n)| table_growth(l, c, e, n))
         .iter()
-        .sum()
+        .sum::<u64>()
+            + s.growth()
     }
 
     /// On to the next cost: its queue becomes the current one; false if it is empty.
@@ -1375,9 +1403,9 @@ impl Visited {
         }
     }
 
-    /// The visited set's key.
+    /// The visited set's key: the world alone under `by_world` and `subsume`.
     fn seen_key(&self, key: u64, v: Via) -> u64 {
-        if self.by_world {
+        if self.by_world || self.subsume {
             key
         } else {
             self.full(key, v)
@@ -1395,29 +1423,92 @@ impl Visited {
 
     /// Whether a state settled before subsumes the way `v` into world `key` at cost `level`.
     fn subsumed(&self, key: u64, v: Via, level: u32) -> bool {
-        if self.subsume {
+        let k = self.seen_key(key, v);
+        self.shards[shard(k)].subsumed(self.rules(), (k, v), level)
+    }
+
+    /// What the parts of the visited set apply.
+    fn rules(&self) -> Rules {
+        Rules {
+            subsume: self.subsume,
+            by_world: self.by_world,
+        }
+    }
+
+    /// [`Shard::settle`] each of `todo` at this cost, each part of the visited set in
+    /// parallel, its ways in order; the results in `todo`'s order.
+    fn settle_all(&mut self, todo: &[ToSettle]) -> Vec<Option<u8>> {
+        let (rules, level) = (self.rules(), self.level);
+        let parts: Vec<Vec<(usize, Option<u8>)>> = self
+            .shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(p, part)| {
+                let mine = todo.iter().enumerate().filter(|(_, t)| shard(t.2) == p);
+                mine.map(|(at, &(_, v, k))| (at, part.settle(rules, (k, v), level)))
+                    .collect()
+            })
+            .collect();
+        let mut out = vec![None; todo.len()];
+        for (at, r) in parts.into_iter().flatten() {
+            out[at] = r;
+        }
+        out
+    }
+
+    /// What the visited set's next batch may allocate: each part's table that would grow
+    /// if it took twice its share of a batch.
+    fn growth(&self) -> u64 {
+        let share = 2 * BATCH / SHARDS;
+        self.shards
+            .iter()
+            .map(|p| {
+                table_growth(p.visited.len(), p.visited.capacity(), VISITED, share)
+                    + table_growth(p.bounded.len(), p.bounded.capacity(), BOUNDED, share)
+            })
+            .sum()
+    }
+
+    /// Whether the way `v` into world `key` reached at `cost` above this level is subsumed by
+    /// a settled state ([`queue`] drops what is queued already).
+    fn has(&self, key: u64, v: Via, cost: u8) -> bool {
+        self.subsumed(key, v, self.level + u32::from(cost))
+    }
+}
+
+/// The rules of subsumption a [`Shard`] applies ([`Visited`]'s flags of the same names).
+#[derive(Clone, Copy)]
+struct Rules {
+    subsume: bool,
+    by_world: bool,
+}
+
+impl Shard {
+    /// Whether a state settled before subsumes the way `v` (map key `k`: [`Visited::seen_key`])
+    /// at cost `level`.
+    fn subsumed(&self, r: Rules, (k, v): (u64, Via), level: u32) -> bool {
+        if r.subsume {
             // Last-thread dominance with its preemption (the world settled at a lower cost
             // with fewer), or the same state settled with at most as many.
-            return self.bounded.get(&key).is_some_and(|w| {
-                (w.level < level && w.first < v.pre) || w.pre[Self::slot(v)] <= v.pre
+            return self.bounded.get(&k).is_some_and(|w| {
+                (w.level < level && w.first < v.pre) || w.pre[Visited::slot(v)] <= v.pre
             });
         }
         // Else the same state (with its preemptions, `with_pre`) settled at all.
         self.visited
-            .get(&self.seen_key(key, v))
-            .is_some_and(|s| !self.by_world || s.level < level || s.bits & Self::last_bit(v) != 0)
+            .get(&k)
+            .is_some_and(|s| !r.by_world || s.level < level || s.bits & Visited::last_bit(v) != 0)
     }
 
-    /// Settle the way `v` into world `key` at this cost, unless a settled state subsumes it
-    /// (`None`). Under `by_world`, also the last threads of the ways into the same world
-    /// expanded at this cost before ([`Ways::prior`]).
-    fn settle(&mut self, key: u64, v: Via) -> Option<u8> {
-        if self.subsumed(key, v, self.level) {
+    /// Settle the way `v` (map key `k`) at cost `level`, unless a settled
+    /// state subsumes it (`None`). Under `by_world`, also the last threads of the ways into
+    /// the same world expanded at this cost before ([`Ways::prior`]).
+    fn settle(&mut self, r: Rules, (k, v): (u64, Via), level: u32) -> Option<u8> {
+        if self.subsumed(r, (k, v), level) {
             return None;
         }
-        let level = self.level;
-        if self.subsume {
-            let w = self.bounded.entry(key).or_insert(SeenBounded {
+        if r.subsume {
+            let w = self.bounded.entry(k).or_insert(SeenBounded {
                 level,
                 first: v.pre,
                 pre: [u8::MAX; 8],
@@ -1425,21 +1516,20 @@ impl Visited {
             if w.level == level {
                 w.first = w.first.min(v.pre);
             }
-            w.pre[Self::slot(v)] = v.pre;
+            w.pre[Visited::slot(v)] = v.pre;
             return Some(0);
         }
-        let bits = if self.by_world { Self::last_bit(v) } else { 0 };
+        let bits = if r.by_world { Visited::last_bit(v) } else { 0 };
         let expanded = if (v.depth as usize) < MAX_STEPS {
             bits
         } else {
             0
         };
-        let by_world = self.by_world;
         let mut prior = 0;
         self.visited
-            .entry(self.seen_key(key, v))
+            .entry(k)
             .and_modify(|s| {
-                if by_world {
+                if r.by_world {
                     prior = s.expanded;
                     s.bits |= bits;
                     s.expanded |= expanded;
@@ -1451,12 +1541,6 @@ impl Visited {
                 expanded,
             });
         Some(prior)
-    }
-
-    /// Whether the way `v` into world `key` reached at `cost` above this level is subsumed by
-    /// a settled state ([`queue`] drops what is queued already).
-    fn has(&self, key: u64, v: Via, cost: u8) -> bool {
-        self.subsumed(key, v, self.level + u32::from(cost))
     }
 }
 
