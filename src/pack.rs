@@ -182,6 +182,26 @@ impl<T: Pack> Pack for Vec<T> {
     }
 }
 
+impl<A: smallvec::Array> Pack for smallvec::SmallVec<A>
+where
+    A::Item: Pack,
+{
+    fn pack(&self, out: &mut Vec<u8>) {
+        put_uleb(out, self.len() as u64);
+        for v in self {
+            v.pack(out);
+        }
+    }
+    fn unpack(r: &mut Reader<'_>) -> Self {
+        let n = r.uleb() as usize;
+        let mut v = smallvec::SmallVec::with_capacity(n);
+        for _ in 0..n {
+            v.push(A::Item::unpack(r));
+        }
+        v
+    }
+}
+
 impl<T: Pack + Copy + Default, const N: usize> Pack for [T; N] {
     #[inline]
     fn pack(&self, out: &mut Vec<u8>) {

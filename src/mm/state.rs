@@ -193,6 +193,10 @@ pub struct Frame {
     pub held: u8,
 }
 
+/// A call stack, inline up to four activations (the search clones and decodes one per thread
+/// per state: no allocation for the usual depths).
+pub type Frames = smallvec::SmallVec<[Frame; 4]>;
+
 /// A thread of the scenario.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -200,7 +204,7 @@ pub struct Thread {
     /// What it is.
     pub role: Role,
     /// Call stack; empty when done.
-    pub frames: Vec<Frame>,
+    pub frames: Frames,
     /// The VMA cursor (`vma`).
     pub vma: Option<VmaId>,
     /// Next index for `mas_find` in the maple era.

@@ -1442,6 +1442,7 @@ impl Visited {
         let parts: Vec<Vec<(usize, Option<u8>)>> = self
             .shards
             .par_iter_mut()
+            .with_max_len(1)
             .enumerate()
             .map(|(p, part)| {
                 let mine = todo.iter().enumerate().filter(|(_, t)| shard(t.2) == p);
@@ -1620,6 +1621,7 @@ pub fn search_until(
                 || {
                     batch
                         .par_chunks(EXPAND_CHUNK)
+                        .with_max_len(1)
                         .map(|chunk| {
                             let mut x = Expansion::new();
                             let mut ev = Vec::with_capacity(16);

@@ -110,7 +110,7 @@ impl World {
             let entry = prog.entry(role).expect("role offered by the config");
             let mut t = Thread {
                 role,
-                frames: vec![Frame {
+                frames: smallvec::smallvec![Frame {
                     path: entry,
                     pc: 0,
                     vars: 0,
