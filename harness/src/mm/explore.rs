@@ -683,20 +683,19 @@ fn kept_last(b: &Bounds, w: &World, last: Option<Tid>) -> Option<Tid> {
 }
 
 /// Queue a child of root `root` at each of `heads` (its cost above the node's and the way it
-/// came), unless a state settled in `q` subsumes it. One encoding serves every way.
+/// came), unless a state settled in `q` subsumes it. One encoding serves every way (whole,
+/// not `compact`: a copy each).
 fn keep(
     (q, b): (&Visited, &Bounds),
     root: u32,
-    (world, oracle): (World, Oracle),
+    (world, oracle): (&World, &Oracle),
     heads: &[(u8, Via)],
     x: &mut Expansion,
 ) {
     SCRATCH.with_borrow_mut(|buf| {
-        let key = pack_state(&world, &oracle, buf);
-        // Whole (not `compact`): the world and oracle, moved into the last way's node.
-        let mut whole = (!b.compact).then_some((world, oracle));
+        let key = pack_state(world, oracle, buf);
         let mut at: Option<Span> = None;
-        for (i, &(cost, via)) in heads.iter().enumerate() {
+        for &(cost, via) in heads {
             if b.dedup && q.has(key, via, cost) {
                 continue;
             }
@@ -712,15 +711,9 @@ fn keep(
                     head,
                 }
             } else {
-                let (world, oracle) = if i + 1 == heads.len() {
-                    whole.take()
-                } else {
-                    whole.clone()
-                }
-                .expect("taken by the last way only");
                 Queued::Whole(Box::new(Node {
-                    world,
-                    oracle,
+                    world: world.clone(),
+                    oracle: oracle.clone(),
                     head,
                 }))
             };
@@ -924,7 +917,7 @@ fn expand(
                 )
             })
             .collect();
-        keep((q, b), root, (w, o), &heads, x);
+        keep((q, b), root, (&w, &o), &heads, x);
     }
     if !broke && !b.hb {
         let n = n.as_ref().expect("kept for the co-enabled check");
@@ -975,7 +968,7 @@ fn stuck(
                     (0, via)
                 })
                 .collect();
-            keep((q, b), n.head.root, (w, n.oracle.clone()), &heads, x);
+            keep((q, b), n.head.root, (&w, &n.oracle), &heads, x);
         }
         Stuck::Idle => {
             if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
