@@ -7,9 +7,10 @@
 //!   Read in __oom_reap_task_mm"), its fix `v5.17` (f798a1d4f94d, `mm->mmap = NULL`) and
 //!   `v6.1`, each with every combination of dedup × reduce at 3 threads, and the full search at
 //!   the other thread counts the loom rows use; v6.1 with the happens-before detector (the
-//!   clock abstraction) and v4.7 at 4 threads and 2 preemptions (the preemption subsumption),
-//!   with and without the reductions. Runs without dedup never finish (the state
-//!   graph unfolds into a tree), so they stop at [`NO_DEDUP_CAP`] states and say so.
+//!   clock abstraction, and the shared expansion: `share` off expands each way alone) and
+//!   v4.7 at 4 threads and 2 preemptions (the preemption subsumption), with and without the
+//!   reductions. Runs without dedup never finish (the state graph unfolds into a tree), so
+//!   they stop at [`NO_DEDUP_CAP`] states and say so.
 //! - loom: [`race`], the exiting task's `exit_mmap` against `process_mrelease` callers, with
 //!   loom's `RwLock`, `Mutex` and atomics: the time and iterations until loom reports the
 //!   use-after-free, and those of a complete exploration of the fixed model.
@@ -27,6 +28,9 @@ use std::time::Instant;
 use mmfuzz::mm::builtin;
 use mmfuzz_harness::mm::explore::{self, Bounds, VmaKind};
 
+/// Dedup, reduce, compact, share ([`Bounds`]'s flags of those names).
+type Combo = (bool, bool, bool, bool);
+
 /// Where a search without deduplication stops.
 const NO_DEDUP_CAP: u64 = 1_000_000;
 
@@ -38,12 +42,16 @@ struct Row {
     dedup: &'static str,
     reduce: &'static str,
     compact: &'static str,
+    share: &'static str,
     /// Peak resident memory of the search in a process of its own, MiB (where the system
     /// tells; not for loom's rows, which run in this process).
     peak_mib: Option<f64>,
     /// States settled (mmfuzz) or executions explored (loom).
     count: u64,
     transitions: Option<u64>,
+    /// Steps taken (mmfuzz; fewer than the transitions where ways into a world share its
+    /// expansion).
+    taken: Option<u64>,
     secs: f64,
     /// Stopped at a cap: the counts and time are lower bounds.
     truncated: bool,
@@ -110,6 +118,7 @@ fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
         (b.dedup, "--no-dedup"),
         (b.reduce, "--no-reduce"),
         (b.compact, "--no-compact"),
+        (b.share, "--no-share"),
     ] {
         if !on {
             args.push(flag);
@@ -125,16 +134,16 @@ fn peak_alone(b: &Bounds, config: &str) -> Option<f64> {
 
 /// `mmfuzz check` on a built-in config at `threads` threads, at most `preemptions`, and 1
 /// anonymous VMA, races co-enabled (or by the happens-before detector, `hb`), for each
-/// (dedup, reduce, compact) of `combos`; the first is the full search and the reference of the
-/// others. Returns the full row's index.
+/// (dedup, reduce, compact, share) of `combos`; the first is the full search and the
+/// reference of the others. Returns the full row's index.
 fn mmfuzz(
     (config, threads, preemptions, hb): (&'static str, usize, Option<u8>, bool),
-    combos: &[(bool, bool, bool)],
+    combos: &[Combo],
     rows: &mut Vec<Row>,
 ) -> usize {
     let prog = builtin::program(config).expect("a built-in config");
     let full = rows.len();
-    for &(dedup, reduce, compact) in combos {
+    for &(dedup, reduce, compact, share) in combos {
         let b = Bounds {
             threads,
             vmas: 1,
@@ -144,6 +153,7 @@ fn mmfuzz(
             dedup,
             reduce,
             compact,
+            share,
             max_states: if dedup { 20_000_000 } else { NO_DEDUP_CAP },
             max_memory: None,
             ..Bounds::default()
@@ -169,9 +179,11 @@ fn mmfuzz(
             dedup: if dedup { "on" } else { "off" },
             reduce: if reduce { "on" } else { "off" },
             compact: if compact { "on" } else { "off" },
+            share: if share { "on" } else { "off" },
             peak_mib,
             count: rep.states,
             transitions: Some(rep.transitions),
+            taken: Some(rep.taken),
             secs,
             truncated: rep.truncated,
             verdict,
@@ -328,9 +340,11 @@ fn loom_row(
         dedup: "–",
         reduce: "–",
         compact: "–",
+        share: "–",
         peak_mib: None,
         count,
         transitions: None,
+        taken: None,
         secs,
         truncated: false,
         verdict: if failed {
@@ -358,21 +372,25 @@ fn main() {
          mmfuzz's full search (dedup and reduce on) of the same config, threads and preemption \
          bound; for loom, of the same race (v5.17-rc3 for the bug, v5.17 for the fix).\n"
     );
-    let all = [
-        (true, true, true),
-        (true, false, true),
-        (false, true, true),
-        (false, false, true),
-        (true, true, false),
+    let all: [Combo; 6] = [
+        (true, true, true, true),
+        (true, false, true, true),
+        (false, true, true, true),
+        (false, false, true, true),
+        (true, true, false, true),
+        // Each way into a world expanded alone (`--no-share`; it matters with the
+        // happens-before detector and no preemption bound).
+        (true, true, true, false),
     ];
     let mut rows = Vec::new();
     let mut refs = std::collections::HashMap::new();
     for (config, threads, pre, hb, combos) in [
-        ("v5.17-rc3", 3, None, false, &all[..]),
-        ("v5.17", 3, None, false, &all),
-        ("v6.1", 3, None, false, &all),
-        // The clock abstraction (happens-before detector) and the preemption subsumption.
-        ("v6.1", 3, None, true, &all[..2]),
+        ("v5.17-rc3", 3, None, false, &all[..5]),
+        ("v5.17", 3, None, false, &all[..5]),
+        ("v6.1", 3, None, false, &all[..5]),
+        // The clock abstraction (happens-before detector), the shared expansion and the
+        // preemption subsumption.
+        ("v6.1", 3, None, true, &[all[0], all[1], all[5]]),
         ("v4.7", 4, Some(2), false, &all[..2]),
         ("v5.17-rc3", 2, None, false, &all[..1]),
         ("v5.17", 2, None, false, &all[..1]),
@@ -404,10 +422,10 @@ fn main() {
     }
     rows.push(loom_row(1, 3, None, false, refs[&("v5.17-rc3", 4, None)]));
     println!(
-        "| # | tool | model | bounds | dedup | reduce | compact | states / iterations | transitions | time (s) | per s | peak MiB | ref | per s vs ref | states vs ref | time vs ref | memory vs ref | verdict |"
+        "| # | tool | model | bounds | dedup | reduce | compact | share | states / iterations | transitions | steps taken | time (s) | per s | peak MiB | ref | per s vs ref | states vs ref | time vs ref | memory vs ref | verdict |"
     );
     println!(
-        "|---:|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---:|---|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     for (i, r) in rows.iter().enumerate() {
         let at_least = if r.truncated { "≥ " } else { "" };
@@ -421,7 +439,7 @@ fn main() {
             _ => "–".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {at_least}{} | {} | {at_least}{:.4} | {:.0} | {} | {} | {} | {} | {} | {memory} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {at_least}{} | {} | {} | {at_least}{:.4} | {:.0} | {} | {} | {} | {} | {} | {memory} | {} |",
             i + 1,
             r.tool,
             r.model,
@@ -429,8 +447,10 @@ fn main() {
             r.dedup,
             r.reduce,
             r.compact,
+            r.share,
             r.count,
             r.transitions.map_or("–".into(), |t| t.to_string()),
+            r.taken.map_or("–".into(), |t| t.to_string()),
             r.secs,
             r.rate(),
             r.peak_mib.map_or("–".into(), |m| format!("{m:.0}")),
