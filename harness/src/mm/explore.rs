@@ -15,9 +15,10 @@
 //!   cost dominates the same world with another last thread. Ways into one world at one cost
 //!   share its expansion (exact: the same states, only less work).
 //! - Each level is settled in batches, in order. A batch is settled before the children of
-//!   the batch before it are queued; it is then expanded in parallel (rayon) while those are
-//!   queued, in order. The order is fixed, so the result does not depend on `--jobs` or on
-//!   timing.
+//!   the batch before it are queued; it is then expanded in parallel (rayon), in runs of
+//!   nodes, while those are queued, in order. The visited set is in parts by key, settled in
+//!   parallel, each in batch order. The order is fixed, so the result does not depend on
+//!   `--jobs` or on timing.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -1998,6 +1999,52 @@ mod tests {
             on.taken,
             on.transitions
         );
+    }
+
+    /// The parts of the visited set settle a batch as one set settling it in order would: on
+    /// ways into a few worlds (so that one world comes many times in a batch, with several
+    /// last threads, preemptions and depths), over three costs, with and without a bound.
+    #[test]
+    fn a_batch_settled_in_parts_is_settled_in_order() {
+        for pre in [None, Some(2)] {
+            let b = Bounds {
+                preemptions: pre,
+                ..Bounds::default()
+            };
+            let mut parts = Frontier::new(Vec::new(), &b).seen;
+            let mut one = Frontier::new(Vec::new(), &b).seen;
+            let (mut checked, mut settled) = (0, 0);
+            for level in 0..3u32 {
+                parts.level = level;
+                one.level = level;
+                let todo: Vec<ToSettle> = (0..3000u32)
+                    .map(|i| {
+                        let world = mix(u64::from(i * 7 % 61), u64::from(level % 2), 3);
+                        let v = Via {
+                            last: (i % 5 != 4).then_some((i % 5) as Tid),
+                            pre: (i / 5 % 3) as u8,
+                            tid: 0,
+                            depth: if i % 11 == 0 { MAX_STEPS as u32 } else { 1 },
+                            parent: i,
+                        };
+                        (i, v, parts.seen_key(world, v))
+                    })
+                    .collect();
+                let got = parts.settle_all(&todo);
+                let rules = one.rules();
+                for (&(_, v, k), g) in todo.iter().zip(&got) {
+                    // The same ways, one at a time, in order, all in one part.
+                    let want = one.shards[0].settle(rules, (k, v), level);
+                    assert_eq!(*g, want, "{pre:?} level {level} way {v:?}");
+                    checked += 1;
+                    settled += usize::from(want.is_some());
+                }
+            }
+            assert!(
+                settled > 100 && settled < checked / 2,
+                "{settled} of {checked}"
+            );
+        }
     }
 
     /// Last-thread dominance: a world settled at cost 0 with thread 0 last dominates the same
