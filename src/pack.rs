@@ -48,6 +48,10 @@ impl<'a> Reader<'a> {
             shift += 7;
         }
     }
+    /// How many bytes were read.
+    pub fn at(&self) -> usize {
+        self.at
+    }
     /// Whether every byte was read.
     pub fn done(&self) -> bool {
         self.at == self.bytes.len()

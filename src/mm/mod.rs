@@ -26,6 +26,7 @@ pub mod types;
 pub use event::{Event, Footprint, Loc};
 pub use invariant::Invariant;
 pub use lang::{Expect, LangError, VmaStore};
+pub use pack::{Decoded, ThreadSpans};
 pub use prims::{Prim, PrimInfo};
 pub use program::Program;
 pub use state::{Status, World};

@@ -26,11 +26,11 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mmfuzz::mm::program::Futures;
-use mmfuzz::mm::state::{Status, World, MAX_THREADS};
+use mmfuzz::mm::state::{Status, Thread as ThreadState, World, MAX_THREADS};
 use mmfuzz::mm::Prim;
-use mmfuzz::mm::{Event, Lock, Program, Role, Tid};
+use mmfuzz::mm::{Decoded, Event, Lock, Program, Role, ThreadSpans, Tid};
 use mmfuzz::mm::{Footprint, Loc};
-use mmfuzz::pack::{Pack, Reader};
+use mmfuzz::pack::Reader;
 use rayon::prelude::*;
 
 use super::exec::{self, BadScenario, MAX_STEPS};
@@ -449,7 +449,7 @@ impl Ways {
 /// [`pack_state`] of a node: its bytes in `buf`, and the fingerprint of what its future
 /// depends on but its last thread and preemptions ([`Frontier`] mixes in the rest).
 fn encode(n: &Node, buf: &mut Vec<u8>) -> u64 {
-    pack_state(&n.world, &n.oracle, buf)
+    pack_state((&n.world, None), &n.oracle, buf)
 }
 
 thread_local! {
@@ -592,13 +592,15 @@ impl Queued {
         self
     }
 
-    /// The node, decoded from `arena` if packed.
-    fn node<'a>(&'a self, arena: &Arena) -> std::borrow::Cow<'a, Node> {
+    /// The node, decoded from `arena` if packed, with where its threads' bytes are in
+    /// [`Queued::bytes`] (`spans`; none if whole).
+    fn node<'a>(&'a self, arena: &Arena, spans: &mut ThreadSpans) -> std::borrow::Cow<'a, Node> {
+        spans.clear();
         match self {
             Queued::Whole(n) => std::borrow::Cow::Borrowed(n),
             Queued::Packed { at, head } => {
                 let mut r = Reader::new(arena.get(*at));
-                let world = World::unpack(&mut r);
+                let world = World::unpack_spans(&mut r, spans);
                 let oracle = Oracle::unpack(&mut r);
                 assert!(
                     r.done(),
@@ -610,6 +612,14 @@ impl Queued {
                     head: *head,
                 })
             }
+        }
+    }
+
+    /// The encoded bytes (none if whole).
+    fn bytes<'a>(&self, arena: &'a Arena) -> &'a [u8] {
+        match self {
+            Queued::Whole(_) => &[],
+            Queued::Packed { at, .. } => arena.get(*at),
         }
     }
 
@@ -685,16 +695,17 @@ fn kept_last(b: &Bounds, w: &World, last: Option<Tid>) -> Option<Tid> {
 
 /// Queue a child of root `root` at each of `heads` (its cost above the node's and the way it
 /// came), unless a state settled in `q` subsumes it. One encoding serves every way (whole,
-/// not `compact`: a copy each).
+/// not `compact`: a copy each); it copies the bytes of the threads the child shares with
+/// `parent`.
 fn keep(
     (q, b): (&Visited, &Bounds),
     root: u32,
-    (world, oracle): (&World, &Oracle),
+    (world, oracle, parent): (&World, &Oracle, Option<Decoded<'_>>),
     heads: &[(u8, Via)],
     x: &mut Expansion,
 ) {
     SCRATCH.with_borrow_mut(|buf| {
-        let key = pack_state(world, oracle, buf);
+        let key = pack_state((world, parent), oracle, buf);
         let mut at: Option<Span> = None;
         for &(cost, via) in heads {
             if b.dedup && q.has(key, via, cost) {
@@ -817,7 +828,7 @@ fn kept_candidates(c: &[Cand], b: &Bounds) -> Few<Cand> {
 fn expand(
     (prog, futures): (&Program, &Futures),
     initial: &[World],
-    (n, ways): (std::borrow::Cow<'_, Node>, &Ways),
+    (n, ways, (bytes, spans)): (std::borrow::Cow<'_, Node>, &Ways, (&[u8], &ThreadSpans)),
     (q, b): (&Visited, &Bounds),
     (x, ev): (&mut Expansion, &mut Vec<Event>),
 ) {
@@ -868,6 +879,11 @@ fn expand(
     // What the node's clocks are abstracted for (not after a timeout fired, or at a root).
     let abstracted =
         (b.reduce && b.hb && n.head.via.tid != FIRE).then(|| abstraction_inputs(futures, &n.world));
+    // The node's threads, for the child that takes its world (the others read them in the
+    // node) to copy the bytes of those it shares.
+    let kept: Option<Vec<ThreadState>> = take_at
+        .filter(|_| !spans.is_empty())
+        .map(|_| n.world.threads.clone());
     let mut n = Some(n);
     // Whether a step from this node broke an invariant (`x` may hold an earlier node's).
     let mut broke = false;
@@ -918,7 +934,13 @@ fn expand(
                 )
             })
             .collect();
-        keep((q, b), root, (&w, &o), &heads, x);
+        let threads: &[ThreadState] = match (&kept, &n) {
+            (Some(k), _) => k,
+            (None, Some(n)) => &n.world.threads,
+            (None, None) => &[],
+        };
+        let parent = (!spans.is_empty()).then_some((threads, bytes, spans));
+        keep((q, b), root, (&w, &o, parent), &heads, x);
     }
     if !broke && !b.hb {
         let n = n.as_ref().expect("kept for the co-enabled check");
@@ -969,7 +991,7 @@ fn stuck(
                     (0, via)
                 })
                 .collect();
-            keep((q, b), n.head.root, (&w, &n.oracle), &heads, x);
+            keep((q, b), n.head.root, (&w, &n.oracle, None), &heads, x);
         }
         Stuck::Idle => {
             if let Some(v) = end_checks(&initial[n.head.root as usize], &n.world) {
@@ -1619,10 +1641,12 @@ pub fn search_until(
                         .map(|chunk| {
                             let mut x = Expansion::new();
                             let mut ev = Vec::with_capacity(16);
-                            for (ways, n) in chunk {
-                                let n = n.node(&bytes);
+                            let mut spans = ThreadSpans::new();
+                            for (ways, q) in chunk {
+                                let n = q.node(&bytes, &mut spans);
+                                let node = (n, ways, (q.bytes(&bytes), &spans));
                                 let ctx = (prog, &futures);
-                                expand(ctx, &initial, (n, ways), (seen, b), (&mut x, &mut ev));
+                                expand(ctx, &initial, node, (seen, b), (&mut x, &mut ev));
                             }
                             x
                         })
@@ -1924,7 +1948,8 @@ mod tests {
     }
 
     /// The frontier's encoding is exact: every state on a few runs of each v6.1 set-up and
-    /// thread choice (3 CPUs, 1 VMA) decodes to the same world and the same fingerprint.
+    /// thread choice (3 CPUs, 1 VMA) decodes to the same world and the same fingerprint, and
+    /// each child encoded with its parent's thread bytes copied is encoded as on its own.
     #[test]
     fn queued_states_decode_to_themselves() {
         let (prog, b) = v61();
@@ -1932,13 +1957,14 @@ mod tests {
         let (_, level) = root_nodes(&prog, &b, &roots).unwrap();
         let mut arena = Arena::new(CHUNK);
         let mut ev = Vec::new();
-        let mut checked = 0;
+        let (mut checked, mut copied) = (0, 0);
         for (r, root) in level.into_iter().enumerate() {
             for first in 0..root.world.threads.len() {
                 let mut n = root.clone();
+                let mut spans = ThreadSpans::new();
                 for i in 0..MAX_STEPS {
                     let q = Queued::new(n.clone(), &b, &mut arena);
-                    let back = q.node(&arena);
+                    let back = q.node(&arena, &mut spans);
                     assert_eq!(back.world, n.world, "root {r}");
                     assert_eq!(back.oracle, n.oracle, "root {r}");
                     assert_eq!(fingerprint(&back), fingerprint(&n), "root {r}");
@@ -1951,10 +1977,18 @@ mod tests {
                     if step.violation.is_some() {
                         break;
                     }
+                    // The child's encoding with its parent's thread bytes copied is its own.
+                    let parent = (&back.world.threads[..], q.bytes(&arena), &spans);
+                    let (mut own, mut reused) = (Vec::new(), Vec::new());
+                    let key = pack_state((&n.world, None), &n.oracle, &mut own);
+                    let again = pack_state((&n.world, Some(parent)), &n.oracle, &mut reused);
+                    assert_eq!((key, &own), (again, &reused), "root {r}, step {i}");
+                    copied += usize::from(spans.len() > 1);
                 }
             }
         }
         assert!(checked > 10_000, "{checked} states checked");
+        assert!(copied > 5_000, "{copied} children with threads to copy");
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn after(prog: &Program, sc: &Scenario) -> Option<Scenario> {
 }
 
 fn key(world: &World, oracle: &Oracle) -> u64 {
-    pack_state(world, oracle, &mut Vec::new())
+    pack_state((world, None), oracle, &mut Vec::new())
 }
 
 /// Breadth-first from `(world, oracle)` (reached after `steps` model steps): the threads'

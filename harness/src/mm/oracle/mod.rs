@@ -12,7 +12,7 @@
 //! - [`at_exit`]: deadlock, liveness, balance at exit, the reference comparison.
 
 use mmfuzz::mm::state::{World, MAX_THREADS};
-use mmfuzz::mm::{Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
+use mmfuzz::mm::{Decoded, Event, Invariant, Loc, Lock, MmFlag, Prim, Program, Tid};
 use mmfuzz::pack::{Pack, Reader};
 
 pub mod at_exit;
@@ -105,10 +105,15 @@ pub(crate) const DISCIPLINE: &str = "outside an mmap_lock read section";
 /// return its key: xxh3 over the world and [`Oracle::pack_keyed`]. The searches deduplicate
 /// on it: two executions that reach the same world with the same happens-before facts, lock
 /// order and walkers are interchangeable for every check. The encoding is canonical (the
-/// maps are sorted), so equal states have equal keys.
-pub fn pack_state(world: &World, oracle: &Oracle, buf: &mut Vec<u8>) -> u64 {
+/// maps are sorted), so equal states have equal keys. `parent`: a world decoded earlier whose
+/// threads' bytes may be copied ([`World::pack_reusing`]; the bytes are the same).
+pub fn pack_state(
+    (world, parent): (&World, Option<Decoded<'_>>),
+    oracle: &Oracle,
+    buf: &mut Vec<u8>,
+) -> u64 {
     buf.clear();
-    world.pack(buf);
+    world.pack_reusing(parent, buf);
     oracle.pack_keyed(buf);
     let key = xxhash_rust::xxh3::xxh3_64(buf);
     oracle.pack_rest(buf);
