@@ -169,12 +169,17 @@ impl<T: Pack> Pack for Option<T> {
     }
 }
 
+/// A sequence: its length, then each item.
+fn pack_seq<T: Pack>(items: &[T], out: &mut Vec<u8>) {
+    put_uleb(out, items.len() as u64);
+    for v in items {
+        v.pack(out);
+    }
+}
+
 impl<T: Pack> Pack for Vec<T> {
     fn pack(&self, out: &mut Vec<u8>) {
-        put_uleb(out, self.len() as u64);
-        for v in self {
-            v.pack(out);
-        }
+        pack_seq(self, out);
     }
     fn unpack(r: &mut Reader<'_>) -> Self {
         let n = r.uleb() as usize;
@@ -191,10 +196,7 @@ where
     A::Item: Pack,
 {
     fn pack(&self, out: &mut Vec<u8>) {
-        put_uleb(out, self.len() as u64);
-        for v in self {
-            v.pack(out);
-        }
+        pack_seq(self, out);
     }
     fn unpack(r: &mut Reader<'_>) -> Self {
         let n = r.uleb() as usize;

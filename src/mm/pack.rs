@@ -101,124 +101,72 @@ pub type ThreadSpans = smallvec::SmallVec<[(u32, u32); 6]>;
 /// A world decoded earlier: its threads, the bytes it was decoded from, and the threads' spans.
 pub type Decoded<'a> = (&'a [Thread], &'a [u8], &'a ThreadSpans);
 
-impl World {
-    /// [`Pack::pack`], copying the encoding of each thread equal to the same thread of
-    /// `parent` from the parent's bytes (the encoding is canonical: equal values, equal
-    /// bytes). The exhaustive search encodes each child of a state this way: a step changes
-    /// one thread, seldom more.
-    pub fn pack_reusing(&self, parent: Option<Decoded<'_>>, out: &mut Vec<u8>) {
-        let World {
-            mm,
-            vmas,
-            victim,
-            oom_lock,
-            oom_reaper_lock,
-            committed,
-            oom_reaper_list,
-            oom_reaper_waiters,
-            oom_victims,
-            freezing_cnt,
-            pm_freezing,
-            pm_nosig_freezing,
-            oom_killer_disabled,
-            cgroup_frozen,
-            freezer_lock,
-            i_rwsem,
-            frozen_claim,
-            strict_window,
-            fork_fail_at,
-            fault_addr,
-            threads,
-        } = self;
-        mm.pack(out);
-        vmas.pack(out);
-        victim.pack(out);
-        oom_lock.pack(out);
-        oom_reaper_lock.pack(out);
-        committed.pack(out);
-        oom_reaper_list.pack(out);
-        oom_reaper_waiters.pack(out);
-        oom_victims.pack(out);
-        freezing_cnt.pack(out);
-        pm_freezing.pack(out);
-        pm_nosig_freezing.pack(out);
-        oom_killer_disabled.pack(out);
-        cgroup_frozen.pack(out);
-        freezer_lock.pack(out);
-        i_rwsem.pack(out);
-        frozen_claim.pack(out);
-        strict_window.pack(out);
-        fork_fail_at.pack(out);
-        fault_addr.pack(out);
-        crate::pack::put_uleb(out, threads.len() as u64);
-        for (i, t) in threads.iter().enumerate() {
-            let same = parent.and_then(|(threads, bytes, spans)| {
-                let &(a, b) = spans.get(i)?;
-                (threads.get(i)? == t).then(|| &bytes[a as usize..b as usize])
-            });
-            match same {
-                Some(b) => out.extend_from_slice(b),
-                None => t.pack(out),
+/// [`World`]'s encoding: every field but the threads (named here in declaration order,
+/// each once; the destructuring names every field, so a new one does not compile until it is
+/// listed), then the threads, each of which may be copied from a parent's bytes.
+macro_rules! world_encoding {
+    ($($f:ident),* $(,)?) => {
+        impl World {
+            /// [`Pack::pack`], copying the encoding of each thread equal to the same thread of
+            /// `parent` from the parent's bytes (the encoding is canonical: equal values, equal
+            /// bytes). The exhaustive search encodes each child of a state this way: a step
+            /// changes one thread, seldom more.
+            pub fn pack_reusing(&self, parent: Option<Decoded<'_>>, out: &mut Vec<u8>) {
+                let World { $($f,)* threads } = self;
+                $( $f.pack(out); )*
+                crate::pack::put_uleb(out, threads.len() as u64);
+                for (i, t) in threads.iter().enumerate() {
+                    let same = parent.and_then(|(threads, bytes, spans)| {
+                        let &(a, b) = spans.get(i)?;
+                        (threads.get(i)? == t).then(|| &bytes[a as usize..b as usize])
+                    });
+                    match same {
+                        Some(b) => out.extend_from_slice(b),
+                        None => t.pack(out),
+                    }
+                }
+            }
+
+            /// [`Pack::unpack`], also setting `spans` to where each thread's bytes are
+            /// (offsets in the reader's bytes).
+            pub fn unpack_spans(r: &mut Reader<'_>, spans: &mut ThreadSpans) -> World {
+                $( let $f = Pack::unpack(r); )*
+                let n = r.uleb() as usize;
+                spans.clear();
+                let mut threads = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let a = r.at() as u32;
+                    threads.push(Thread::unpack(r));
+                    spans.push((a, r.at() as u32));
+                }
+                World { $($f,)* threads }
             }
         }
-    }
-
-    /// [`Pack::unpack`], also setting `spans` to where each thread's bytes are (offsets in
-    /// the reader's bytes).
-    pub fn unpack_spans(r: &mut Reader<'_>, spans: &mut ThreadSpans) -> World {
-        let mm = Pack::unpack(r);
-        let vmas = Pack::unpack(r);
-        let victim = Pack::unpack(r);
-        let oom_lock = Pack::unpack(r);
-        let oom_reaper_lock = Pack::unpack(r);
-        let committed = Pack::unpack(r);
-        let oom_reaper_list = Pack::unpack(r);
-        let oom_reaper_waiters = Pack::unpack(r);
-        let oom_victims = Pack::unpack(r);
-        let freezing_cnt = Pack::unpack(r);
-        let pm_freezing = Pack::unpack(r);
-        let pm_nosig_freezing = Pack::unpack(r);
-        let oom_killer_disabled = Pack::unpack(r);
-        let cgroup_frozen = Pack::unpack(r);
-        let freezer_lock = Pack::unpack(r);
-        let i_rwsem = Pack::unpack(r);
-        let frozen_claim = Pack::unpack(r);
-        let strict_window = Pack::unpack(r);
-        let fork_fail_at = Pack::unpack(r);
-        let fault_addr = Pack::unpack(r);
-        let n = r.uleb() as usize;
-        spans.clear();
-        let mut threads = Vec::with_capacity(n);
-        for _ in 0..n {
-            let a = r.at() as u32;
-            threads.push(Thread::unpack(r));
-            spans.push((a, r.at() as u32));
-        }
-        World {
-            mm,
-            vmas,
-            victim,
-            oom_lock,
-            oom_reaper_lock,
-            committed,
-            oom_reaper_list,
-            oom_reaper_waiters,
-            oom_victims,
-            freezing_cnt,
-            pm_freezing,
-            pm_nosig_freezing,
-            oom_killer_disabled,
-            cgroup_frozen,
-            freezer_lock,
-            i_rwsem,
-            frozen_claim,
-            strict_window,
-            fork_fail_at,
-            fault_addr,
-            threads,
-        }
-    }
+    };
 }
+
+world_encoding!(
+    mm,
+    vmas,
+    victim,
+    oom_lock,
+    oom_reaper_lock,
+    committed,
+    oom_reaper_list,
+    oom_reaper_waiters,
+    oom_victims,
+    freezing_cnt,
+    pm_freezing,
+    pm_nosig_freezing,
+    oom_killer_disabled,
+    cgroup_frozen,
+    freezer_lock,
+    i_rwsem,
+    frozen_claim,
+    strict_window,
+    fork_fail_at,
+    fault_addr,
+);
 
 impl Pack for World {
     fn pack(&self, out: &mut Vec<u8>) {
